@@ -1,0 +1,56 @@
+//! # census-core: the domain of Census, without IO
+//!
+//! Census records the prospects of a sales territory, on devices that are offline most of the
+//! time, and merges every device's work into one shared client base. This crate is the part of
+//! Census that every other part shares (the app, the `census` command line, the sync server and
+//! the tests), and it does no IO: no files, no network, no clock, no randomness. Time, ids and
+//! random bits come in as arguments; what should happen comes back as data.
+//!
+//! ## The story of a prospect
+//!
+//! 1. An agent meets a shop. The app mints a [`ProspectId`] and calls [`ProspectDoc::create`],
+//!    which returns the new Automerge document and its first change as bytes ([`LocalChange`]).
+//!    The device's replica stores both and queues the change for the server.
+//! 2. Every later edit goes through [`ProspectDoc::edit`]: a closure gets a [`ProspectEditor`]
+//!    with typed edits (name, status, address, contacts, tags, notes, visits, review, merge,
+//!    delete) and the whole closure becomes one change, stamped with the user, the moment and
+//!    the device (its [`DeviceId`] is its Automerge actor).
+//! 3. A census visit is checked first: [`validate_answers`] compares the answers with the
+//!    [`Questionnaire`] version and returns [`Problem`]s, in Russian and English, as data.
+//! 4. Changes travel in the [`wire`] format: a [`wire::PushBatch`] up, a [`wire::PushResult`]
+//!    back, [`wire::PullPage`]s down. Decoding never panics and rejects damaged bodies.
+//! 5. Another device applies the changes with [`ProspectDoc::apply_changes`], in any order and
+//!    any number of times. If two people set the same field while apart, both values are kept and
+//!    [`ProspectDoc::conflicts`] lists them until someone picks one
+//!    ([`ProspectEditor::resolve`]).
+//! 6. A manager looks for the same shop entered twice: [`score_duplicate`] scores a pair of
+//!    prospects and says why.
+//!
+//! [`ProspectDoc::read`] gives the typed view of a whole prospect ([`Prospect`]).
+
+pub mod conflict;
+mod doc_values;
+pub mod duplicates;
+pub mod ids;
+pub mod localized;
+pub mod prospect;
+pub mod prospect_doc;
+pub mod questionnaire;
+pub mod time;
+pub mod validation;
+pub mod wire;
+
+pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
+pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
+pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
+pub use localized::{Language, Localized};
+pub use prospect::{
+    Address, AddressPatch, Contact, ContactPatch, Created, Location, NewProspect, Photo, Prospect, QuestionnaireRef,
+    Review, ReviewState, Status, Visit,
+};
+pub use prospect_doc::{ChangeOrigin, DocumentError, EditContext, LocalChange, ProspectDoc, ProspectEditor};
+pub use questionnaire::{
+    Answer, Choice, Condition, GeoPoint, Match, PhotoAnswer, Question, QuestionType, Questionnaire,
+};
+pub use time::Timestamp;
+pub use validation::{Problem, ProblemKind, validate_answers};

@@ -1,0 +1,691 @@
+//! The prospect document: one Automerge document per prospect, and every way to change it.
+//!
+//! Layout (see DESIGN.md, "Data model"). Containers are all created with the document, in its
+//! first change, so that concurrent edits on other devices always land in the same maps:
+//!
+//! ```text
+//! { schema: 1, id, territory, name, category, status,
+//!   address { line, city, region, postcode, country },
+//!   location { lat, lon, accuracy_m, at }          (replaced as a whole)
+//!   contacts { <contact id>: { name, role, phone, email } }
+//!   tags { <tag>: true }
+//!   notes: Text
+//!   visits { <visit id>: { at, agent, questionnaire { id, version }, answers { <question>: { type, value } }, location, outcome } }
+//!   photos { <sha256>: { mime, bytes, taken_at, caption } }
+//!   review { state, by, at, comment, approved_heads [] }   (replaced as a whole)
+//!   merged_into, deleted, created { at, by } }
+//! ```
+//!
+//! Every edit goes through [`ProspectDoc::edit`], which commits one Automerge change stamped with
+//! the editing user, the moment, and (through the actor id) the device, and hands the change
+//! back as bytes for the caller to store and push.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::conflict::{self, Conflict, FieldPath, FieldValue};
+use crate::doc_values::*;
+use crate::ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
+use crate::prospect::*;
+use crate::time::Timestamp;
+
+/// The document layout version this code writes. A document with a higher number was written by
+/// a newer Census and is refused rather than misread.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Who makes an edit, when, and through what (e.g. "import of base.xlsx by Anna"). Stored in the
+/// change's metadata, so per-field history can name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditContext {
+    pub user: UserId,
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl EditContext {
+    pub fn new(user: UserId, at: Timestamp) -> Self {
+        EditContext { user, at, source: None }
+    }
+
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+}
+
+/// The user and source recorded in a change's message, read back for history and conflicts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ChangeOrigin {
+    pub user: Option<UserId>,
+    pub source: Option<String>,
+}
+
+impl ChangeOrigin {
+    pub(crate) fn message_for(ctx: &EditContext) -> String {
+        serde_json::json!({ "user": ctx.user, "source": ctx.source }).to_string()
+    }
+
+    /// Reads a change message written by [`ProspectDoc::edit`]; anything else gives an empty origin.
+    pub fn from_message(message: Option<&str>) -> ChangeOrigin {
+        message.and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default()
+    }
+}
+
+/// A change made on this device: its hash and its bytes, ready for the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalChange {
+    pub hash: ChangeHash,
+    pub bytes: Vec<u8>,
+}
+
+/// Why a document could not be read or an edit could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    #[error("the prospect document is damaged and could not be read: {0}")]
+    Unreadable(String),
+    #[error("a change received for prospect {prospect} could not be applied: {reason}")]
+    BadChange { prospect: ProspectId, reason: String },
+    #[error("this document is not a Census prospect")]
+    NotAProspect,
+    #[error("this document is prospect {found}, not the expected {expected}")]
+    WrongProspect { expected: ProspectId, found: String },
+    #[error("this prospect was saved by a newer version of Census (document schema {0}); update Census to open it")]
+    NewerSchema(u64),
+    #[error("the prospect has no contact {0}")]
+    UnknownContact(ContactId),
+    #[error("the prospect already has a contact {0}")]
+    ContactExists(ContactId),
+    #[error("the prospect already has a visit {0}")]
+    VisitExists(VisitId),
+    #[error("the position is not on the globe: latitude must be between -90 and 90, longitude between -180 and 180")]
+    InvalidLocation,
+    #[error("a tag must have at least one visible character")]
+    EmptyTag,
+    #[error("a photo needs the lower-case hex SHA-256 of its bytes (64 characters)")]
+    InvalidPhotoHash,
+    #[error("a prospect cannot be merged into itself")]
+    MergeIntoSelf,
+    #[error("\"{0}\" is not a field of a prospect that can be set")]
+    UnknownField(String),
+    #[error("the value for {path} is not valid: {reason}")]
+    InvalidValue { path: String, reason: String },
+    #[error("internal document error: {0}")]
+    Internal(#[from] automerge::AutomergeError),
+}
+
+/// One prospect's Automerge document, as one device holds it.
+#[derive(Debug)]
+pub struct ProspectDoc {
+    id: ProspectId,
+    doc: AutoCommit,
+}
+
+impl ProspectDoc {
+    /// Creates the document of a new prospect on `device`. The returned change is the
+    /// prospect's first: it creates every container, so later concurrent edits merge.
+    pub fn create(
+        id: ProspectId,
+        device: DeviceId,
+        ctx: &EditContext,
+        new: &NewProspect,
+    ) -> Result<(ProspectDoc, LocalChange), DocumentError> {
+        if let Some(location) = &new.location
+            && !location.is_valid()
+        {
+            return Err(DocumentError::InvalidLocation);
+        }
+        // Automerge draws a throwaway random actor for a new document; it is replaced before any
+        // operation, so every change is attributed to `device`.
+        let mut doc = AutoCommit::new().with_actor(device.actor());
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+        doc.put(ROOT, "id", id.to_string())?;
+        doc.put(ROOT, "territory", new.territory.to_string())?;
+        doc.put(ROOT, "name", new.name.as_str())?;
+        doc.put(ROOT, "category", new.category.as_str())?;
+        doc.put(ROOT, "status", new.status.as_str())?;
+        let address = doc.put_object(ROOT, "address", ObjType::Map)?;
+        for part in Address::PARTS {
+            doc.put(&address, part, new.address.part(part).unwrap_or_default())?;
+        }
+        if let Some(location) = &new.location {
+            write_location(&mut doc, &ROOT, "location", location)?;
+        }
+        for container in ["contacts", "tags", "visits", "photos"] {
+            doc.put_object(ROOT, container, ObjType::Map)?;
+        }
+        doc.put_object(ROOT, "notes", ObjType::Text)?;
+        doc.put(ROOT, "deleted", false)?;
+        let created = doc.put_object(ROOT, "created", ObjType::Map)?;
+        doc.put(&created, "at", ctx.at.unix_millis())?;
+        doc.put(&created, "by", ctx.user.to_string())?;
+        let mut prospect = ProspectDoc { id, doc };
+        let change = prospect.commit(ctx)?.ok_or(DocumentError::NotAProspect)?;
+        Ok((prospect, change))
+    }
+
+    /// Loads a saved document (a snapshot, optionally followed by change chunks) to edit on
+    /// `device`. Refuses bytes that are not this prospect or come from a newer schema.
+    pub fn load(id: ProspectId, bytes: &[u8], device: DeviceId) -> Result<ProspectDoc, DocumentError> {
+        let doc = AutoCommit::load(bytes).map_err(|e| DocumentError::Unreadable(e.to_string()))?;
+        let prospect = ProspectDoc { id, doc: doc.with_actor(device.actor()) };
+        prospect.check_identity()?;
+        Ok(prospect)
+    }
+
+    /// Builds the document from its raw changes, as a device that never saw it receives them.
+    pub fn from_changes<B: AsRef<[u8]>>(
+        id: ProspectId,
+        changes: &[B],
+        device: DeviceId,
+    ) -> Result<ProspectDoc, DocumentError> {
+        let mut prospect = ProspectDoc { id, doc: AutoCommit::new().with_actor(device.actor()) };
+        prospect.apply_changes(changes)?;
+        prospect.check_identity()?;
+        Ok(prospect)
+    }
+
+    fn check_identity(&self) -> Result<(), DocumentError> {
+        let found = read_str(&self.doc, &ROOT, "id").ok_or(DocumentError::NotAProspect)?;
+        if found != self.id.to_string() {
+            return Err(DocumentError::WrongProspect { expected: self.id, found });
+        }
+        match read_i64(&self.doc, &ROOT, "schema") {
+            Some(v) if v as u64 > SCHEMA_VERSION => Err(DocumentError::NewerSchema(v as u64)),
+            Some(_) => Ok(()),
+            None => Err(DocumentError::NotAProspect),
+        }
+    }
+
+    pub fn id(&self) -> ProspectId {
+        self.id
+    }
+
+    /// Applies raw changes from elsewhere. Repeats are ignored and changes whose dependencies
+    /// have not arrived yet wait inside the document until they do, so order does not matter.
+    pub fn apply_changes<B: AsRef<[u8]>>(&mut self, changes: &[B]) -> Result<(), DocumentError> {
+        let bad = |reason: String| DocumentError::BadChange { prospect: self.id, reason };
+        let decoded = changes
+            .iter()
+            .map(|bytes| automerge::Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| bad(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.doc
+            .apply_changes(decoded)
+            .map_err(|e| DocumentError::BadChange { prospect: self.id, reason: e.to_string() })
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The current heads: the changes nothing else in the document depends on yet.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Whether the document holds the change with this hash (changes still waiting for their
+    /// dependencies do not count).
+    pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.doc.get_change_by_hash(hash).is_some()
+    }
+
+    /// Raw bytes of every change that is not among `heads` or their ancestors, in causal order.
+    pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+        self.doc.get_changes(heads).into_iter().map(|c| c.raw_bytes().to_vec()).collect()
+    }
+
+    /// Makes one edit (one or more field changes) as one Automerge change. If `f` fails, nothing
+    /// is changed. Returns `None` when the edit left every field as it was.
+    pub fn edit<F>(&mut self, ctx: &EditContext, f: F) -> Result<Option<LocalChange>, DocumentError>
+    where
+        F: FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
+    {
+        let outcome = f(&mut ProspectEditor { id: self.id, doc: &mut self.doc, ctx });
+        if let Err(e) = outcome {
+            self.doc.rollback();
+            return Err(e);
+        }
+        self.commit(ctx)
+    }
+
+    fn commit(&mut self, ctx: &EditContext) -> Result<Option<LocalChange>, DocumentError> {
+        let options =
+            CommitOptions::default().with_message(ChangeOrigin::message_for(ctx)).with_time(ctx.at.unix_millis());
+        let Some(hash) = self.doc.commit_with(options) else { return Ok(None) };
+        let change = self
+            .doc
+            .get_change_by_hash(&hash)
+            .ok_or(DocumentError::Unreadable("a committed change vanished".into()))?;
+        Ok(Some(LocalChange { hash, bytes: change.raw_bytes().to_vec() }))
+    }
+
+    /// Every field that holds several concurrent values, with who set each and when.
+    pub fn conflicts(&mut self) -> Vec<Conflict> {
+        conflict::list_conflicts(&mut self.doc)
+    }
+
+    /// The typed view of the whole prospect.
+    pub fn read(&self) -> Prospect {
+        let doc = &self.doc;
+        let text = |key: &str| read_str(doc, &ROOT, key).unwrap_or_default();
+        let address = read_obj(doc, &ROOT, "address", ObjType::Map)
+            .map(|obj| {
+                let mut address = Address::default();
+                for part in Address::PARTS {
+                    if let (Some(slot), Some(value)) = (address.part_mut(part), read_str(doc, &obj, part)) {
+                        *slot = value;
+                    }
+                }
+                address
+            })
+            .unwrap_or_default();
+        let location = read_obj(doc, &ROOT, "location", ObjType::Map).and_then(|m| read_location_obj(doc, &m));
+        let contacts = read_obj(doc, &ROOT, "contacts", ObjType::Map)
+            .map(|obj| {
+                map_keys(doc, &obj)
+                    .into_iter()
+                    .filter_map(|key| {
+                        let id = key.parse::<ContactId>().ok()?;
+                        let map = read_obj(doc, &obj, &key, ObjType::Map)?;
+                        let mut contact = Contact::default();
+                        for field in Contact::FIELDS {
+                            if let (Some(slot), Some(value)) = (contact.field_mut(field), read_str(doc, &map, field)) {
+                                *slot = value;
+                            }
+                        }
+                        Some((id, contact))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tags = read_obj(doc, &ROOT, "tags", ObjType::Map)
+            .map(|obj| map_keys(doc, &obj).into_iter().collect())
+            .unwrap_or_default();
+        let notes = read_obj(doc, &ROOT, "notes", ObjType::Text).and_then(|t| doc.text(&t).ok()).unwrap_or_default();
+        let visits = read_obj(doc, &ROOT, "visits", ObjType::Map)
+            .map(|obj| {
+                map_keys(doc, &obj)
+                    .into_iter()
+                    .filter_map(|key| {
+                        let map = read_obj(doc, &obj, &key, ObjType::Map)?;
+                        let visit = read_visit(doc, key.parse().ok()?, &map)?;
+                        Some((visit.id, visit))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let photos = read_obj(doc, &ROOT, "photos", ObjType::Map)
+            .map(|obj| {
+                map_keys(doc, &obj)
+                    .into_iter()
+                    .filter_map(|sha256| {
+                        let map = read_obj(doc, &obj, &sha256, ObjType::Map)?;
+                        let photo = Photo {
+                            mime: read_str(doc, &map, "mime")?,
+                            bytes: read_i64(doc, &map, "bytes").unwrap_or(0).max(0) as u64,
+                            taken_at: read_timestamp(doc, &map, "taken_at").unwrap_or(Timestamp::from_unix_millis(0)),
+                            caption: read_str(doc, &map, "caption").unwrap_or_default(),
+                            sha256: sha256.clone(),
+                        };
+                        Some((sha256, photo))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let review = read_obj(doc, &ROOT, "review", ObjType::Map).and_then(|m| read_review(doc, &m));
+        let created = read_obj(doc, &ROOT, "created", ObjType::Map);
+        Prospect {
+            id: self.id,
+            territory: text("territory").parse().unwrap_or(TerritoryId::from_bytes([0; 16])),
+            name: text("name"),
+            category: text("category"),
+            status: text("status").parse().unwrap_or(Status::New),
+            address,
+            location,
+            contacts,
+            tags,
+            notes,
+            visits,
+            photos,
+            review,
+            merged_into: read_str(doc, &ROOT, "merged_into").and_then(|s| s.parse().ok()),
+            deleted: read_bool(doc, &ROOT, "deleted").unwrap_or(false),
+            created: Created {
+                at: created
+                    .as_ref()
+                    .and_then(|c| read_timestamp(doc, c, "at"))
+                    .unwrap_or(Timestamp::from_unix_millis(0)),
+                by: created
+                    .as_ref()
+                    .and_then(|c| read_str(doc, c, "by"))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(UserId::from_bytes([0; 16])),
+            },
+        }
+    }
+}
+
+fn read_visit(doc: &AutoCommit, id: VisitId, map: &ObjId) -> Option<Visit> {
+    let questionnaire = read_obj(doc, map, "questionnaire", ObjType::Map)?;
+    let answers_obj = read_obj(doc, map, "answers", ObjType::Map)?;
+    let answers = map_keys(doc, &answers_obj)
+        .into_iter()
+        .filter_map(|key| {
+            let answer = read_answer(doc, &read_obj(doc, &answers_obj, &key, ObjType::Map)?)?;
+            Some((QuestionId::new(key).ok()?, answer))
+        })
+        .collect::<BTreeMap<_, _>>();
+    Some(Visit {
+        id,
+        at: read_timestamp(doc, map, "at")?,
+        agent: read_str(doc, map, "agent")?.parse().ok()?,
+        questionnaire: QuestionnaireRef {
+            id: read_str(doc, &questionnaire, "id")?.parse::<QuestionnaireId>().ok()?,
+            version: u32::try_from(read_i64(doc, &questionnaire, "version")?).ok()?,
+        },
+        answers,
+        location: read_obj(doc, map, "location", ObjType::Map).and_then(|m| read_location_obj(doc, &m)),
+        outcome: read_str(doc, map, "outcome").unwrap_or_default(),
+    })
+}
+
+pub(crate) fn read_review(doc: &AutoCommit, map: &ObjId) -> Option<Review> {
+    let heads = read_obj(doc, map, "approved_heads", ObjType::List)
+        .map(|list| {
+            doc.list_range(&list, ..)
+                .filter_map(|item| match item.value {
+                    automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) => Some(s.into_owned()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(Review {
+        state: ReviewState::parse(&read_str(doc, map, "state")?)?,
+        by: read_str(doc, map, "by")?.parse().ok()?,
+        at: read_timestamp(doc, map, "at")?,
+        comment: read_str(doc, map, "comment").unwrap_or_default(),
+        approved_heads: heads,
+    })
+}
+
+pub(crate) fn write_review(doc: &mut AutoCommit, review: &Review) -> Result<(), automerge::AutomergeError> {
+    let map = doc.put_object(ROOT, "review", ObjType::Map)?;
+    doc.put(&map, "state", review.state.as_str())?;
+    doc.put(&map, "by", review.by.to_string())?;
+    doc.put(&map, "at", review.at.unix_millis())?;
+    doc.put(&map, "comment", review.comment.as_str())?;
+    let heads = doc.put_object(&map, "approved_heads", ObjType::List)?;
+    for (i, head) in review.approved_heads.iter().enumerate() {
+        doc.insert(&heads, i, head.as_str())?;
+    }
+    Ok(())
+}
+
+/// The typed edits of a prospect, available inside [`ProspectDoc::edit`].
+#[derive(Debug)]
+pub struct ProspectEditor<'a> {
+    id: ProspectId,
+    doc: &'a mut AutoCommit,
+    ctx: &'a EditContext,
+}
+
+impl ProspectEditor<'_> {
+    fn container(&self, key: &str, kind: ObjType) -> Result<ObjId, DocumentError> {
+        read_obj(self.doc, &ROOT, key, kind).ok_or(DocumentError::NotAProspect)
+    }
+
+    pub fn set_name(&mut self, name: &str) -> Result<(), DocumentError> {
+        Ok(put_str(self.doc, &ROOT, "name", name.trim())?)
+    }
+
+    pub fn set_category(&mut self, category: &str) -> Result<(), DocumentError> {
+        Ok(put_str(self.doc, &ROOT, "category", category.trim())?)
+    }
+
+    pub fn set_status(&mut self, status: Status) -> Result<(), DocumentError> {
+        Ok(put_str(self.doc, &ROOT, "status", status.as_str())?)
+    }
+
+    /// Moves the prospect to another territory (and so to that territory's agents).
+    pub fn set_territory(&mut self, territory: TerritoryId) -> Result<(), DocumentError> {
+        Ok(put_str(self.doc, &ROOT, "territory", &territory.to_string())?)
+    }
+
+    /// Sets the address parts given in the patch; the others stay as they are.
+    pub fn set_address(&mut self, patch: &AddressPatch) -> Result<(), DocumentError> {
+        let address = self.container("address", ObjType::Map)?;
+        for (part, value) in patch.parts() {
+            if let Some(value) = value {
+                put_str(self.doc, &address, part, value.trim())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the prospect's position, replacing the previous one as a whole.
+    pub fn set_location(&mut self, location: &Location) -> Result<(), DocumentError> {
+        if !location.is_valid() {
+            return Err(DocumentError::InvalidLocation);
+        }
+        let current = self.doc.get_all(ROOT, "location")?;
+        let unchanged = current.len() == 1
+            && read_obj(self.doc, &ROOT, "location", ObjType::Map)
+                .and_then(|m| read_location_obj(self.doc, &m))
+                .is_some_and(|l| l == *location);
+        if !unchanged {
+            write_location(self.doc, &ROOT, "location", location)?;
+        }
+        Ok(())
+    }
+
+    pub fn add_contact(&mut self, id: ContactId, contact: &Contact) -> Result<(), DocumentError> {
+        let contacts = self.container("contacts", ObjType::Map)?;
+        if self.doc.get(&contacts, id.to_string())?.is_some() {
+            return Err(DocumentError::ContactExists(id));
+        }
+        let map = self.doc.put_object(&contacts, id.to_string(), ObjType::Map)?;
+        for field in Contact::FIELDS {
+            self.doc.put(&map, field, contact.field(field).unwrap_or_default().trim())?;
+        }
+        Ok(())
+    }
+
+    /// Sets the contact fields given in the patch; each field merges on its own.
+    pub fn edit_contact(&mut self, id: ContactId, patch: &ContactPatch) -> Result<(), DocumentError> {
+        let contacts = self.container("contacts", ObjType::Map)?;
+        let map =
+            read_obj(self.doc, &contacts, &id.to_string(), ObjType::Map).ok_or(DocumentError::UnknownContact(id))?;
+        for (field, value) in patch.fields() {
+            if let Some(value) = value {
+                put_str(self.doc, &map, field, value.trim())?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn remove_contact(&mut self, id: ContactId) -> Result<(), DocumentError> {
+        let contacts = self.container("contacts", ObjType::Map)?;
+        if self.doc.get(&contacts, id.to_string())?.is_none() {
+            return Err(DocumentError::UnknownContact(id));
+        }
+        self.doc.delete(&contacts, id.to_string())?;
+        Ok(())
+    }
+
+    /// Adds a tag (a no-op when it is already there). Tags are a set: adding the same tag on two
+    /// devices gives one tag.
+    pub fn add_tag(&mut self, tag: &str) -> Result<(), DocumentError> {
+        let tag = normalize_tag(tag)?;
+        let tags = self.container("tags", ObjType::Map)?;
+        if self.doc.get(&tags, tag.as_str())?.is_none() {
+            self.doc.put(&tags, tag.as_str(), true)?;
+        }
+        Ok(())
+    }
+
+    pub fn remove_tag(&mut self, tag: &str) -> Result<(), DocumentError> {
+        let tag = normalize_tag(tag)?;
+        let tags = self.container("tags", ObjType::Map)?;
+        if self.doc.get(&tags, tag.as_str())?.is_some() {
+            self.doc.delete(&tags, tag.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Renames a tag: the old one goes, the new one comes.
+    pub fn rename_tag(&mut self, from: &str, to: &str) -> Result<(), DocumentError> {
+        self.remove_tag(from)?;
+        self.add_tag(to)
+    }
+
+    /// Replaces the notes with `text`. Only the difference is recorded, character by character,
+    /// so notes typed on two devices at once both survive.
+    pub fn set_notes(&mut self, text: &str) -> Result<(), DocumentError> {
+        let notes = self.container("notes", ObjType::Text)?;
+        self.doc.update_text(&notes, text)?;
+        Ok(())
+    }
+
+    /// Inserts and deletes characters in the notes at a position counted in characters.
+    pub fn splice_notes(&mut self, position: usize, delete: usize, insert: &str) -> Result<(), DocumentError> {
+        let notes = self.container("notes", ObjType::Text)?;
+        let length = self.doc.text(&notes)?.chars().count();
+        let position = position.min(length);
+        let delete = delete.min(length - position);
+        self.doc.splice_text(&notes, position, delete as isize, insert)?;
+        Ok(())
+    }
+
+    /// Records a census visit. Validate the answers against the questionnaire first
+    /// ([`crate::validate_answers`]); the document stores what it is given.
+    pub fn add_visit(&mut self, visit: &Visit) -> Result<(), DocumentError> {
+        let visits = self.container("visits", ObjType::Map)?;
+        if self.doc.get(&visits, visit.id.to_string())?.is_some() {
+            return Err(DocumentError::VisitExists(visit.id));
+        }
+        if visit.location.is_some_and(|l| !l.is_valid()) {
+            return Err(DocumentError::InvalidLocation);
+        }
+        let map = self.doc.put_object(&visits, visit.id.to_string(), ObjType::Map)?;
+        self.doc.put(&map, "at", visit.at.unix_millis())?;
+        self.doc.put(&map, "agent", visit.agent.to_string())?;
+        let questionnaire = self.doc.put_object(&map, "questionnaire", ObjType::Map)?;
+        self.doc.put(&questionnaire, "id", visit.questionnaire.id.to_string())?;
+        self.doc.put(&questionnaire, "version", i64::from(visit.questionnaire.version))?;
+        let answers = self.doc.put_object(&map, "answers", ObjType::Map)?;
+        for (question, answer) in &visit.answers {
+            write_answer(self.doc, &answers, question.as_str(), answer)?;
+        }
+        if let Some(location) = &visit.location {
+            write_location(self.doc, &map, "location", location)?;
+        }
+        self.doc.put(&map, "outcome", visit.outcome.as_str())?;
+        Ok(())
+    }
+
+    /// Attaches a photo by the hash of its bytes (the bytes travel separately).
+    pub fn add_photo(&mut self, photo: &Photo) -> Result<(), DocumentError> {
+        let valid = photo.sha256.len() == 64 && photo.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if !valid {
+            return Err(DocumentError::InvalidPhotoHash);
+        }
+        let photos = self.container("photos", ObjType::Map)?;
+        let map = self.doc.put_object(&photos, photo.sha256.as_str(), ObjType::Map)?;
+        self.doc.put(&map, "mime", photo.mime.as_str())?;
+        self.doc.put(&map, "bytes", i64::try_from(photo.bytes).unwrap_or(i64::MAX))?;
+        self.doc.put(&map, "taken_at", photo.taken_at.unix_millis())?;
+        self.doc.put(&map, "caption", photo.caption.as_str())?;
+        Ok(())
+    }
+
+    /// Sets the manager's review. Approving records the current heads, so the review queue can
+    /// later show exactly what changed since the approval.
+    pub fn set_review(&mut self, state: ReviewState, comment: &str) -> Result<(), DocumentError> {
+        let approved_heads = match state {
+            ReviewState::Approved => self.doc.get_heads().iter().map(ToString::to_string).collect(),
+            _ => Vec::new(),
+        };
+        let review =
+            Review { state, by: self.ctx.user, at: self.ctx.at, comment: comment.trim().to_owned(), approved_heads };
+        Ok(write_review(self.doc, &review)?)
+    }
+
+    /// Marks this prospect as a duplicate merged into `survivor`; lists hide it from then on.
+    pub fn mark_merged_into(&mut self, survivor: ProspectId) -> Result<(), DocumentError> {
+        if survivor == self.id {
+            return Err(DocumentError::MergeIntoSelf);
+        }
+        Ok(put_str(self.doc, &ROOT, "merged_into", &survivor.to_string())?)
+    }
+
+    /// Deletes the prospect (a tombstone: its history stays, and it can be restored).
+    pub fn delete(&mut self) -> Result<(), DocumentError> {
+        Ok(put_bool(self.doc, &ROOT, "deleted", true)?)
+    }
+
+    pub fn restore(&mut self) -> Result<(), DocumentError> {
+        Ok(put_bool(self.doc, &ROOT, "deleted", false)?)
+    }
+
+    /// Resolves a conflict by setting the field to one value: one of the conflicting values, or
+    /// a new one. The write supersedes every value this device has seen.
+    pub fn resolve(&mut self, path: &FieldPath, value: &FieldValue) -> Result<(), DocumentError> {
+        let invalid = |reason: &str| DocumentError::InvalidValue { path: path.to_string(), reason: reason.to_owned() };
+        let segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+        match (segments.as_slice(), value) {
+            (["name" | "category"], FieldValue::Text(text)) => put_str(self.doc, &ROOT, segments[0], text)?,
+            (["status"], FieldValue::Text(text)) => {
+                let status: Status = text.parse().map_err(|e: UnknownStatus| invalid(&e.to_string()))?;
+                put_str(self.doc, &ROOT, "status", status.as_str())?;
+            }
+            (["territory"], FieldValue::Text(text)) => {
+                let territory: TerritoryId =
+                    text.parse().map_err(|e: crate::ids::InvalidId| invalid(&e.to_string()))?;
+                put_str(self.doc, &ROOT, "territory", &territory.to_string())?;
+            }
+            (["merged_into"], FieldValue::Text(text)) => {
+                let survivor: ProspectId = text.parse().map_err(|e: crate::ids::InvalidId| invalid(&e.to_string()))?;
+                self.mark_merged_into(survivor)?;
+            }
+            (["merged_into"], FieldValue::Missing) => self.doc.delete(ROOT, "merged_into")?,
+            (["deleted"], FieldValue::Flag(flag)) => put_bool(self.doc, &ROOT, "deleted", *flag)?,
+            (["location"], FieldValue::Location(location)) => {
+                if !location.is_valid() {
+                    return Err(DocumentError::InvalidLocation);
+                }
+                write_location(self.doc, &ROOT, "location", location)?;
+            }
+            (["location"], FieldValue::Missing) => self.doc.delete(ROOT, "location")?,
+            (["review"], FieldValue::Review(review)) => write_review(self.doc, review)?,
+            (["address", part], FieldValue::Text(text)) if Address::PARTS.contains(part) => {
+                let address = self.container("address", ObjType::Map)?;
+                put_str(self.doc, &address, part, text)?;
+            }
+            (["contacts", contact, field], FieldValue::Text(text)) if Contact::FIELDS.contains(field) => {
+                let id: ContactId = contact.parse().map_err(|e: crate::ids::InvalidId| invalid(&e.to_string()))?;
+                let contacts = self.container("contacts", ObjType::Map)?;
+                let map =
+                    read_obj(self.doc, &contacts, contact, ObjType::Map).ok_or(DocumentError::UnknownContact(id))?;
+                put_str(self.doc, &map, field, text)?;
+            }
+            (
+                ["name" | "category" | "status" | "territory" | "merged_into" | "deleted" | "location" | "review"]
+                | ["address", _]
+                | ["contacts", _, _],
+                _,
+            ) => return Err(invalid("this kind of value does not fit this field")),
+            _ => return Err(DocumentError::UnknownField(path.to_string())),
+        }
+        Ok(())
+    }
+}
+
+fn normalize_tag(tag: &str) -> Result<String, DocumentError> {
+    let tag = tag.split_whitespace().collect::<Vec<_>>().join(" ");
+    if tag.is_empty() { Err(DocumentError::EmptyTag) } else { Ok(tag) }
+}

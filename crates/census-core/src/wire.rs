@@ -1,0 +1,398 @@
+//! The sync wire format: the binary bodies that carry Automerge changes between devices and the
+//! server.
+//!
+//! Every body is a frame:
+//!
+//! ```text
+//! "CNSW" | format version (1 byte) | body kind (1 byte) | body ... | CRC-32 of all before (4 bytes, LE)
+//! ```
+//!
+//! Integers are unsigned LEB128 varints, ids are 16 raw bytes, byte strings and texts are a
+//! varint length then the bytes. The checksum catches damage in transit that would otherwise
+//! hand a corrupt Automerge change to the store; the version byte lets a future format be refused
+//! with a clear message rather than misread. Decoding checks every length against what is left,
+//! so random, truncated or damaged input is an error, never a panic or a huge allocation.
+//! Compression is applied by the HTTP layer around the frame.
+
+use crate::ids::{ProspectId, TerritoryId};
+
+const MAGIC: &[u8; 4] = b"CNSW";
+/// The wire format version this code writes and reads.
+pub const FORMAT_VERSION: u8 = 1;
+const HEADER_LEN: usize = 6;
+const CHECKSUM_LEN: usize = 4;
+
+/// What kind of document a change belongs to. Only prospects are synced as documents today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DocKind {
+    Prospect,
+}
+
+impl DocKind {
+    fn code(self) -> u64 {
+        match self {
+            DocKind::Prospect => 1,
+        }
+    }
+
+    fn from_code(code: u64) -> Result<Self, DecodeError> {
+        match code {
+            1 => Ok(DocKind::Prospect),
+            other => Err(DecodeError::UnknownDocKind(other)),
+        }
+    }
+}
+
+/// One change pushed by a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushItem {
+    pub doc: ProspectId,
+    pub kind: DocKind,
+    /// The territory the document is in after this change, as the device sees it; the server
+    /// checks the user may write there.
+    pub territory: TerritoryId,
+    /// A raw Automerge change.
+    pub change: Vec<u8>,
+}
+
+/// A batch of changes from one device, in causal order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PushBatch {
+    pub items: Vec<PushItem>,
+}
+
+/// What the server did with one pushed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Stored durably under this sequence number.
+    Stored { seq: u64 },
+    /// The server already had it (a retry); this is its sequence number.
+    AlreadyStored { seq: u64 },
+    /// Refused; nothing of it was stored. `code` is stable, `message` is for people.
+    Refused { code: String, message: String },
+}
+
+/// The server's answer to a push: one outcome per item, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PushResult {
+    pub outcomes: Vec<PushOutcome>,
+}
+
+/// One change in a pull page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledChange {
+    pub seq: u64,
+    pub doc: ProspectId,
+    pub kind: DocKind,
+    pub change: Vec<u8>,
+}
+
+/// A page of the change feed of one scope (a territory), in sequence order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullPage {
+    pub scope: TerritoryId,
+    pub changes: Vec<PulledChange>,
+    /// Where the next pull of this scope starts.
+    pub next_cursor: u64,
+    /// Whether this page reached the end of the feed.
+    pub up_to_date: bool,
+}
+
+/// Why a body could not be decoded. The messages are meant for logs and error responses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("this is not a Census sync body (it does not start with CNSW)")]
+    NotCensus,
+    #[error("the sync body uses format version {0}, but this Census understands version {FORMAT_VERSION}; update it")]
+    UnsupportedVersion(u8),
+    #[error("expected a {expected} body but got a {found}")]
+    WrongKind { expected: &'static str, found: &'static str },
+    #[error("unknown sync body kind {0}")]
+    UnknownKind(u8),
+    #[error("the sync body is damaged: its checksum does not match")]
+    ChecksumMismatch,
+    #[error("the sync body is cut short")]
+    Truncated,
+    #[error("the sync body has a malformed number")]
+    BadNumber,
+    #[error("the sync body has text that is not UTF-8")]
+    BadText,
+    #[error("the sync body names an unknown document kind {0}")]
+    UnknownDocKind(u64),
+    #[error("the sync body has an unknown push outcome {0}")]
+    UnknownOutcome(u64),
+    #[error("the sync body has {0} unexpected bytes at its end")]
+    TrailingBytes(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    PushBatch = 1,
+    PushResult = 2,
+    PullPage = 3,
+}
+
+impl BodyKind {
+    fn name(self) -> &'static str {
+        match self {
+            BodyKind::PushBatch => "push batch",
+            BodyKind::PushResult => "push result",
+            BodyKind::PullPage => "pull page",
+        }
+    }
+
+    fn from_byte(byte: u8) -> Result<Self, DecodeError> {
+        match byte {
+            1 => Ok(BodyKind::PushBatch),
+            2 => Ok(BodyKind::PushResult),
+            3 => Ok(BodyKind::PullPage),
+            other => Err(DecodeError::UnknownKind(other)),
+        }
+    }
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn new(kind: BodyKind) -> Self {
+        let mut bytes = Vec::with_capacity(256);
+        bytes.extend_from_slice(MAGIC);
+        bytes.push(FORMAT_VERSION);
+        bytes.push(kind as u8);
+        Writer(bytes)
+    }
+
+    fn varint(&mut self, mut n: u64) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                self.0.push(byte);
+                return;
+            }
+            self.0.push(byte | 0x80);
+        }
+    }
+
+    fn id(&mut self, bytes: &[u8; 16]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.varint(bytes.len() as u64);
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let crc = crc32fast::hash(&self.0);
+        self.0.extend_from_slice(&crc.to_le_bytes());
+        self.0
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Checks the frame (magic, version, kind, checksum) and returns a reader over the body.
+    fn open(frame: &'a [u8], expected: BodyKind) -> Result<Self, DecodeError> {
+        if frame.len() < 4 || &frame[..4] != MAGIC {
+            return Err(if MAGIC.starts_with(frame) { DecodeError::Truncated } else { DecodeError::NotCensus });
+        }
+        if frame.len() < HEADER_LEN + CHECKSUM_LEN {
+            return Err(DecodeError::Truncated);
+        }
+        if frame[4] != FORMAT_VERSION {
+            return Err(DecodeError::UnsupportedVersion(frame[4]));
+        }
+        let (content, checksum) = frame.split_at(frame.len() - CHECKSUM_LEN);
+        let expected_crc = u32::from_le_bytes([checksum[0], checksum[1], checksum[2], checksum[3]]);
+        if crc32fast::hash(content) != expected_crc {
+            return Err(DecodeError::ChecksumMismatch);
+        }
+        let kind = BodyKind::from_byte(frame[5])?;
+        if kind != expected {
+            return Err(DecodeError::WrongKind { expected: expected.name(), found: kind.name() });
+        }
+        Ok(Reader { bytes: content, pos: HEADER_LEN })
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.remaining() {
+            return Err(DecodeError::Truncated);
+        }
+        let slice = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(slice)
+    }
+
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1)?[0];
+            let part = u64::from(byte & 0x7f);
+            if shift == 63 && part > 1 {
+                return Err(DecodeError::BadNumber);
+            }
+            value |= part << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(DecodeError::BadNumber)
+    }
+
+    fn id(&mut self) -> Result<[u8; 16], DecodeError> {
+        let mut id = [0; 16];
+        id.copy_from_slice(self.take(16)?);
+        Ok(id)
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, DecodeError> {
+        let len = usize::try_from(self.varint()?).map_err(|_| DecodeError::Truncated)?;
+        Ok(self.take(len)?.to_vec())
+    }
+
+    fn text(&mut self) -> Result<String, DecodeError> {
+        String::from_utf8(self.bytes()?).map_err(|_| DecodeError::BadText)
+    }
+
+    fn bool(&mut self) -> Result<bool, DecodeError> {
+        match self.varint()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError::BadNumber),
+        }
+    }
+
+    /// An item count, refused when even the smallest items could not fit in what is left, so a
+    /// forged count cannot make the decoder reserve memory.
+    fn count(&mut self, min_item_len: usize) -> Result<usize, DecodeError> {
+        let n = usize::try_from(self.varint()?).map_err(|_| DecodeError::Truncated)?;
+        if n.saturating_mul(min_item_len) > self.remaining() {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(n)
+    }
+
+    fn finish(self) -> Result<(), DecodeError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeError::TrailingBytes(n)),
+        }
+    }
+}
+
+impl PushBatch {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(BodyKind::PushBatch);
+        w.varint(self.items.len() as u64);
+        for item in &self.items {
+            w.id(item.doc.as_bytes());
+            w.varint(item.kind.code());
+            w.id(item.territory.as_bytes());
+            w.bytes(&item.change);
+        }
+        w.finish()
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(frame, BodyKind::PushBatch)?;
+        let n = r.count(34)?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(PushItem {
+                doc: ProspectId::from_bytes(r.id()?),
+                kind: DocKind::from_code(r.varint()?)?,
+                territory: TerritoryId::from_bytes(r.id()?),
+                change: r.bytes()?,
+            });
+        }
+        r.finish()?;
+        Ok(PushBatch { items })
+    }
+}
+
+impl PushResult {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(BodyKind::PushResult);
+        w.varint(self.outcomes.len() as u64);
+        for outcome in &self.outcomes {
+            match outcome {
+                PushOutcome::Stored { seq } => {
+                    w.varint(0);
+                    w.varint(*seq);
+                }
+                PushOutcome::AlreadyStored { seq } => {
+                    w.varint(1);
+                    w.varint(*seq);
+                }
+                PushOutcome::Refused { code, message } => {
+                    w.varint(2);
+                    w.bytes(code.as_bytes());
+                    w.bytes(message.as_bytes());
+                }
+            }
+        }
+        w.finish()
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(frame, BodyKind::PushResult)?;
+        let n = r.count(2)?;
+        let mut outcomes = Vec::with_capacity(n);
+        for _ in 0..n {
+            outcomes.push(match r.varint()? {
+                0 => PushOutcome::Stored { seq: r.varint()? },
+                1 => PushOutcome::AlreadyStored { seq: r.varint()? },
+                2 => PushOutcome::Refused { code: r.text()?, message: r.text()? },
+                other => return Err(DecodeError::UnknownOutcome(other)),
+            });
+        }
+        r.finish()?;
+        Ok(PushResult { outcomes })
+    }
+}
+
+impl PullPage {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(BodyKind::PullPage);
+        w.id(self.scope.as_bytes());
+        w.varint(self.next_cursor);
+        w.varint(u64::from(self.up_to_date));
+        w.varint(self.changes.len() as u64);
+        for change in &self.changes {
+            w.varint(change.seq);
+            w.id(change.doc.as_bytes());
+            w.varint(change.kind.code());
+            w.bytes(&change.change);
+        }
+        w.finish()
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(frame, BodyKind::PullPage)?;
+        let scope = TerritoryId::from_bytes(r.id()?);
+        let next_cursor = r.varint()?;
+        let up_to_date = r.bool()?;
+        let n = r.count(19)?;
+        let mut changes = Vec::with_capacity(n);
+        for _ in 0..n {
+            changes.push(PulledChange {
+                seq: r.varint()?,
+                doc: ProspectId::from_bytes(r.id()?),
+                kind: DocKind::from_code(r.varint()?)?,
+                change: r.bytes()?,
+            });
+        }
+        r.finish()?;
+        Ok(PullPage { scope, changes, next_cursor, up_to_date })
+    }
+}
