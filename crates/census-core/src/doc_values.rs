@@ -66,20 +66,14 @@ fn scalar_i64(s: &ScalarValue) -> Option<i64> {
     }
 }
 
-/// Puts a string unless the key already holds exactly this one value; a key with concurrent
-/// values is always written, since writing it is how a conflict is resolved.
+/// Puts a string unless the key already holds exactly this one value.
 pub(crate) fn put_str(
     doc: &mut AutoCommit,
     obj: &ObjId,
     key: &str,
     value: &str,
 ) -> Result<(), automerge::AutomergeError> {
-    let current = doc.get_all(obj, key)?;
-    let unchanged = current.len() == 1 && matches!(&current[0].0, Value::Scalar(s) if s.as_str() == Some(value));
-    if !unchanged {
-        doc.put(obj, key, value)?;
-    }
-    Ok(())
+    put_scalar(doc, obj, key, ScalarValue::Str(value.into()))
 }
 
 /// Like [`put_str`], for a flag.
@@ -89,12 +83,28 @@ pub(crate) fn put_bool(
     key: &str,
     value: bool,
 ) -> Result<(), automerge::AutomergeError> {
+    put_scalar(doc, obj, key, ScalarValue::Boolean(value))
+}
+
+fn put_scalar(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: ScalarValue,
+) -> Result<(), automerge::AutomergeError> {
     let current = doc.get_all(obj, key)?;
-    let unchanged = current.len() == 1 && matches!(&current[0].0, Value::Scalar(s) if s.as_bool() == Some(value));
-    if !unchanged {
-        doc.put(obj, key, value)?;
+    match current.as_slice() {
+        [(Value::Scalar(s), _)] if s.as_ref() == &value => return Ok(()),
+        [_, _, ..] => {
+            // Automerge records a put of the value that currently wins a conflict as deletes of
+            // the other values, and a concurrent edit elsewhere can then erase this write without
+            // a trace. A placeholder first makes this edit a new value that supersedes every value
+            // seen here, so it shows up as a conflict against anything concurrent.
+            doc.put(obj, key, ScalarValue::Null)?;
+        }
+        _ => {}
     }
-    Ok(())
+    doc.put(obj, key, value)
 }
 
 pub(crate) fn write_location(

@@ -230,7 +230,7 @@ impl ProspectDoc {
     /// Whether the document holds the change with this hash (changes still waiting for their
     /// dependencies do not count).
     pub fn has_change(&mut self, hash: &ChangeHash) -> bool {
-        self.doc.get_change_by_hash(hash).is_some()
+        self.doc.get_change_meta_by_hash(hash).is_some()
     }
 
     /// Raw bytes of every change that is not among `heads` or their ancestors, in causal order.

@@ -260,6 +260,8 @@ pub enum DefinitionError {
     NoChoices(QuestionId),
     #[error("question \"{question}\" lists the option \"{value}\" more than once")]
     DuplicateChoice { question: QuestionId, value: String },
+    #[error("question \"{0}\" has a minimum or maximum that is not a number")]
+    LimitNotANumber(QuestionId),
     #[error("question \"{0}\" has a minimum larger than its maximum")]
     MinAboveMax(QuestionId),
     #[error("question \"{question}\" has a pattern that is not a valid regular expression: {reason}")]
@@ -300,6 +302,9 @@ impl Questionnaire {
                     }
                 }
             }
+            if [q.min, q.max].into_iter().flatten().any(|limit| !limit.is_finite()) {
+                problems.push(DefinitionError::LimitNotANumber(q.id.clone()));
+            }
             if let (Some(min), Some(max)) = (q.min, q.max)
                 && min > max
             {
@@ -311,7 +316,7 @@ impl Questionnaire {
                 }
             }
             if let Some(pattern) = &q.pattern
-                && let Err(e) = regex::Regex::new(pattern)
+                && let Err(e) = crate::validation::whole_text_regex(pattern)
             {
                 problems.push(DefinitionError::BadPattern { question: q.id.clone(), reason: e.to_string() });
             }

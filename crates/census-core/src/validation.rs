@@ -67,7 +67,9 @@ pub fn validate_answers(questionnaire: &Questionnaire, answers: &BTreeMap<Questi
     let visible: HashSet<&QuestionId> = questionnaire.visible_questions(answers).into_iter().map(|q| &q.id).collect();
     for question in &questionnaire.questions {
         let shown = visible.contains(&question.id);
-        match (answers.get(&question.id), shown) {
+        // A blank answer to a required question is no answer; elsewhere it is checked as given.
+        let answer = answers.get(&question.id).filter(|a| !(shown && question.required && is_blank(a)));
+        match (answer, shown) {
             (None, true) if question.required => {
                 problems.push(problem(question, ProblemKind::Required, "Ответ обязателен.", "An answer is required."))
             }
@@ -94,6 +96,17 @@ pub fn validate_answers(questionnaire: &Questionnaire, answers: &BTreeMap<Questi
         }
     }
     problems
+}
+
+/// Empty text or no option picked.
+fn is_blank(answer: &Answer) -> bool {
+    match answer {
+        Answer::Text(s) | Answer::Phone(s) | Answer::Email(s) | Answer::SelectOne(s) | Answer::Date(s) => {
+            s.trim().is_empty()
+        }
+        Answer::SelectMany(v) => v.is_empty(),
+        _ => false,
+    }
 }
 
 fn problem(question: &Question, kind: ProblemKind, ru: impl Into<String>, en: impl Into<String>) -> Problem {
@@ -244,7 +257,7 @@ fn check_pattern(q: &Question, text: &str, out: &mut Vec<Problem>) {
     let Some(pattern) = &q.pattern else { return };
     // A definition with a broken pattern is refused at publishing; if one slips through, the
     // answer is not blamed for it.
-    let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$")) else { return };
+    let Ok(re) = whole_text_regex(pattern) else { return };
     if !re.is_match(text) {
         out.push(problem(
             q,
@@ -253,6 +266,15 @@ fn check_pattern(q: &Question, text: &str, out: &mut Vec<Problem>) {
             "The answer is not in the required format.",
         ));
     }
+}
+
+/// The question's pattern, compiled to match the whole answer rather than a part of it.
+pub(crate) fn whole_text_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::Regex::new(&format!("^(?:{pattern})$"))
+        // In `(?x)` mode a trailing `# comment` swallows the closing `)$`; a newline ends the
+        // comment, and in that mode the newline itself is ignored.
+        .or_else(|_| regex::Regex::new(&format!("^(?:{pattern}\n)$")))
+        .map_err(|wrapped| regex::Regex::new(pattern).err().unwrap_or(wrapped))
 }
 
 fn check_range(q: &Question, x: f64, out: &mut Vec<Problem>) {

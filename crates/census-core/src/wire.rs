@@ -205,13 +205,15 @@ impl<'a> Reader<'a> {
         if frame.len() < HEADER_LEN + CHECKSUM_LEN {
             return Err(DecodeError::Truncated);
         }
-        if frame[4] != FORMAT_VERSION {
-            return Err(DecodeError::UnsupportedVersion(frame[4]));
-        }
+        // The checksum comes first: a damaged version byte is damage, not a newer Census. Every
+        // format version keeps the CRC-32 trailer.
         let (content, checksum) = frame.split_at(frame.len() - CHECKSUM_LEN);
         let expected_crc = u32::from_le_bytes([checksum[0], checksum[1], checksum[2], checksum[3]]);
         if crc32fast::hash(content) != expected_crc {
             return Err(DecodeError::ChecksumMismatch);
+        }
+        if frame[4] != FORMAT_VERSION {
+            return Err(DecodeError::UnsupportedVersion(frame[4]));
         }
         let kind = BodyKind::from_byte(frame[5])?;
         if kind != expected {
