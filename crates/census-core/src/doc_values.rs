@@ -5,7 +5,8 @@
 //! written down once, in [`crate::prospect_doc`]; this module only knows about values.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, hydrate};
+use std::collections::HashMap;
 
 use crate::prospect::Location;
 use crate::questionnaire::{Answer, GeoPoint, PhotoAnswer};
@@ -107,19 +108,39 @@ fn put_scalar(
     doc.put(obj, key, value)
 }
 
-pub(crate) fn write_location(
+/// A map value built in memory, to be written as a whole with
+/// [`Transactable::batch_create_object`] (one splice into the document instead of one per key,
+/// several times faster for visits and new prospects).
+pub(crate) fn map_value<K: Into<String>>(entries: impl IntoIterator<Item = (K, hydrate::Value)>) -> hydrate::Value {
+    let map: HashMap<String, hydrate::Value> = entries.into_iter().map(|(k, v)| (k.into(), v)).collect();
+    hydrate::Map::from(map).into()
+}
+
+pub(crate) fn text_value(text: &str) -> hydrate::Value {
+    hydrate::Value::scalar(text)
+}
+
+pub(crate) fn location_value(location: &Location) -> hydrate::Value {
+    let mut entries = vec![
+        ("lat", hydrate::Value::from(location.lat)),
+        ("lon", hydrate::Value::from(location.lon)),
+        ("at", hydrate::Value::from(location.at.unix_millis())),
+    ];
+    if let Some(accuracy) = location.accuracy_m {
+        entries.push(("accuracy_m", hydrate::Value::from(accuracy)));
+    }
+    map_value(entries)
+}
+
+/// Writes a map value at `key`, replacing what was there (and superseding concurrent values
+/// seen here).
+pub(crate) fn put_map(
     doc: &mut AutoCommit,
     obj: &ObjId,
     key: &str,
-    location: &Location,
+    value: &hydrate::Value,
 ) -> Result<(), automerge::AutomergeError> {
-    let map = doc.put_object(obj, key, ObjType::Map)?;
-    doc.put(&map, "lat", location.lat)?;
-    doc.put(&map, "lon", location.lon)?;
-    if let Some(accuracy) = location.accuracy_m {
-        doc.put(&map, "accuracy_m", accuracy)?;
-    }
-    doc.put(&map, "at", location.at.unix_millis())?;
+    doc.batch_create_object(obj, key, value, false)?;
     Ok(())
 }
 
@@ -135,41 +156,22 @@ pub(crate) fn read_location_obj(doc: &AutoCommit, map: &ObjId) -> Option<Locatio
 
 /// Answers are stored as `{type, value}` maps so that a visit reads back typed without its
 /// questionnaire at hand.
-pub(crate) fn write_answer(
-    doc: &mut AutoCommit,
-    answers: &ObjId,
-    key: &str,
-    answer: &Answer,
-) -> Result<(), automerge::AutomergeError> {
-    let map = doc.put_object(answers, key, ObjType::Map)?;
-    doc.put(&map, "type", answer.kind().as_str())?;
-    match answer {
-        Answer::Text(s) | Answer::SelectOne(s) | Answer::Date(s) | Answer::Phone(s) | Answer::Email(s) => {
-            doc.put(&map, "value", s.as_str())?;
-        }
-        Answer::Integer(n) => doc.put(&map, "value", *n)?,
-        Answer::Decimal(x) => doc.put(&map, "value", *x)?,
-        Answer::SelectMany(values) => {
-            let list = doc.put_object(&map, "value", ObjType::List)?;
-            for (i, v) in values.iter().enumerate() {
-                doc.insert(&list, i, v.as_str())?;
-            }
-        }
+pub(crate) fn answer_value(answer: &Answer) -> hydrate::Value {
+    let value = match answer {
+        Answer::Text(s) | Answer::SelectOne(s) | Answer::Date(s) | Answer::Phone(s) | Answer::Email(s) => text_value(s),
+        Answer::Integer(n) => hydrate::Value::from(*n),
+        Answer::Decimal(x) => hydrate::Value::from(*x),
+        Answer::SelectMany(values) => hydrate::Value::from(values.iter().map(|v| text_value(v)).collect::<Vec<_>>()),
         Answer::Geopoint(p) => {
-            let point = doc.put_object(&map, "value", ObjType::Map)?;
-            doc.put(&point, "lat", p.lat)?;
-            doc.put(&point, "lon", p.lon)?;
+            let mut entries = vec![("lat", hydrate::Value::from(p.lat)), ("lon", hydrate::Value::from(p.lon))];
             if let Some(a) = p.accuracy_m {
-                doc.put(&point, "accuracy_m", a)?;
+                entries.push(("accuracy_m", hydrate::Value::from(a)));
             }
+            map_value(entries)
         }
-        Answer::Photo(p) => {
-            let photo = doc.put_object(&map, "value", ObjType::Map)?;
-            doc.put(&photo, "sha256", p.sha256.as_str())?;
-            doc.put(&photo, "mime", p.mime.as_str())?;
-        }
-    }
-    Ok(())
+        Answer::Photo(p) => map_value([("sha256", text_value(&p.sha256)), ("mime", text_value(&p.mime))]),
+    };
+    map_value([("type", text_value(answer.kind().as_str())), ("value", value)])
 }
 
 pub(crate) fn read_answer(doc: &AutoCommit, map: &ObjId) -> Option<Answer> {

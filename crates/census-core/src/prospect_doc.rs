@@ -21,9 +21,9 @@
 //! back as bytes for the caller to store and push.
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc};
+use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, hydrate};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::conflict::{self, Conflict, FieldPath, FieldValue};
 use crate::doc_values::*;
@@ -141,27 +141,38 @@ impl ProspectDoc {
         // Automerge draws a throwaway random actor for a new document; it is replaced before any
         // operation, so every change is attributed to `device`.
         let mut doc = AutoCommit::new().with_actor(device.actor());
-        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
-        doc.put(ROOT, "id", id.to_string())?;
-        doc.put(ROOT, "territory", new.territory.to_string())?;
-        doc.put(ROOT, "name", new.name.as_str())?;
-        doc.put(ROOT, "category", new.category.as_str())?;
-        doc.put(ROOT, "status", new.status.as_str())?;
-        let address = doc.put_object(ROOT, "address", ObjType::Map)?;
-        for part in Address::PARTS {
-            doc.put(&address, part, new.address.part(part).unwrap_or_default())?;
-        }
+        let mut root = vec![
+            ("schema", hydrate::Value::from(SCHEMA_VERSION)),
+            ("id", text_value(&id.to_string())),
+            ("territory", text_value(&new.territory.to_string())),
+            ("name", text_value(new.name.trim())),
+            ("category", text_value(new.category.trim())),
+            ("status", text_value(new.status.as_str())),
+            (
+                "address",
+                map_value(
+                    Address::PARTS.map(|part| (part, text_value(new.address.part(part).unwrap_or_default().trim()))),
+                ),
+            ),
+            ("contacts", hydrate::Value::map()),
+            ("tags", hydrate::Value::map()),
+            ("visits", hydrate::Value::map()),
+            ("photos", hydrate::Value::map()),
+            ("notes", hydrate::Value::text(doc.text_encoding(), "")),
+            ("deleted", hydrate::Value::from(ScalarValue::Boolean(false))),
+            (
+                "created",
+                map_value([
+                    ("at", hydrate::Value::from(ctx.at.unix_millis())),
+                    ("by", text_value(&ctx.user.to_string())),
+                ]),
+            ),
+        ];
         if let Some(location) = &new.location {
-            write_location(&mut doc, &ROOT, "location", location)?;
+            root.push(("location", location_value(location)));
         }
-        for container in ["contacts", "tags", "visits", "photos"] {
-            doc.put_object(ROOT, container, ObjType::Map)?;
-        }
-        doc.put_object(ROOT, "notes", ObjType::Text)?;
-        doc.put(ROOT, "deleted", false)?;
-        let created = doc.put_object(ROOT, "created", ObjType::Map)?;
-        doc.put(&created, "at", ctx.at.unix_millis())?;
-        doc.put(&created, "by", ctx.user.to_string())?;
+        let root: HashMap<String, hydrate::Value> = root.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        doc.init_root_from_hydrate(&hydrate::Map::from(root))?;
         let mut prospect = ProspectDoc { id, doc };
         let change = prospect.commit(ctx)?.ok_or(DocumentError::NotAProspect)?;
         Ok((prospect, change))
@@ -413,17 +424,17 @@ pub(crate) fn read_review(doc: &AutoCommit, map: &ObjId) -> Option<Review> {
     })
 }
 
-pub(crate) fn write_review(doc: &mut AutoCommit, review: &Review) -> Result<(), automerge::AutomergeError> {
-    let map = doc.put_object(ROOT, "review", ObjType::Map)?;
-    doc.put(&map, "state", review.state.as_str())?;
-    doc.put(&map, "by", review.by.to_string())?;
-    doc.put(&map, "at", review.at.unix_millis())?;
-    doc.put(&map, "comment", review.comment.as_str())?;
-    let heads = doc.put_object(&map, "approved_heads", ObjType::List)?;
-    for (i, head) in review.approved_heads.iter().enumerate() {
-        doc.insert(&heads, i, head.as_str())?;
-    }
-    Ok(())
+pub(crate) fn review_value(review: &Review) -> hydrate::Value {
+    map_value([
+        ("state", text_value(review.state.as_str())),
+        ("by", text_value(&review.by.to_string())),
+        ("at", hydrate::Value::from(review.at.unix_millis())),
+        ("comment", text_value(&review.comment)),
+        (
+            "approved_heads",
+            hydrate::Value::from(review.approved_heads.iter().map(|h| text_value(h)).collect::<Vec<_>>()),
+        ),
+    ])
 }
 
 /// The typed edits of a prospect, available inside [`ProspectDoc::edit`].
@@ -478,7 +489,7 @@ impl ProspectEditor<'_> {
                 .and_then(|m| read_location_obj(self.doc, &m))
                 .is_some_and(|l| l == *location);
         if !unchanged {
-            write_location(self.doc, &ROOT, "location", location)?;
+            put_map(self.doc, &ROOT, "location", &location_value(location))?;
         }
         Ok(())
     }
@@ -488,10 +499,8 @@ impl ProspectEditor<'_> {
         if self.doc.get(&contacts, id.to_string())?.is_some() {
             return Err(DocumentError::ContactExists(id));
         }
-        let map = self.doc.put_object(&contacts, id.to_string(), ObjType::Map)?;
-        for field in Contact::FIELDS {
-            self.doc.put(&map, field, contact.field(field).unwrap_or_default().trim())?;
-        }
+        let fields = Contact::FIELDS.map(|field| (field, text_value(contact.field(field).unwrap_or_default().trim())));
+        put_map(self.doc, &contacts, &id.to_string(), &map_value(fields))?;
         Ok(())
     }
 
@@ -571,20 +580,23 @@ impl ProspectEditor<'_> {
         if visit.location.is_some_and(|l| !l.is_valid()) {
             return Err(DocumentError::InvalidLocation);
         }
-        let map = self.doc.put_object(&visits, visit.id.to_string(), ObjType::Map)?;
-        self.doc.put(&map, "at", visit.at.unix_millis())?;
-        self.doc.put(&map, "agent", visit.agent.to_string())?;
-        let questionnaire = self.doc.put_object(&map, "questionnaire", ObjType::Map)?;
-        self.doc.put(&questionnaire, "id", visit.questionnaire.id.to_string())?;
-        self.doc.put(&questionnaire, "version", i64::from(visit.questionnaire.version))?;
-        let answers = self.doc.put_object(&map, "answers", ObjType::Map)?;
-        for (question, answer) in &visit.answers {
-            write_answer(self.doc, &answers, question.as_str(), answer)?;
-        }
+        let questionnaire = map_value([
+            ("id", text_value(&visit.questionnaire.id.to_string())),
+            ("version", hydrate::Value::from(i64::from(visit.questionnaire.version))),
+        ]);
+        let answers =
+            map_value(visit.answers.iter().map(|(question, answer)| (question.as_str(), answer_value(answer))));
+        let mut entries = vec![
+            ("at", hydrate::Value::from(visit.at.unix_millis())),
+            ("agent", text_value(&visit.agent.to_string())),
+            ("questionnaire", questionnaire),
+            ("answers", answers),
+            ("outcome", text_value(&visit.outcome)),
+        ];
         if let Some(location) = &visit.location {
-            write_location(self.doc, &map, "location", location)?;
+            entries.push(("location", location_value(location)));
         }
-        self.doc.put(&map, "outcome", visit.outcome.as_str())?;
+        put_map(self.doc, &visits, &visit.id.to_string(), &map_value(entries))?;
         Ok(())
     }
 
@@ -595,11 +607,13 @@ impl ProspectEditor<'_> {
             return Err(DocumentError::InvalidPhotoHash);
         }
         let photos = self.container("photos", ObjType::Map)?;
-        let map = self.doc.put_object(&photos, photo.sha256.as_str(), ObjType::Map)?;
-        self.doc.put(&map, "mime", photo.mime.as_str())?;
-        self.doc.put(&map, "bytes", i64::try_from(photo.bytes).unwrap_or(i64::MAX))?;
-        self.doc.put(&map, "taken_at", photo.taken_at.unix_millis())?;
-        self.doc.put(&map, "caption", photo.caption.as_str())?;
+        let entries = [
+            ("mime", text_value(&photo.mime)),
+            ("bytes", hydrate::Value::from(i64::try_from(photo.bytes).unwrap_or(i64::MAX))),
+            ("taken_at", hydrate::Value::from(photo.taken_at.unix_millis())),
+            ("caption", text_value(&photo.caption)),
+        ];
+        put_map(self.doc, &photos, &photo.sha256, &map_value(entries))?;
         Ok(())
     }
 
@@ -612,7 +626,7 @@ impl ProspectEditor<'_> {
         };
         let review =
             Review { state, by: self.ctx.user, at: self.ctx.at, comment: comment.trim().to_owned(), approved_heads };
-        Ok(write_review(self.doc, &review)?)
+        Ok(put_map(self.doc, &ROOT, "review", &review_value(&review))?)
     }
 
     /// Marks this prospect as a duplicate merged into `survivor`; lists hide it from then on.
@@ -658,10 +672,10 @@ impl ProspectEditor<'_> {
                 if !location.is_valid() {
                     return Err(DocumentError::InvalidLocation);
                 }
-                write_location(self.doc, &ROOT, "location", location)?;
+                put_map(self.doc, &ROOT, "location", &location_value(location))?;
             }
             (["location"], FieldValue::Missing) => self.doc.delete(ROOT, "location")?,
-            (["review"], FieldValue::Review(review)) => write_review(self.doc, review)?,
+            (["review"], FieldValue::Review(review)) => put_map(self.doc, &ROOT, "review", &review_value(review))?,
             (["address", part], FieldValue::Text(text)) if Address::PARTS.contains(part) => {
                 let address = self.container("address", ObjType::Map)?;
                 put_str(self.doc, &address, part, text)?;

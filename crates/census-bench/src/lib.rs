@@ -1,0 +1,40 @@
+//! # census-bench: how fast Census is, measured
+//!
+//! One binary per area (`core`, and later `replica`, `sync`, ...), run in release mode:
+//! `cargo run --release -p census-bench --bin <area> -- [options]`. Each prints what it is doing,
+//! then its figures as one JSON object on its last line, so scripts and notes can quote them.
+//! Speed is measured here and never asserted in tests.
+
+use std::time::{Duration, Instant};
+
+/// Reads `--name value` from the command line, or `default` when it is absent.
+pub fn option<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        None => Ok(default),
+        Some(i) => {
+            let value = args.get(i + 1).ok_or_else(|| format!("{name} needs a value"))?;
+            value.parse().map_err(|_| format!("{name} {value}: not a valid value"))
+        }
+    }
+}
+
+/// Runs `work` once for each of `items` and returns the mean time per item in microseconds.
+pub fn mean_us<I, T>(items: I, mut work: impl FnMut(I::Item) -> T) -> (f64, Vec<T>)
+where
+    I: ExactSizeIterator,
+{
+    let n = items.len().max(1);
+    let started = Instant::now();
+    let results: Vec<T> = items.map(&mut work).collect();
+    (micros(started.elapsed()) / n as f64, results)
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Rounds to two decimals for printing.
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
