@@ -238,6 +238,13 @@ impl ProspectDoc {
         self.doc.get_heads()
     }
 
+    /// The time of the latest change in the document (the latest of its heads).
+    pub fn updated_at(&mut self) -> Timestamp {
+        let heads = self.doc.get_heads();
+        let latest = heads.iter().filter_map(|h| self.doc.get_change_meta_by_hash(h).map(|m| m.timestamp)).max();
+        Timestamp::from_unix_millis(latest.unwrap_or(0))
+    }
+
     /// Whether the document holds the change with this hash (changes still waiting for their
     /// dependencies do not count).
     pub fn has_change(&mut self, hash: &ChangeHash) -> bool {

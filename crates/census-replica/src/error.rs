@@ -1,0 +1,46 @@
+//! The replica's one error type, with messages for the person at the device.
+
+use census_core::{DocumentError, ProspectId, VisitId};
+
+/// Why a replica operation failed. Nothing already stored is lost when one is returned: every
+/// operation is one SQLite transaction, rolled back on error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplicaError {
+    #[error("this file is not a Census replica (it is another kind of database); choose another file")]
+    NotAReplica,
+    #[error(
+        "this replica was written by a newer version of Census (schema {found}, this one reads up to {supported}); update Census to open it"
+    )]
+    NewerSchema { found: i64, supported: i64 },
+    #[error("the replica file is damaged and cannot be read: {0}")]
+    Corrupt(String),
+    #[error("the replica cannot be written: the disk is full")]
+    DiskFull,
+    #[error("the replica cannot be written: the file or its folder is read-only")]
+    ReadOnly,
+    #[error("the replica is busy in another program; close it there and try again")]
+    Busy,
+    #[error("there is no prospect {0} on this device")]
+    UnknownProspect(ProspectId),
+    #[error("the visit {0} is already recorded")]
+    VisitExists(VisitId),
+    #[error("{0}")]
+    Document(#[from] DocumentError),
+    #[error("replica storage error: {0}")]
+    Storage(String),
+}
+
+impl From<rusqlite::Error> for ReplicaError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => ReplicaError::NotAReplica,
+            Some(ErrorCode::DatabaseCorrupt) => ReplicaError::Corrupt(e.to_string()),
+            Some(ErrorCode::DiskFull) => ReplicaError::DiskFull,
+            Some(ErrorCode::ReadOnly) => ReplicaError::ReadOnly,
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => ReplicaError::Busy,
+            _ => ReplicaError::Storage(e.to_string()),
+        }
+    }
+}

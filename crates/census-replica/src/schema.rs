@@ -1,0 +1,100 @@
+//! The replica's SQLite schema: numbered, append-only migrations, each applied in one
+//! transaction together with its version bump (`PRAGMA user_version`).
+
+use rusqlite::Connection;
+
+use crate::error::ReplicaError;
+
+/// Marks a database file as a Census replica (`PRAGMA application_id`), so that opening another
+/// SQLite file by mistake is refused instead of silently adding tables to it.
+pub(crate) const APPLICATION_ID: i32 = 0x4353_5250; // "CSRP"
+
+/// The migrations, in order. Never edit a shipped one; add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: documents, outbox, projections with full-text and spatial indexes.
+    r#"
+    CREATE TABLE replica_info (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+    -- Each prospect's Automerge document: a compacted snapshot, plus the changes since, in order.
+    CREATE TABLE documents (
+        prospect_id BLOB PRIMARY KEY,
+        snapshot BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE document_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prospect_id BLOB NOT NULL,
+        bytes BLOB NOT NULL
+    );
+    CREATE INDEX document_changes_by_prospect ON document_changes (prospect_id, seq);
+
+    -- Changes made on this device and not yet acknowledged by the server.
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prospect_id BLOB NOT NULL,
+        territory BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        bytes BLOB NOT NULL
+    );
+
+    -- One row per prospect with what lists and filters need; rebuilt from the document whenever
+    -- the document changes.
+    CREATE TABLE prospects (
+        row INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE,
+        territory TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        review_state TEXT,
+        has_conflicts INTEGER NOT NULL,
+        merged_into TEXT,
+        deleted INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        phones TEXT NOT NULL,
+        lat REAL,
+        lon REAL,
+        visits INTEGER NOT NULL,
+        last_visit_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX prospects_by_territory ON prospects (territory, status, updated_at);
+    CREATE INDEX prospects_by_updated ON prospects (updated_at);
+    CREATE INDEX prospects_by_name ON prospects (name COLLATE NOCASE);
+
+    -- Full-text search over name, address, contacts and notes; Cyrillic and Latin, any case.
+    CREATE VIRTUAL TABLE prospect_text USING fts5(
+        name, address, contacts, notes,
+        content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    -- Positions, for "nearby" and the map.
+    CREATE VIRTUAL TABLE prospect_places USING rtree(row, min_lat, max_lat, min_lon, max_lon);
+    "#,
+];
+
+/// The schema version this code writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings a new or older replica up to [`SCHEMA_VERSION`], refusing files that are not Census
+/// replicas or were written by a newer Census.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), ReplicaError> {
+    let application_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let empty: bool = conn.query_row("SELECT count(*) = 0 FROM sqlite_schema", [], |r| r.get(0))?;
+    if application_id != APPLICATION_ID && !(application_id == 0 && version == 0 && empty) {
+        return Err(ReplicaError::NotAReplica);
+    }
+    if version > SCHEMA_VERSION {
+        return Err(ReplicaError::NewerSchema { found: version, supported: SCHEMA_VERSION });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
