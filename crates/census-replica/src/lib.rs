@@ -11,7 +11,7 @@
 //! that opens cleanly with every committed edit in it. The schema is migrated by numbered,
 //! append-only migrations (`schema.rs`).
 //!
-//! Work in progress (issue 3): the sync client, nearby queries, per-field history, CSV export,
+//! Work in progress (issue 3): the sync client, per-field history, CSV export,
 //! the `census` command line and the benchmark follow.
 
 mod error;

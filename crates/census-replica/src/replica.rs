@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use census_core::{
-    Conflict, DeviceId, EditContext, NewProspect, Problem, Prospect, ProspectDoc, ProspectEditor, ProspectId,
-    Questionnaire, ReviewState, Status, TerritoryId, Visit, validate_answers,
+    Conflict, DeviceId, EditContext, Location, NewProspect, Problem, Prospect, ProspectDoc, ProspectEditor, ProspectId,
+    Questionnaire, ReviewState, Status, TerritoryId, Timestamp, Visit, validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -235,6 +235,39 @@ impl Replica {
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![terms.join(" AND "), limit], read_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Prospects within `radius_m` metres of a point, nearest first (hidden ones left out).
+    pub fn nearby(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+        limit: u32,
+    ) -> Result<Vec<(ProspectRow, f64)>, ReplicaError> {
+        // A box around the circle for the spatial index, then the exact distance.
+        let dlat = radius_m / 111_320.0;
+        let dlon = radius_m / (111_320.0 * lat.to_radians().cos().abs().max(0.01));
+        let sql = format!(
+            "{SELECT_ROW} WHERE row IN (SELECT row FROM prospect_places WHERE max_lat >= ?1 AND min_lat <= ?2 \
+             AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![lat - dlat, lat + dlat, lon - dlon, lon + dlon], read_row)?;
+        let here = Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(0) };
+        let mut found: Vec<(ProspectRow, f64)> = Vec::new();
+        for row in rows {
+            let row = row?;
+            if let (Some(plat), Some(plon)) = (row.lat, row.lon) {
+                let meters = here.distance_m(&Location { lat: plat, lon: plon, ..here });
+                if meters <= radius_m {
+                    found.push((row, meters));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.1.total_cmp(&b.1));
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     /// Applies changes received from elsewhere (any order, repeats harmless), updating the

@@ -220,3 +220,21 @@ fn files_that_are_not_replicas_are_refused_and_left_alone() {
 
     assert!(matches!(Replica::open(&replica_file(&dir, "missing.census")), Err(ReplicaError::Storage(_))));
 }
+
+#[test]
+fn nearby_finds_prospects_within_the_radius_nearest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = Replica::create(&replica_file(&dir, "r.census"), DeviceId::from_bytes([1; 16])).unwrap();
+    // About 111 m per 0.001 degree of latitude.
+    for (n, lat) in [(1u8, 56.8500), (2, 56.8510), (3, 56.8530), (4, 56.9000)] {
+        replica
+            .create_prospect(ProspectId::from_bytes([n; 16]), &ctx(1, 0), &new_prospect(&format!("Shop {n}"), lat))
+            .unwrap();
+    }
+    let near = replica.nearby(56.8500, 35.9, 250.0, 10).unwrap();
+    let names: Vec<&str> = near.iter().map(|(r, _)| r.name.as_str()).collect();
+    assert_eq!(names, ["Shop 1", "Shop 2"]);
+    assert!(near[1].1 > 100.0 && near[1].1 < 120.0, "{}", near[1].1);
+    assert_eq!(replica.nearby(56.8500, 35.9, 500.0, 10).unwrap().len(), 3);
+    assert_eq!(replica.nearby(56.8500, 35.9, 500.0, 1).unwrap().len(), 1);
+}
