@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use census_core::{
-    Conflict, DeviceId, EditContext, Location, NewProspect, Problem, Prospect, ProspectDoc, ProspectEditor, ProspectId,
-    Questionnaire, ReviewState, Status, TerritoryId, Timestamp, Visit, validate_answers,
+    Conflict, DeviceId, EditContext, LocalChange, Location, NewProspect, Problem, Prospect, ProspectDoc,
+    ProspectEditor, ProspectId, Questionnaire, ReviewState, Status, TerritoryId, Timestamp, Visit, validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -112,10 +112,7 @@ impl Replica {
             "INSERT INTO documents (prospect_id, snapshot) VALUES (?1, ?2)",
             params![id.as_bytes(), doc.save()],
         )?;
-        tx.execute(
-            "INSERT INTO outbox (prospect_id, territory, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
-            params![id.as_bytes(), new.territory.as_bytes(), change.hash.0, change.bytes],
-        )?;
+        queue_for_push(&tx, id, new.territory, &change)?;
         write_projection(&tx, &mut doc)?;
         tx.commit()?;
         Ok(doc.read())
@@ -131,14 +128,8 @@ impl Replica {
         let mut doc = load_document(&tx, id, self.device)?;
         if let Some(change) = doc.edit(ctx, f)? {
             let territory = doc.read().territory;
-            tx.execute(
-                "INSERT INTO document_changes (prospect_id, bytes) VALUES (?1, ?2)",
-                params![id.as_bytes(), change.bytes],
-            )?;
-            tx.execute(
-                "INSERT INTO outbox (prospect_id, territory, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
-                params![id.as_bytes(), territory.as_bytes(), change.hash.0, change.bytes],
-            )?;
+            append_change(&tx, id, &change.bytes)?;
+            queue_for_push(&tx, id, territory, &change)?;
             compact_if_due(&tx, id, &mut doc)?;
             write_projection(&tx, &mut doc)?;
         }
@@ -299,10 +290,7 @@ impl Replica {
             touched += 1;
             if known {
                 for bytes in &new_changes {
-                    tx.execute(
-                        "INSERT INTO document_changes (prospect_id, bytes) VALUES (?1, ?2)",
-                        params![id.as_bytes(), bytes],
-                    )?;
+                    append_change(&tx, id, bytes)?;
                 }
                 compact_if_due(&tx, id, &mut doc)?;
             } else {
@@ -412,6 +400,26 @@ fn load_document(conn: &Connection, id: ProspectId, device: DeviceId) -> Result<
         bytes.extend_from_slice(&change);
     }
     Ok(ProspectDoc::load(id, &bytes, device)?)
+}
+
+/// Appends a change to a document's changes since its snapshot.
+fn append_change(tx: &Transaction<'_>, id: ProspectId, bytes: &[u8]) -> Result<(), ReplicaError> {
+    tx.execute("INSERT INTO document_changes (prospect_id, bytes) VALUES (?1, ?2)", params![id.as_bytes(), bytes])?;
+    Ok(())
+}
+
+/// Puts a change made here in the outbox, for the next push.
+fn queue_for_push(
+    tx: &Transaction<'_>,
+    id: ProspectId,
+    territory: TerritoryId,
+    change: &LocalChange,
+) -> Result<(), ReplicaError> {
+    tx.execute(
+        "INSERT INTO outbox (prospect_id, territory, hash, bytes) VALUES (?1, ?2, ?3, ?4)",
+        params![id.as_bytes(), territory.as_bytes(), change.hash.0, change.bytes],
+    )?;
+    Ok(())
 }
 
 fn compact_if_due(tx: &Transaction<'_>, id: ProspectId, doc: &mut ProspectDoc) -> Result<(), ReplicaError> {
