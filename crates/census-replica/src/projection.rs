@@ -3,7 +3,7 @@
 //! A projection row is derived entirely from a prospect's document, so it can always be rebuilt
 //! from it; [`ProspectRow::from_document`] is that derivation, used on every write.
 
-use census_core::{ProspectDoc, ProspectId, ReviewState, Status, Timestamp};
+use census_core::{Prospect, ProspectDoc, ProspectId, ReviewState, Status, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// One prospect as lists show it.
@@ -38,9 +38,9 @@ pub(crate) struct SearchText {
 }
 
 impl ProspectRow {
-    /// The row and the searchable text of a document as it stands.
-    pub(crate) fn from_document(doc: &mut ProspectDoc) -> (ProspectRow, SearchText) {
-        let p = doc.read();
+    /// The row and the searchable text of a document as it stands; `p` is the document's read
+    /// view, which the caller usually has already.
+    pub(crate) fn from_document(doc: &mut ProspectDoc, p: &Prospect) -> (ProspectRow, SearchText) {
         let has_conflicts = !doc.conflicts().is_empty();
         let phones: Vec<&str> = p.contacts.values().map(|c| c.phone.as_str()).filter(|s| !s.is_empty()).collect();
         let contacts: Vec<String> = p
@@ -67,8 +67,12 @@ impl ProspectRow {
             created_at: p.created.at,
             updated_at: doc.updated_at(),
         };
-        let text =
-            SearchText { name: p.name, address: row.address.clone(), contacts: contacts.join("\n"), notes: p.notes };
+        let text = SearchText {
+            name: p.name.clone(),
+            address: row.address.clone(),
+            contacts: contacts.join("\n"),
+            notes: p.notes.clone(),
+        };
         (row, text)
     }
 }

@@ -1,5 +1,6 @@
 //! The replica: one SQLite file holding a device's prospects, and every offline operation on them.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use census_core::{
@@ -113,9 +114,10 @@ impl Replica {
             params![id.as_bytes(), doc.save()],
         )?;
         queue_for_push(&tx, id, new.territory, &change)?;
-        write_projection(&tx, &mut doc)?;
+        let prospect = doc.read();
+        write_projection(&tx, &mut doc, &prospect)?;
         tx.commit()?;
-        Ok(doc.read())
+        Ok(prospect)
     }
 
     /// Makes one edit of a prospect; the change, its outbox entry and the projection commit
@@ -126,15 +128,16 @@ impl Replica {
     {
         let tx = self.conn.transaction()?;
         let mut doc = load_document(&tx, id, self.device)?;
-        if let Some(change) = doc.edit(ctx, f)? {
-            let territory = doc.read().territory;
+        let change = doc.edit(ctx, f)?;
+        let prospect = doc.read();
+        if let Some(change) = change {
             append_change(&tx, id, &change.bytes)?;
-            queue_for_push(&tx, id, territory, &change)?;
+            queue_for_push(&tx, id, prospect.territory, &change)?;
             compact_if_due(&tx, id, &mut doc)?;
-            write_projection(&tx, &mut doc)?;
+            write_projection(&tx, &mut doc, &prospect)?;
         }
         tx.commit()?;
-        Ok(doc.read())
+        Ok(prospect)
     }
 
     /// Records a census visit after checking its answers against the questionnaire. A visit
@@ -264,12 +267,9 @@ impl Replica {
     /// Applies changes received from elsewhere (any order, repeats harmless), updating the
     /// projections of the touched prospects only. Returns how many prospects changed.
     pub fn apply_changes(&mut self, changes: &[(ProspectId, Vec<u8>)]) -> Result<usize, ReplicaError> {
-        let mut by_prospect: Vec<(ProspectId, Vec<&[u8]>)> = Vec::new();
+        let mut by_prospect: BTreeMap<ProspectId, Vec<&[u8]>> = BTreeMap::new();
         for (id, bytes) in changes {
-            match by_prospect.iter_mut().find(|(p, _)| p == id) {
-                Some((_, list)) => list.push(bytes),
-                None => by_prospect.push((*id, vec![bytes])),
-            }
+            by_prospect.entry(*id).or_default().push(bytes);
         }
         let tx = self.conn.transaction()?;
         let mut touched = 0;
@@ -299,7 +299,8 @@ impl Replica {
                     params![id.as_bytes(), doc.save()],
                 )?;
             }
-            write_projection(&tx, &mut doc)?;
+            let prospect = doc.read();
+            write_projection(&tx, &mut doc, &prospect)?;
         }
         tx.commit()?;
         Ok(touched)
@@ -331,7 +332,8 @@ impl Replica {
                 id.try_into().map_err(|_| ReplicaError::Corrupt("a document id is damaged".into()))?,
             );
             let mut doc = load_document(&self.conn, id, self.device)?;
-            rebuilt.push(ProspectRow::from_document(&mut doc).0);
+            let prospect = doc.read();
+            rebuilt.push(ProspectRow::from_document(&mut doc, &prospect).0);
         }
         Ok((stored, rebuilt))
     }
@@ -433,9 +435,9 @@ fn compact_if_due(tx: &Transaction<'_>, id: ProspectId, doc: &mut ProspectDoc) -
 }
 
 /// Rewrites the projection row, search text and map position of one prospect.
-fn write_projection(tx: &Connection, doc: &mut ProspectDoc) -> Result<(), ReplicaError> {
-    let (row, text): (ProspectRow, SearchText) = ProspectRow::from_document(doc);
-    tx.execute(
+fn write_projection(tx: &Connection, doc: &mut ProspectDoc, prospect: &Prospect) -> Result<(), ReplicaError> {
+    let (row, text): (ProspectRow, SearchText) = ProspectRow::from_document(doc, prospect);
+    let rowid: i64 = tx.query_row(
         "INSERT INTO prospects (id, territory, name, category, status, review_state, has_conflicts, merged_into, deleted, \
          address, phones, lat, lon, visits, last_visit_at, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
@@ -443,7 +445,7 @@ fn write_projection(tx: &Connection, doc: &mut ProspectDoc) -> Result<(), Replic
          status = excluded.status, review_state = excluded.review_state, has_conflicts = excluded.has_conflicts, \
          merged_into = excluded.merged_into, deleted = excluded.deleted, address = excluded.address, phones = excluded.phones, \
          lat = excluded.lat, lon = excluded.lon, visits = excluded.visits, last_visit_at = excluded.last_visit_at, \
-         created_at = excluded.created_at, updated_at = excluded.updated_at",
+         created_at = excluded.created_at, updated_at = excluded.updated_at RETURNING row",
         params![
             row.id.as_bytes(),
             row.territory,
@@ -463,8 +465,8 @@ fn write_projection(tx: &Connection, doc: &mut ProspectDoc) -> Result<(), Replic
             row.created_at.unix_millis(),
             row.updated_at.unix_millis(),
         ],
+        |r| r.get(0),
     )?;
-    let rowid: i64 = tx.query_row("SELECT row FROM prospects WHERE id = ?1", [row.id.as_bytes()], |r| r.get(0))?;
     tx.execute("DELETE FROM prospect_text WHERE rowid = ?1", [rowid])?;
     tx.execute(
         "INSERT INTO prospect_text (rowid, name, address, contacts, notes) VALUES (?1, ?2, ?3, ?4, ?5)",
