@@ -38,3 +38,24 @@ fn micros(d: Duration) -> f64 {
 pub fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
+
+/// The `p`th percentile (0–100) of `times`, by nearest rank; 0 when there are none.
+pub fn percentile_ms(times: &[f64], p: f64) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n => sorted[((p / 100.0 * n as f64).ceil() as usize).clamp(1, n) - 1],
+    }
+}
+
+/// The most memory this process has held at once (`VmHWM`), in megabytes; 0 where the system
+/// does not say (only Linux does, through `/proc`).
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}

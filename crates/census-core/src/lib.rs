@@ -29,8 +29,10 @@
 //! [`ProspectDoc::read`] gives the typed view of a whole prospect ([`Prospect`]).
 
 pub mod conflict;
+pub mod directory;
 mod doc_values;
 pub mod duplicates;
+pub mod history;
 pub mod ids;
 pub mod localized;
 pub mod prospect;
@@ -40,8 +42,11 @@ pub mod time;
 pub mod validation;
 pub mod wire;
 
+pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
+pub use directory::{Directory, Person, Role, Territory};
 pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
+pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 pub use localized::{Language, Localized};
 pub use prospect::{

@@ -91,6 +91,8 @@ pub enum DocumentError {
     BadChange { prospect: ProspectId, reason: String },
     #[error("this document is not a Census prospect")]
     NotAProspect,
+    #[error("the first changes of prospect {0} have not arrived yet; the ones received wait for them")]
+    Incomplete(ProspectId),
     #[error("this document is prospect {found}, not the expected {expected}")]
     WrongProspect { expected: ProspectId, found: String },
     #[error("this prospect was saved by a newer version of Census (document schema {0}); update Census to open it")]
@@ -195,6 +197,9 @@ impl ProspectDoc {
     ) -> Result<ProspectDoc, DocumentError> {
         let mut prospect = ProspectDoc { id, doc: AutoCommit::new().with_actor(device.actor()) };
         prospect.apply_changes(changes)?;
+        if prospect.doc.get_heads().is_empty() && prospect.is_waiting() {
+            return Err(DocumentError::Incomplete(id));
+        }
         prospect.check_identity()?;
         Ok(prospect)
     }
@@ -251,6 +256,23 @@ impl ProspectDoc {
         self.doc.get_change_meta_by_hash(hash).is_some()
     }
 
+    /// Whether some received changes wait for changes they build on that have not arrived.
+    pub fn is_waiting(&mut self) -> bool {
+        !self.doc.get_missing_deps(&[]).is_empty()
+    }
+
+    /// The raw bytes of one change in the document, as they are pushed to the server.
+    pub fn change_bytes(&mut self, hash: &ChangeHash) -> Option<Vec<u8>> {
+        self.doc.get_change_by_hash(hash).map(|c| c.raw_bytes().to_vec())
+    }
+
+    /// The hash of a raw change, so a receiver can tell which of several it already holds.
+    pub fn change_hash(bytes: &[u8]) -> Result<ChangeHash, DocumentError> {
+        automerge::Change::from_bytes(bytes.to_vec())
+            .map(|c| c.hash())
+            .map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))
+    }
+
     /// Raw bytes of every change that is not among `heads` or their ancestors, in causal order.
     pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
         self.doc.get_changes(heads).into_iter().map(|c| c.raw_bytes().to_vec()).collect()
@@ -284,6 +306,11 @@ impl ProspectDoc {
     /// Every field that holds several concurrent values, with who set each and when.
     pub fn conflicts(&mut self) -> Vec<Conflict> {
         conflict::list_conflicts(&mut self.doc)
+    }
+
+    /// Every change of every field, oldest first, with who made it, when, and on which device.
+    pub fn history(&mut self) -> Vec<crate::history::FieldEdit> {
+        crate::history::field_history(&mut self.doc)
     }
 
     /// The typed view of the whole prospect.

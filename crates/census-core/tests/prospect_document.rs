@@ -330,3 +330,53 @@ fn the_same_tag_added_twice_apart_is_one_tag_and_no_conflict() {
     assert_eq!(a.read().tags.len(), 1);
     assert!(a.conflicts().is_empty());
 }
+
+#[test]
+fn history_tells_who_changed_each_field_when_and_on_which_device() {
+    let (mut a, first) = created();
+    let mut b = replica_of(&first, device(2));
+    let contact = ContactId::from_bytes([3; 16]);
+    let from_b = b
+        .edit(&ctx(2, 20).with_source("import of base.xlsx"), |p| {
+            p.set_address(&AddressPatch { city: Some("Тверь".into()), ..AddressPatch::default() })?;
+            p.add_contact(contact, &Contact { name: "Анна".into(), ..Contact::default() })
+        })
+        .unwrap()
+        .unwrap();
+    a.edit(&ctx(1, 30), |p| {
+        p.set_name("Ромашка 2")?;
+        p.set_notes("open 9–21")
+    })
+    .unwrap();
+    a.apply_changes(&[&from_b.bytes]).unwrap();
+    a.edit(&ctx(1, 40), |p| {
+        p.edit_contact(contact, &ContactPatch { phone: Some("+7 1".into()), ..Default::default() })
+    })
+    .unwrap();
+
+    let history = a.history();
+    let edits_of = |path: &str| history.iter().filter(|e| e.path.to_string() == path).collect::<Vec<_>>();
+
+    let name = edits_of("name");
+    assert_eq!(name.len(), 2, "created, then renamed: {history:#?}");
+    assert_eq!(name[0].value.as_deref(), Some("Ромашка"));
+    assert_eq!(
+        (name[0].user, name[0].device, name[0].at),
+        (Some(user(1)), Some(device(1)), Timestamp::from_unix_millis(T0))
+    );
+    assert_eq!(name[1].value.as_deref(), Some("Ромашка 2"));
+    assert_eq!(name[1].at, Timestamp::from_unix_millis(T0 + 30));
+
+    let city = edits_of("address/city");
+    assert_eq!(city.len(), 2);
+    assert_eq!(city[1].value.as_deref(), Some("Тверь"));
+    assert_eq!((city[1].user, city[1].device), (Some(user(2)), Some(device(2))));
+    assert_eq!(city[1].source.as_deref(), Some("import of base.xlsx"));
+
+    let contact_path = format!("contacts/{contact}/phone");
+    let phone = edits_of(&contact_path);
+    assert_eq!(phone.last().unwrap().value.as_deref(), Some("+7 1"));
+    assert_eq!(phone.last().unwrap().at, Timestamp::from_unix_millis(T0 + 40));
+    assert_eq!(edits_of("notes").len(), 2, "created empty, then written");
+    assert!(history.iter().all(|e| e.path.segments()[0] != "schema" && e.path.segments()[0] != "id"));
+}

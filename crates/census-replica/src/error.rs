@@ -1,6 +1,6 @@
 //! The replica's one error type, with messages for the person at the device.
 
-use census_core::{DocumentError, ProspectId, VisitId};
+use census_core::{DocumentError, ProspectId, QuestionnaireId, VisitId};
 
 /// Why a replica operation failed. Nothing already stored is lost when one is returned: every
 /// operation is one SQLite transaction, rolled back on error.
@@ -21,12 +21,26 @@ pub enum ReplicaError {
     ReadOnly,
     #[error("the replica is busy in another program; close it there and try again")]
     Busy,
+    #[error("there is no replica at {0}")]
+    Missing(String),
+    #[error("a replica already exists at {0}")]
+    AlreadyExists(String),
     #[error("there is no prospect {0} on this device")]
     UnknownProspect(ProspectId),
+    #[error("a prospect {0} already exists")]
+    ProspectExists(ProspectId),
+    #[error("{}", unknown_questionnaire(id, *version))]
+    UnknownQuestionnaire { id: QuestionnaireId, version: Option<u32> },
+    #[error("the questionnaire cannot be used: {0}")]
+    InvalidQuestionnaire(String),
+    #[error("the visit was filled in on another questionnaire (or version) than the one given")]
+    WrongQuestionnaire,
     #[error("the visit {0} is already recorded")]
     VisitExists(VisitId),
     #[error("{0}")]
     Document(#[from] DocumentError),
+    #[error("the export could not be written: {0}")]
+    Export(String),
     #[error("replica storage error: {0}")]
     Storage(String),
 }
@@ -42,5 +56,12 @@ impl From<rusqlite::Error> for ReplicaError {
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => ReplicaError::Busy,
             _ => ReplicaError::Storage(e.to_string()),
         }
+    }
+}
+
+fn unknown_questionnaire(id: &QuestionnaireId, version: Option<u32>) -> String {
+    match version {
+        Some(v) => format!("version {v} of questionnaire {id} is not on this device; sync to receive it"),
+        None => format!("questionnaire {id} is not on this device; sync to receive it"),
     }
 }

@@ -2,23 +2,33 @@
 //!
 //! A field agent's device works for days without a network and must stay instant with tens of
 //! thousands of prospects. The replica is one SQLite file: each prospect's Automerge document
-//! (a compacted snapshot plus the changes since), an outbox of changes not yet pushed, and
-//! projection tables (a row per prospect, a full-text index, a spatial index) that lists, search
-//! and maps read. Only an opened prospect loads its document; the base is never held in memory.
+//! (a compacted snapshot plus the changes since), an outbox of changes not yet pushed, a cache of
+//! the directory (people, territories, questionnaires), visit drafts, and projection tables (a
+//! row per prospect, a full-text index, a spatial index) that lists, search and maps read. Only
+//! an opened prospect loads its document; the base is never held in memory.
 //!
 //! Every operation is one SQLite transaction: the Automerge change, its outbox entry and the
 //! projection update commit together or not at all, so a crash at any moment leaves a replica
 //! that opens cleanly with every committed edit in it. The schema is migrated by numbered,
-//! append-only migrations (`schema.rs`).
-//!
-//! Work in progress (issue 3): the sync client, per-field history, CSV export,
-//! the `census` command line and the benchmark follow.
+//! append-only migrations (`schema.rs`). The `census` command line (`src/bin/census.rs`) is a
+//! thin shell over this API.
 
+mod checkpoint;
+mod directory;
+mod documents;
+mod drafts;
 mod error;
+mod export;
+mod outbox;
 mod projection;
+mod queries;
 mod replica;
 mod schema;
 
+pub use drafts::VisitDraft;
 pub use error::ReplicaError;
+pub use export::CSV_COLUMNS;
+pub use outbox::OutboxEntry;
 pub use projection::ProspectRow;
-pub use replica::{ListFilter, ProspectDetail, Replica, SortBy, VisitOutcome};
+pub use queries::{ListFilter, SortBy};
+pub use replica::{ProspectDetail, Replica, VisitOutcome};

@@ -27,14 +27,41 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX document_changes_by_prospect ON document_changes (prospect_id, seq);
 
-    -- Changes made on this device and not yet acknowledged by the server.
+    -- Changes received before the changes they build on; applied once those arrive.
+    CREATE TABLE waiting_changes (
+        prospect_id BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (prospect_id, hash)
+    ) WITHOUT ROWID;
+
+    -- Changes made on this device and not yet acknowledged by the server. The bytes are read
+    -- from the document at push time rather than stored twice.
     CREATE TABLE outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         prospect_id BLOB NOT NULL,
         territory BLOB NOT NULL,
-        hash BLOB NOT NULL,
-        bytes BLOB NOT NULL
+        hash BLOB NOT NULL UNIQUE
     );
+
+    -- Visits being filled in, kept until recorded or thrown away.
+    CREATE TABLE visit_drafts (
+        visit_id BLOB PRIMARY KEY,
+        prospect_id BLOB NOT NULL,
+        saved_at INTEGER NOT NULL,
+        visit TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX visit_drafts_by_prospect ON visit_drafts (prospect_id);
+
+    -- The directory as last received, for offline use: territories, people, questionnaires.
+    CREATE TABLE territories (id BLOB PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE people (id BLOB PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE questionnaires (
+        id BLOB NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    ) WITHOUT ROWID;
 
     -- One row per prospect with what lists and filters need; rebuilt from the document whenever
     -- the document changes.

@@ -76,7 +76,7 @@ fn created_prospects_survive_reopening_and_show_in_lists() {
     assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Anchor Cafe", "Ромашка"]);
     assert_eq!(replica.prospect(id).unwrap().prospect.name, "Ромашка");
     assert_eq!(replica.outbox(100).unwrap().len(), 2);
-    assert!(matches!(Replica::create(&path, DeviceId::from_bytes([1; 16])), Err(ReplicaError::Storage(_))));
+    assert!(matches!(Replica::create(&path, DeviceId::from_bytes([1; 16])), Err(ReplicaError::AlreadyExists(_))));
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn changes_from_another_device_merge_and_conflicts_show_in_the_projection() {
     a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85)).unwrap();
     let carry = |from: &Replica, to: &mut Replica| {
         let changes: Vec<(ProspectId, Vec<u8>)> =
-            from.outbox(1000).unwrap().into_iter().map(|(p, _, c)| (p, c)).collect();
+            from.outbox(1000).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
         to.apply_changes(&changes).unwrap()
     };
     assert_eq!(carry(&a, &mut b), 1);
@@ -218,7 +218,7 @@ fn files_that_are_not_replicas_are_refused_and_left_alone() {
     assert!(matches!(err, ReplicaError::NewerSchema { found: 99, .. }), "{err}");
     assert!(err.to_string().contains("newer version of Census"));
 
-    assert!(matches!(Replica::open(&replica_file(&dir, "missing.census")), Err(ReplicaError::Storage(_))));
+    assert!(matches!(Replica::open(&replica_file(&dir, "missing.census")), Err(ReplicaError::Missing(_))));
 }
 
 #[test]

@@ -1,0 +1,239 @@
+//! The device replica at scale: fill a replica file with `--prospects` prospects (100,000 by
+//! default), each created and given a census visit through the replica's own operations, then
+//! measure what a field agent waits for: recording a visit, full-text search, a filtered list page,
+//! nearby prospects, and opening the replica; with peak memory and disk use per prospect.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use census_bench::{option, peak_rss_mb, percentile_ms, round2};
+use census_core::*;
+use census_replica::{ListFilter, Replica, SortBy, VisitOutcome};
+
+const T0: i64 = 1_795_800_000_000;
+const TERRITORIES: usize = 20;
+const NAMES: [&str; 12] = [
+    "Ромашка",
+    "Пятёрочка",
+    "Продукты",
+    "Аптека",
+    "Колос",
+    "Berry Market",
+    "Fresh Point",
+    "Уют",
+    "Светлана",
+    "Hermes",
+    "Каравай",
+    "Огонёк",
+];
+const STREETS: [&str; 10] = [
+    "ул. Ленина",
+    "пр. Мира",
+    "ул. Гагарина",
+    "Садовая ул.",
+    "ул. Победы",
+    "Lenin street",
+    "ул. Пушкина",
+    "Заводская ул.",
+    "ул. Кирова",
+    "Набережная",
+];
+const CATEGORIES: [&str; 5] = ["grocery", "pharmacy", "kiosk", "cafe", "supermarket"];
+const SEARCHES: [&str; 8] = ["ромашка", "аптека 12", "berry", "пушк", "колос мира", "огонёк 7", "fresh point", "912"];
+
+fn id_bytes(kind: u8, n: usize) -> [u8; 16] {
+    let mut bytes = [kind; 16];
+    bytes[8..].copy_from_slice(&(n as u64).to_be_bytes());
+    bytes
+}
+
+fn question(id: &str, kind: QuestionType) -> Question {
+    Question::new(QuestionId::new(id).expect("a valid question id"), kind, Localized::new(id, id))
+}
+
+fn questionnaire() -> Questionnaire {
+    let choices = |values: &[&str]| {
+        values.iter().map(|v| Choice { value: (*v).into(), label: Localized::new(*v, *v) }).collect::<Vec<_>>()
+    };
+    Questionnaire {
+        id: QuestionnaireId::from_bytes([4; 16]),
+        version: 1,
+        title: Localized::new("Перепись точек", "Outlet census"),
+        questions: vec![
+            Question {
+                required: true,
+                min: Some(1.0),
+                max: Some(10_000.0),
+                ..question("shop_size", QuestionType::Integer)
+            },
+            Question {
+                choices: choices(&["grocery", "pharmacy", "kiosk"]),
+                ..question("shop_type", QuestionType::SelectOne)
+            },
+            Question { choices: choices(&["alpha", "beta", "gamma"]), ..question("brands", QuestionType::SelectMany) },
+            Question {
+                choices: choices(&["yes", "no"]),
+                required: true,
+                ..question("owner_present", QuestionType::SelectOne)
+            },
+            Question { max_date: Some("2026-12-31".into()), ..question("opened", QuestionType::Date) },
+            Question { min: Some(0.0), ..question("turnover", QuestionType::Decimal) },
+            question("comment", QuestionType::Text),
+            question("phone", QuestionType::Phone),
+        ],
+    }
+}
+
+fn visit(n: usize, agent: UserId, questionnaire: &Questionnaire) -> Visit {
+    let answers: BTreeMap<QuestionId, Answer> = [
+        ("shop_size", Answer::Integer((n % 300) as i64 + 1)),
+        ("shop_type", Answer::SelectOne("grocery".into())),
+        ("brands", Answer::SelectMany(vec!["alpha".into(), "beta".into()])),
+        ("owner_present", Answer::SelectOne("yes".into())),
+        ("opened", Answer::Date("2019-05-01".into())),
+        ("turnover", Answer::Decimal(12.5)),
+        ("comment", Answer::Text("Открыт с 9 до 21, просили перезвонить".into())),
+        ("phone", Answer::Phone("+7 912 345 67 89".into())),
+    ]
+    .into_iter()
+    .map(|(id, answer)| (QuestionId::new(id).expect("a valid question id"), answer))
+    .collect();
+    Visit {
+        id: VisitId::from_bytes(id_bytes(6, n)),
+        at: Timestamp::from_unix_millis(T0 + n as i64),
+        agent,
+        questionnaire: QuestionnaireRef { id: questionnaire.id, version: questionnaire.version },
+        answers,
+        location: None,
+        outcome: "owner met".into(),
+    }
+}
+
+fn new_prospect(n: usize) -> NewProspect {
+    let territory = n % TERRITORIES;
+    NewProspect {
+        territory: TerritoryId::from_bytes(id_bytes(3, territory)),
+        name: format!("{} {}", NAMES[n % NAMES.len()], n % 97),
+        category: CATEGORIES[n % CATEGORIES.len()].into(),
+        status: Status::New,
+        address: Address {
+            line: format!("{}, д. {}", STREETS[(n / 7) % STREETS.len()], n % 150 + 1),
+            city: "Тверь".into(),
+            ..Address::default()
+        },
+        // Each territory is a patch of about 3 × 3 km.
+        location: Some(Location {
+            lat: 56.8 + (territory / 5) as f64 * 0.03 + ((n * 7919) % 1000) as f64 * 3e-5,
+            lon: 35.8 + (territory % 5) as f64 * 0.05 + ((n * 104_729) % 1000) as f64 * 5e-5,
+            accuracy_m: Some(8.0),
+            at: Timestamp::from_unix_millis(T0),
+        }),
+    }
+}
+
+/// Times `work` once per sample and returns the durations in milliseconds.
+fn sample_ms<T>(samples: usize, mut work: impl FnMut(usize) -> Result<T, String>) -> Result<Vec<f64>, String> {
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let started = Instant::now();
+        work(i)?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(times)
+}
+
+fn main() -> Result<(), String> {
+    let prospects: usize = option("--prospects", 100_000)?;
+    let samples: usize = option("--samples", 1_000)?;
+    // `--keep DIR` leaves the replica there for inspection; by default it goes in a temporary folder.
+    let kept: String = option("--keep", String::new())?;
+    let temporary = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = if kept.is_empty() { temporary.path().to_path_buf() } else { std::path::PathBuf::from(kept) };
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let path = dir.join("bench.census");
+    let agent = UserId::from_bytes([2; 16]);
+    let questionnaire = questionnaire();
+    let ctx = |n: usize| EditContext::new(agent, Timestamp::from_unix_millis(T0 + n as i64));
+    let fail = |e: census_replica::ReplicaError| e.to_string();
+    println!("census-bench replica: {prospects} prospects, each created and visited, in {}", path.display());
+
+    let started = Instant::now();
+    {
+        let mut replica = Replica::create(&path, DeviceId::from_bytes([1; 16])).map_err(fail)?;
+        for n in 0..prospects {
+            let id = ProspectId::from_bytes(id_bytes(5, n));
+            replica.create_prospect(id, &ctx(n), &new_prospect(n)).map_err(fail)?;
+            let outcome = replica.record_visit(id, &ctx(n), &questionnaire, &visit(n, agent, &questionnaire));
+            if !matches!(outcome.map_err(fail)?, VisitOutcome::Recorded { .. }) {
+                return Err(format!("visit {n} was refused"));
+            }
+            if (n + 1) % 20_000 == 0 {
+                println!("  {} written, {:.1} s", n + 1, started.elapsed().as_secs_f64());
+            }
+        }
+    }
+    let fill_s = started.elapsed().as_secs_f64();
+    let disk_bytes = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .filter_map(|entry| entry.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+
+    let started = Instant::now();
+    let mut replica = Replica::open(&path).map_err(fail)?;
+    let open_ms = started.elapsed().as_secs_f64() * 1e3;
+
+    // Deterministic spread of targets over the whole base.
+    let pick = |i: usize| (i * 7_919 + 13) % prospects.max(1);
+    let visits = sample_ms(samples, |i| {
+        let n = pick(i);
+        let mut v = visit(prospects + i, agent, &questionnaire);
+        v.at = Timestamp::from_unix_millis(T0 + 10_000_000 + i as i64);
+        replica
+            .record_visit(ProspectId::from_bytes(id_bytes(5, n)), &ctx(prospects + i), &questionnaire, &v)
+            .map_err(fail)
+    })?;
+    let mut found = 0;
+    let searches = sample_ms(samples, |i| {
+        let rows = replica.search(SEARCHES[i % SEARCHES.len()], 50).map_err(fail)?;
+        found += rows.len();
+        Ok(())
+    })?;
+    let lists = sample_ms(samples, |i| {
+        let filter = ListFilter {
+            territory: Some(TerritoryId::from_bytes(id_bytes(3, i % TERRITORIES))),
+            status: if i % 2 == 0 { Some(Status::New) } else { None },
+            category: if i % 3 == 0 { Some(CATEGORIES[i % CATEGORIES.len()].into()) } else { None },
+            sort: [SortBy::Name, SortBy::RecentlyUpdated, SortBy::Status][i % 3],
+            limit: 50,
+            ..ListFilter::default()
+        };
+        let rows = replica.list(&filter).map_err(fail)?;
+        if rows.is_empty() {
+            return Err(format!("list {i} came back empty"));
+        }
+        Ok(())
+    })?;
+    let nearby = sample_ms(samples, |i| {
+        let p = new_prospect(pick(i)).location.ok_or("no location")?;
+        replica.nearby(p.lat, p.lon, 300.0, 50).map_err(fail)
+    })?;
+    println!("check: searches found {found} rows in all");
+
+    println!(
+        "{}",
+        serde_json::json!({
+            "prospects": prospects,
+            "visit_p50_ms": round2(percentile_ms(&visits, 50.0)),
+            "visit_p99_ms": round2(percentile_ms(&visits, 99.0)),
+            "search_p99_ms": round2(percentile_ms(&searches, 99.0)),
+            "list_p99_ms": round2(percentile_ms(&lists, 99.0)),
+            "nearby_p99_ms": round2(percentile_ms(&nearby, 99.0)),
+            "open_ms": round2(open_ms),
+            "peak_rss_mb": round2(peak_rss_mb()),
+            "disk_bytes_per_prospect": (disk_bytes as f64 / prospects.max(1) as f64).round(),
+            "fill_s": round2(fill_s),
+        })
+    );
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Per-field history: for every field of a prospect, who changed it, when, and from which device.
+//!
+//! Nothing extra is stored for it. Each Automerge change already carries its author's device
+//! (the actor), its time, and the user and source in its message; replaying what each change
+//! did to the document (a diff from the change's dependencies to the change) tells which fields
+//! it touched.
+
+use std::collections::BTreeMap;
+
+use automerge::{AutoCommit, PatchAction, Prop, ScalarValue, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::conflict::FieldPath;
+use crate::ids::{DeviceId, UserId};
+use crate::prospect_doc::ChangeOrigin;
+use crate::time::Timestamp;
+
+/// One change of one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldEdit {
+    /// The field, at the level people think of: `name`, `address/city`, `contacts/<id>/phone`,
+    /// `visits/<id>` (a whole visit), `notes`, `location`.
+    pub path: FieldPath,
+    /// The value written, for plain fields (none for removals, text edits and whole records).
+    pub value: Option<String>,
+    pub at: Timestamp,
+    pub user: Option<UserId>,
+    pub device: Option<DeviceId>,
+    /// Where the edit came from when not typed on a device, e.g. an import.
+    pub source: Option<String>,
+    /// The change's hash (hex), shared by every field it touched.
+    pub change: String,
+}
+
+/// How many leading segments of a path name a field, by the container it starts in. Containers
+/// whose members are records added whole (visits, photos) or replaced whole (location, review)
+/// are reported at the record's level.
+fn field_depth(first: &str) -> usize {
+    match first {
+        "location" | "review" | "notes" | "created" => 1,
+        "visits" | "photos" | "tags" | "address" => 2,
+        "contacts" => 3,
+        _ => 1,
+    }
+}
+
+/// Every field edit in the document, oldest first (by change order, then path).
+pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
+    let changes: Vec<(automerge::ChangeHash, Vec<automerge::ChangeHash>)> =
+        doc.get_changes_meta(&[]).into_iter().map(|m| (m.hash, m.deps.clone())).collect();
+    let mut edits = Vec::new();
+    for (hash, deps) in changes {
+        // A field written whole and then in parts within one change is one edit.
+        let mut touched: BTreeMap<FieldPath, Option<String>> = BTreeMap::new();
+        for patch in doc.diff(&deps, &[hash]) {
+            let mut segments: Vec<String> = patch.path.iter().map(|(_, prop)| prop_text(prop)).collect();
+            let value = match &patch.action {
+                PatchAction::PutMap { key, value, .. } => {
+                    segments.push(key.clone());
+                    scalar_text(&value.0)
+                }
+                PatchAction::DeleteMap { key } => {
+                    segments.push(key.clone());
+                    None
+                }
+                PatchAction::Conflict { prop } | PatchAction::Increment { prop, .. } => {
+                    segments.push(prop_text(prop));
+                    None
+                }
+                _ => None,
+            };
+            let Some(first) = segments.first() else { continue };
+            if first == "schema" || first == "id" {
+                continue;
+            }
+            let depth = field_depth(first);
+            // A value only describes the field when it was written at the field's own level.
+            let value = if segments.len() == depth { value } else { None };
+            segments.truncate(depth);
+            let slot = touched.entry(FieldPath::new(segments)).or_default();
+            if slot.is_none() {
+                *slot = value;
+            }
+        }
+        let Some(meta) = doc.get_change_meta_by_hash(&hash) else { continue };
+        let origin = ChangeOrigin::from_message(meta.message.as_deref());
+        let (at, device) = (Timestamp::from_unix_millis(meta.timestamp), DeviceId::from_actor(&meta.actor));
+        for (path, value) in touched {
+            edits.push(FieldEdit {
+                path,
+                value,
+                at,
+                user: origin.user,
+                device,
+                source: origin.source.clone(),
+                change: hash.to_string(),
+            });
+        }
+    }
+    edits
+}
+
+fn prop_text(prop: &Prop) -> String {
+    match prop {
+        Prop::Map(key) => key.clone(),
+        Prop::Seq(index) => index.to_string(),
+    }
+}
+
+fn scalar_text(value: &Value<'_>) -> Option<String> {
+    match value {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(t) => Some(t.to_string()),
+            ScalarValue::Int(i) => Some(i.to_string()),
+            ScalarValue::Uint(u) => Some(u.to_string()),
+            ScalarValue::F64(f) => Some(f.to_string()),
+            ScalarValue::Boolean(b) => Some(b.to_string()),
+            _ => None,
+        },
+        Value::Object(_) => None,
+    }
+}

@@ -1,0 +1,185 @@
+//! Reading the projections: filtered and sorted lists, full-text search, and nearby prospects.
+//! None of these load a document, so they stay fast however large the base grows.
+
+use census_core::{Location, ProspectId, ReviewState, Status, TerritoryId, Timestamp};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReplicaError;
+use crate::projection::ProspectRow;
+use crate::replica::Replica;
+
+/// Which prospects a list shows, and in what order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListFilter {
+    pub territory: Option<TerritoryId>,
+    pub status: Option<Status>,
+    pub category: Option<String>,
+    pub review_state: Option<ReviewState>,
+    pub has_conflicts: Option<bool>,
+    /// Only prospects changed at or after this time (Unix milliseconds).
+    pub updated_since: Option<i64>,
+    /// Include prospects that were deleted or merged into another.
+    pub include_hidden: bool,
+    pub sort: SortBy,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Name,
+    RecentlyUpdated,
+    Status,
+}
+
+impl Replica {
+    /// A page of prospects from the projection.
+    pub fn list(&self, filter: &ListFilter) -> Result<Vec<ProspectRow>, ReplicaError> {
+        let (mut sql, args) = filtered_rows(filter);
+        let limit = if filter.limit == 0 { 50 } else { filter.limit };
+        sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(args), read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every prospect the filter shows, in its order, ignoring its page; one at a time, so a
+    /// whole base can be exported without holding it in memory.
+    pub fn for_each_row(
+        &self,
+        filter: &ListFilter,
+        mut each: impl FnMut(ProspectRow) -> Result<(), ReplicaError>,
+    ) -> Result<(), ReplicaError> {
+        let (sql, args) = filtered_rows(filter);
+        let mut statement = self.conn.prepare(&sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(args))?;
+        while let Some(row) = rows.next()? {
+            each(read_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// Full-text search over name, address, contacts and notes: every word of the query must
+    /// appear, as a word or the start of one, in any case.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<ProspectRow>, ReplicaError> {
+        let terms: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\"*"))
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{SELECT_ROW} WHERE row IN (SELECT rowid FROM prospect_text WHERE prospect_text MATCH ?1 ORDER BY rank LIMIT ?2) \
+             AND deleted = 0 AND merged_into IS NULL ORDER BY name COLLATE NOCASE"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![terms.join(" AND "), limit], read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Prospects within `radius_m` metres of a point, nearest first (hidden ones left out).
+    pub fn nearby(
+        &self,
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+        limit: u32,
+    ) -> Result<Vec<(ProspectRow, f64)>, ReplicaError> {
+        // A box around the circle for the spatial index, then the exact distance.
+        let dlat = radius_m / 111_320.0;
+        let dlon = radius_m / (111_320.0 * lat.to_radians().cos().abs().max(0.01));
+        let sql = format!(
+            "{SELECT_ROW} WHERE row IN (SELECT row FROM prospect_places WHERE max_lat >= ?1 AND min_lat <= ?2 \
+             AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL"
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![lat - dlat, lat + dlat, lon - dlon, lon + dlon], read_row)?;
+        let here = Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(0) };
+        let mut found: Vec<(ProspectRow, f64)> = Vec::new();
+        for row in rows {
+            let row = row?;
+            if let (Some(plat), Some(plon)) = (row.lat, row.lon) {
+                let meters = here.distance_m(&Location { lat: plat, lon: plon, ..here });
+                if meters <= radius_m {
+                    found.push((row, meters));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.1.total_cmp(&b.1));
+        found.truncate(limit as usize);
+        Ok(found)
+    }
+}
+
+/// The query for the prospects a filter shows, in its order, and its arguments.
+fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from(SELECT_ROW);
+    sql.push_str(" WHERE 1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut add = |clause: &str, value: rusqlite::types::Value| {
+        args.push(value);
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(t) = filter.territory {
+        add("territory =", t.to_string().into());
+    }
+    if let Some(s) = filter.status {
+        add("status =", s.as_str().to_owned().into());
+    }
+    if let Some(c) = &filter.category {
+        add("category =", c.clone().into());
+    }
+    if let Some(r) = filter.review_state {
+        add("review_state =", r.as_str().to_owned().into());
+    }
+    if let Some(c) = filter.has_conflicts {
+        add("has_conflicts =", i64::from(c).into());
+    }
+    if let Some(since) = filter.updated_since {
+        add("updated_at >=", since.into());
+    }
+    if !filter.include_hidden {
+        sql.push_str(" AND deleted = 0 AND merged_into IS NULL");
+    }
+    sql.push_str(match filter.sort {
+        SortBy::Name => " ORDER BY name COLLATE NOCASE, row",
+        SortBy::RecentlyUpdated => " ORDER BY updated_at DESC, row",
+        SortBy::Status => " ORDER BY status, name COLLATE NOCASE, row",
+    });
+    (sql, args)
+}
+
+pub(crate) const SELECT_ROW: &str = "SELECT id, territory, name, category, status, review_state, has_conflicts, merged_into, \
+     deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at FROM prospects";
+
+pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
+    let id: Vec<u8> = r.get(0)?;
+    let bytes: [u8; 16] =
+        id.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))?;
+    let status: String = r.get(4)?;
+    let review: Option<String> = r.get(5)?;
+    Ok(ProspectRow {
+        id: ProspectId::from_bytes(bytes),
+        territory: r.get(1)?,
+        name: r.get(2)?,
+        category: r.get(3)?,
+        status: status.parse().unwrap_or(Status::New),
+        review_state: review.as_deref().and_then(ReviewState::parse),
+        has_conflicts: r.get(6)?,
+        merged_into: r.get(7)?,
+        deleted: r.get(8)?,
+        address: r.get(9)?,
+        phones: r.get(10)?,
+        lat: r.get(11)?,
+        lon: r.get(12)?,
+        visits: r.get(13)?,
+        last_visit_at: r.get::<_, Option<i64>>(14)?.map(census_core::Timestamp::from_unix_millis),
+        created_at: census_core::Timestamp::from_unix_millis(r.get(15)?),
+        updated_at: census_core::Timestamp::from_unix_millis(r.get(16)?),
+    })
+}
