@@ -54,9 +54,11 @@ pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
         let mut touched: BTreeMap<FieldPath, Option<String>> = BTreeMap::new();
         for patch in doc.diff(&deps, &[hash]) {
             let mut segments: Vec<String> = patch.path.iter().map(|(_, prop)| prop_text(prop)).collect();
+            let mut creates_container = false;
             let value = match &patch.action {
                 PatchAction::PutMap { key, value, .. } => {
                     segments.push(key.clone());
+                    creates_container = matches!(value.0, Value::Object(_));
                     scalar_text(&value.0)
                 }
                 PatchAction::DeleteMap { key } => {
@@ -70,10 +72,17 @@ pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
                 _ => None,
             };
             let Some(first) = segments.first() else { continue };
-            if first == "schema" || first == "id" {
+            if matches!(first.as_str(), "schema" | "id" | "created") {
                 continue;
             }
             let depth = field_depth(first);
+            // Empty containers (a prospect's maps, a new contact before its fields) are not edits
+            // of their own; neither are the empty defaults a new prospect starts with.
+            let empty_default = deps.is_empty()
+                && (creates_container && first == "notes" || matches!(value.as_deref(), Some("" | "false")));
+            if creates_container && segments.len() < depth || empty_default {
+                continue;
+            }
             // A value only describes the field when it was written at the field's own level.
             let value = if segments.len() == depth { value } else { None };
             segments.truncate(depth);

@@ -239,6 +239,56 @@ impl Answer {
         }
     }
 
+    /// Reads an answer to a question of type `kind` from text, as typed on a command line or
+    /// found in a spreadsheet cell: numbers with a point or a comma, several options separated
+    /// by commas or semicolons, a position as `lat,lon`, a photo as `sha256:mime`. Says in plain
+    /// words what was expected when the text does not fit.
+    pub fn from_text(kind: QuestionType, text: &str) -> Result<Answer, String> {
+        let text = text.trim();
+        let number = |t: &str| t.replace(',', ".").replace([' ', '\u{a0}'], "");
+        Ok(match kind {
+            QuestionType::Text => Answer::Text(text.to_owned()),
+            QuestionType::Phone => Answer::Phone(text.to_owned()),
+            QuestionType::Email => Answer::Email(text.to_owned()),
+            QuestionType::Date => Answer::Date(text.to_owned()),
+            QuestionType::SelectOne => Answer::SelectOne(text.to_owned()),
+            QuestionType::Integer => {
+                Answer::Integer(number(text).parse().map_err(|_| format!("\"{text}\" is not a whole number"))?)
+            }
+            QuestionType::Decimal => {
+                let x: f64 = number(text).parse().map_err(|_| format!("\"{text}\" is not a number"))?;
+                if !x.is_finite() {
+                    return Err(format!("\"{text}\" is not a number"));
+                }
+                Answer::Decimal(x)
+            }
+            QuestionType::SelectMany => Answer::SelectMany(
+                text.split([',', ';']).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect(),
+            ),
+            QuestionType::Geopoint => {
+                let parts: Vec<f64> = text
+                    .split([',', ';', ' '])
+                    .filter(|p| !p.is_empty())
+                    .map(|p| p.parse::<f64>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("\"{text}\" is not a position; write it as latitude,longitude"))?;
+                match parts.as_slice() {
+                    [lat, lon] => Answer::Geopoint(GeoPoint { lat: *lat, lon: *lon, accuracy_m: None }),
+                    [lat, lon, accuracy] => {
+                        Answer::Geopoint(GeoPoint { lat: *lat, lon: *lon, accuracy_m: Some(*accuracy) })
+                    }
+                    _ => return Err(format!("\"{text}\" is not a position; write it as latitude,longitude")),
+                }
+            }
+            QuestionType::Photo => {
+                let (sha256, mime) = text
+                    .split_once(':')
+                    .ok_or_else(|| format!("\"{text}\" is not a photo; write it as its sha256:mime-type"))?;
+                Answer::Photo(PhotoAnswer { sha256: sha256.to_owned(), mime: mime.to_owned() })
+            }
+        })
+    }
+
     /// The answer as a number, for integer and decimal answers.
     pub fn number(&self) -> Option<f64> {
         match self {

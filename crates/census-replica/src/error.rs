@@ -48,6 +48,10 @@ pub enum ReplicaError {
 impl From<rusqlite::Error> for ReplicaError {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
+        if let rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) = e {
+            // The replica's own tables hold a value of the wrong kind: the file was damaged.
+            return ReplicaError::Corrupt(e.to_string());
+        }
         match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => ReplicaError::NotAReplica,
             Some(ErrorCode::DatabaseCorrupt) => ReplicaError::Corrupt(e.to_string()),

@@ -82,6 +82,20 @@ impl Replica {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Prospects inside a box of latitudes and longitudes, as a map shows them (hidden ones
+    /// left out), up to `limit`.
+    pub fn within(
+        &self,
+        (min_lat, max_lat): (f64, f64),
+        (min_lon, max_lon): (f64, f64),
+        limit: u32,
+    ) -> Result<Vec<ProspectRow>, ReplicaError> {
+        let sql = format!("{SELECT_ROW} WHERE {IN_BOX} LIMIT ?5");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params![min_lat, max_lat, min_lon, max_lon, limit], read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Prospects within `radius_m` metres of a point, nearest first (hidden ones left out).
     pub fn nearby(
         &self,
@@ -93,10 +107,7 @@ impl Replica {
         // A box around the circle for the spatial index, then the exact distance.
         let dlat = radius_m / 111_320.0;
         let dlon = radius_m / (111_320.0 * lat.to_radians().cos().abs().max(0.01));
-        let sql = format!(
-            "{SELECT_ROW} WHERE row IN (SELECT row FROM prospect_places WHERE max_lat >= ?1 AND min_lat <= ?2 \
-             AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL"
-        );
+        let sql = format!("{SELECT_ROW} WHERE {IN_BOX}");
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(params![lat - dlat, lat + dlat, lon - dlon, lon + dlon], read_row)?;
         let here = Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(0) };
@@ -153,6 +164,11 @@ fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
     });
     (sql, args)
 }
+
+/// Visible prospects whose position is in the box ?1..?2 (latitude) by ?3..?4 (longitude),
+/// through the spatial index.
+const IN_BOX: &str = "row IN (SELECT row FROM prospect_places WHERE max_lat >= ?1 AND min_lat <= ?2 \
+     AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL";
 
 pub(crate) const SELECT_ROW: &str = "SELECT id, territory, name, category, status, review_state, has_conflicts, merged_into, \
      deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at FROM prospects";

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use census_core::{
     Conflict, DeviceId, DocumentError, EditContext, FieldEdit, NewProspect, Problem, Prospect, ProspectDoc,
-    ProspectEditor, ProspectId, Questionnaire, Visit, validate_answers,
+    ProspectEditor, ProspectId, Questionnaire, UserId, Visit, validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,21 @@ impl Replica {
 
     pub fn device(&self) -> DeviceId {
         self.device
+    }
+
+    /// The person signed in on this device, if anyone is.
+    pub fn signed_in_user(&self) -> Result<Option<UserId>, ReplicaError> {
+        let user: Option<String> =
+            self.conn.query_row("SELECT value FROM replica_info WHERE key = 'user'", [], |r| r.get(0)).optional()?;
+        user.map(|u| u.parse().map_err(|_| ReplicaError::Corrupt("the signed-in user's id is unreadable".into())))
+            .transpose()
+    }
+
+    /// Records who is signed in on this device.
+    pub fn set_signed_in_user(&mut self, user: UserId) -> Result<(), ReplicaError> {
+        self.conn
+            .execute("INSERT OR REPLACE INTO replica_info (key, value) VALUES ('user', ?1)", [user.to_string()])?;
+        Ok(())
     }
 
     /// Creates a prospect: its document, its outbox entry and its projection in one transaction.
@@ -228,14 +243,31 @@ impl Replica {
 }
 
 fn connect(path: &Path) -> Result<Connection, ReplicaError> {
-    let conn = Connection::open(path)?;
+    configure(Connection::open(path)?).map_err(|e| match e {
+        // SQLite only says it cannot open the file; say why when the reason is a read-only disk.
+        ReplicaError::Storage(_) if is_read_only(path) => ReplicaError::ReadOnly,
+        e => e,
+    })
+}
+
+fn is_read_only(path: &Path) -> bool {
+    std::fs::OpenOptions::new().append(true).open(path).is_err_and(|e| {
+        matches!(e.kind(), std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied)
+    })
+}
+
+fn configure(mut conn: Connection) -> Result<Connection, ReplicaError> {
+    // Write transactions take the write lock when they begin, waiting for it if need be, rather
+    // than failing when a read turns into a write while the checkpointer holds the lock.
+    conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
     // WAL keeps readers going while a write commits; synchronous=NORMAL in WAL is durable across
     // process crashes (a power cut may lose the last commits, never corrupt the file).
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Checkpoints normally run on the checkpointer's thread, off the path of every edit; this
-    // is the backstop should that thread fall behind.
-    conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
+    // Checkpoints run on the checkpointer's thread, off the path of edits. Under steady
+    // writing it never catches the end of the log, which then only restarts once a checkpoint
+    // on this connection (SQLite's automatic one, at 1,000 pages) has copied the last pages.
+    conn.pragma_update(None, "wal_autocheckpoint", 1_000)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }

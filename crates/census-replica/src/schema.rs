@@ -85,9 +85,15 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
     );
-    CREATE INDEX prospects_by_territory ON prospects (territory, status, updated_at);
-    CREATE INDEX prospects_by_updated ON prospects (updated_at);
+    -- One index per list order, within a territory and across the base, so that the first page
+    -- of any list is read in order and never sorted.
+    CREATE INDEX prospects_by_territory_name ON prospects (territory, name COLLATE NOCASE);
+    CREATE INDEX prospects_by_territory_status ON prospects (territory, status, name COLLATE NOCASE);
+    CREATE INDEX prospects_by_territory_updated ON prospects (territory, updated_at);
     CREATE INDEX prospects_by_name ON prospects (name COLLATE NOCASE);
+    CREATE INDEX prospects_by_status ON prospects (status, name COLLATE NOCASE);
+    CREATE INDEX prospects_by_updated ON prospects (updated_at);
+    CREATE INDEX prospects_in_conflict ON prospects (name COLLATE NOCASE) WHERE has_conflicts = 1;
 
     -- Full-text search over name, address, contacts and notes; Cyrillic and Latin, any case.
     CREATE VIRTUAL TABLE prospect_text USING fts5(

@@ -115,7 +115,7 @@ fn new_prospect(n: usize) -> NewProspect {
         territory: TerritoryId::from_bytes(id_bytes(3, territory)),
         name: format!("{} {}", NAMES[n % NAMES.len()], n % 97),
         category: CATEGORIES[n % CATEGORIES.len()].into(),
-        status: Status::New,
+        status: [Status::New, Status::Visited, Status::Interested, Status::Client][(n / 3) % 4],
         address: Address {
             line: format!("{}, д. {}", STREETS[(n / 7) % STREETS.len()], n % 150 + 1),
             city: "Тверь".into(),
@@ -202,7 +202,7 @@ fn main() -> Result<(), String> {
     let lists = sample_ms(samples, |i| {
         let filter = ListFilter {
             territory: Some(TerritoryId::from_bytes(id_bytes(3, i % TERRITORIES))),
-            status: if i % 2 == 0 { Some(Status::New) } else { None },
+            status: if i % 2 == 0 { Some([Status::New, Status::Client][i % 4 / 2]) } else { None },
             category: if i % 3 == 0 { Some(CATEGORIES[i % CATEGORIES.len()].into()) } else { None },
             sort: [SortBy::Name, SortBy::RecentlyUpdated, SortBy::Status][i % 3],
             limit: 50,

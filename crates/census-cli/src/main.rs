@@ -1,0 +1,561 @@
+//! # census: the device replica from the command line
+//!
+//! Everything a field agent does offline, from a terminal: add and edit prospects, record census
+//! visits against a questionnaire, list, search, show a prospect with its conflicts and history,
+//! resolve conflicts, export to CSV. Output is readable by default and JSON with `--json`, for
+//! scripts and tests. Each command is a few lines over `census-replica`; the clock and the random
+//! bits for new ids are read here, at the edge.
+
+mod print;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use census_core::*;
+use census_replica::{ListFilter, Replica, ReplicaError, SortBy, VisitOutcome};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "census", version, about = "Census field replica: prospects, visits and search, offline")]
+struct Cli {
+    /// The replica file.
+    #[arg(long, short = 'r', env = "CENSUS_REPLICA", default_value = "census.replica")]
+    replica: PathBuf,
+    /// Print JSON instead of readable text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new replica file for this device.
+    Init {
+        /// The device id (a new one when omitted).
+        #[arg(long)]
+        device: Option<DeviceId>,
+        /// The person who will edit on this device.
+        #[arg(long)]
+        user: Option<UserId>,
+    },
+    /// Add a prospect.
+    Add(AddArgs),
+    /// Change a prospect's fields, contacts, tags or notes (all in one change).
+    Edit(EditArgs),
+    /// Record a census visit: answers checked against the questionnaire.
+    Visit(VisitArgs),
+    /// Visit drafts kept on this device.
+    Drafts { prospect: Option<ProspectId> },
+    /// List prospects, filtered and sorted.
+    List(ListArgs),
+    /// Full-text search over name, address, contacts and notes.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Prospects near a point, nearest first.
+    Nearby {
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        #[arg(long, allow_hyphen_values = true)]
+        lon: f64,
+        /// Metres.
+        #[arg(long, default_value_t = 500.0)]
+        radius: f64,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// A prospect in full: fields, contacts, visits, conflicts, and with --history who changed what.
+    Show {
+        prospect: ProspectId,
+        #[arg(long)]
+        history: bool,
+    },
+    /// Fields with concurrent values: of one prospect, or of every prospect that has some.
+    Conflicts { prospect: Option<ProspectId> },
+    /// Settle a conflict: pick one of the values shown by `conflicts` (1, 2, ...) or give a new one.
+    Resolve {
+        prospect: ProspectId,
+        /// The field, as `conflicts` shows it, e.g. name or address/city.
+        field: FieldPath,
+        #[arg(long, conflicts_with = "value")]
+        pick: Option<usize>,
+        /// A new value (a position as lat,lon; a flag as true or false).
+        #[arg(long)]
+        value: Option<String>,
+    },
+    /// Export the prospects a filter shows to CSV (UTF-8, opens in spreadsheets).
+    Export {
+        /// The file to write; standard output when omitted.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Store a directory file (people, territories, questionnaires) for offline use.
+    Directory {
+        /// A JSON file with `people`, `territories` and `questionnaires`; shows the cached
+        /// directory when omitted.
+        file: Option<PathBuf>,
+    },
+    /// Changes waiting to be pushed to the server.
+    Outbox,
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    territory: TerritoryId,
+    #[arg(long, default_value = "")]
+    category: String,
+    #[arg(long, default_value = "new")]
+    status: Status,
+    #[command(flatten)]
+    address: AddressArgs,
+    #[arg(long, requires = "lon", allow_hyphen_values = true)]
+    lat: Option<f64>,
+    #[arg(long, requires = "lat", allow_hyphen_values = true)]
+    lon: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+struct AddressArgs {
+    /// Street and house.
+    #[arg(long)]
+    line: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    region: Option<String>,
+    #[arg(long)]
+    postcode: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct EditArgs {
+    prospect: ProspectId,
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    status: Option<Status>,
+    #[arg(long)]
+    territory: Option<TerritoryId>,
+    #[command(flatten)]
+    address: AddressArgs,
+    #[arg(long, requires = "lon", allow_hyphen_values = true)]
+    lat: Option<f64>,
+    #[arg(long, requires = "lat", allow_hyphen_values = true)]
+    lon: Option<f64>,
+    /// Replace the notes.
+    #[arg(long)]
+    notes: Option<String>,
+    #[arg(long)]
+    tag: Vec<String>,
+    #[arg(long)]
+    untag: Vec<String>,
+    /// Add a contact: "name; role; phone; email" (later parts may be left out).
+    #[arg(long)]
+    contact: Vec<String>,
+    /// Remove a contact by its id.
+    #[arg(long)]
+    remove_contact: Vec<ContactId>,
+    /// Mark the prospect deleted (it can be restored).
+    #[arg(long, conflicts_with = "restore")]
+    delete: bool,
+    #[arg(long)]
+    restore: bool,
+}
+
+#[derive(Debug, Args)]
+struct VisitArgs {
+    prospect: ProspectId,
+    #[arg(long)]
+    questionnaire: QuestionnaireId,
+    /// The questionnaire version; the latest on this device when omitted.
+    #[arg(long)]
+    version: Option<u32>,
+    /// An answer, question=value (several options: a,b; a position: lat,lon).
+    #[arg(long = "answer", short = 'a')]
+    answers: Vec<String>,
+    #[arg(long, default_value = "")]
+    outcome: String,
+    /// Keep the visit as a draft instead of recording it (answers are not checked).
+    #[arg(long)]
+    draft: bool,
+    /// Continue a draft: the id of the visit it holds.
+    #[arg(long)]
+    visit_id: Option<VisitId>,
+}
+
+#[derive(Debug, Args)]
+struct FilterArgs {
+    #[arg(long)]
+    territory: Option<TerritoryId>,
+    #[arg(long)]
+    status: Option<Status>,
+    #[arg(long)]
+    category: Option<String>,
+    /// pending, approved or flagged.
+    #[arg(long)]
+    review: Option<String>,
+    /// Only prospects with conflicts.
+    #[arg(long)]
+    conflicts: bool,
+    /// Only prospects changed at or after this time (Unix milliseconds).
+    #[arg(long)]
+    since: Option<i64>,
+    /// Include deleted and merged prospects.
+    #[arg(long)]
+    all: bool,
+    /// name, recent or status.
+    #[arg(long, default_value = "name")]
+    sort: String,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    #[arg(long, default_value_t = 0)]
+    offset: u32,
+}
+
+/// What went wrong, for the person at the terminal.
+#[derive(Debug)]
+enum Failure {
+    Replica(ReplicaError),
+    Usage(String),
+}
+
+impl From<ReplicaError> for Failure {
+    fn from(e: ReplicaError) -> Self {
+        Failure::Replica(e)
+    }
+}
+
+impl From<DocumentError> for Failure {
+    fn from(e: DocumentError) -> Self {
+        Failure::Replica(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(Failure::Replica(e)) => {
+            eprintln!("census: {e}");
+            ExitCode::FAILURE
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("census: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode, Failure> {
+    let out = print::Output { json: cli.json };
+    if let Command::Init { device, user } = &cli.command {
+        let device = device.unwrap_or_else(|| DeviceId::new_v7(now(), rand::random()));
+        let mut replica = Replica::create(&cli.replica, device)?;
+        if let Some(user) = user {
+            replica.set_signed_in_user(*user)?;
+        }
+        out.created_replica(&cli.replica, device, *user);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut replica = Replica::open(&cli.replica)?;
+    match &cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Add(args) => {
+            let new = NewProspect {
+                territory: args.territory,
+                name: args.name.clone(),
+                category: args.category.clone(),
+                status: args.status,
+                address: args.address.to_address(),
+                location: location(args.lat, args.lon),
+            };
+            let id = ProspectId::new_v7(now(), rand::random());
+            let prospect = replica.create_prospect(id, &edit_context(&replica)?, &new)?;
+            out.prospect_saved(&prospect);
+        }
+        Command::Edit(args) => {
+            let ctx = edit_context(&replica)?;
+            let prospect = replica.edit_prospect(args.prospect, &ctx, |p| apply_edit(p, args))?;
+            out.prospect_saved(&prospect);
+        }
+        Command::Visit(args) => {
+            let ctx = edit_context(&replica)?;
+            let questionnaire = replica.questionnaire(args.questionnaire, args.version)?;
+            let visit = Visit {
+                id: args.visit_id.unwrap_or_else(|| VisitId::new_v7(ctx.at, rand::random())),
+                at: ctx.at,
+                agent: ctx.user,
+                questionnaire: QuestionnaireRef { id: questionnaire.id, version: questionnaire.version },
+                answers: parse_answers(&questionnaire, &args.answers)?,
+                location: None,
+                outcome: args.outcome.clone(),
+            };
+            if args.draft {
+                replica.save_visit_draft(args.prospect, &visit, ctx.at)?;
+                out.draft_saved(&visit);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let outcome = replica.record_visit(args.prospect, &ctx, &questionnaire, &visit)?;
+            out.visit_outcome(&visit, &outcome);
+            if matches!(outcome, VisitOutcome::Invalid { .. }) {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Drafts { prospect } => out.drafts(&replica.visit_drafts(*prospect)?),
+        Command::List(args) => {
+            let filter = ListFilter { limit: args.limit, offset: args.offset, ..args.filter.to_filter()? };
+            out.rows(&replica.list(&filter)?);
+        }
+        Command::Search { query, limit } => out.rows(&replica.search(query, *limit)?),
+        Command::Nearby { lat, lon, radius, limit } => out.nearby(&replica.nearby(*lat, *lon, *radius, *limit)?),
+        Command::Show { prospect, history } => {
+            let detail = replica.prospect(*prospect)?;
+            out.detail(&detail, *history, &names(&replica)?);
+        }
+        Command::Conflicts { prospect } => {
+            let ids = match prospect {
+                Some(id) => vec![*id],
+                None => {
+                    let mut ids = Vec::new();
+                    let filter =
+                        ListFilter { has_conflicts: Some(true), include_hidden: true, ..ListFilter::default() };
+                    replica.for_each_row(&filter, |row| {
+                        ids.push(row.id);
+                        Ok(())
+                    })?;
+                    ids
+                }
+            };
+            let mut found = Vec::new();
+            for id in ids {
+                let detail = replica.prospect(id)?;
+                found.push((id, detail.prospect.name, detail.conflicts));
+            }
+            out.conflicts(&found, &names(&replica)?);
+        }
+        Command::Resolve { prospect, field, pick, value } => {
+            let value =
+                match (pick, value) {
+                    (Some(n), _) => {
+                        let conflicts = replica.prospect(*prospect)?.conflicts;
+                        let conflict = conflicts.iter().find(|c| &c.path == field).ok_or_else(|| {
+                            Failure::Usage(format!("the field {field} of {prospect} is not in conflict"))
+                        })?;
+                        let chosen = n.checked_sub(1).and_then(|i| conflict.values.get(i)).ok_or_else(|| {
+                            Failure::Usage(format!("pick a value from 1 to {}", conflict.values.len()))
+                        })?;
+                        chosen.value.clone()
+                    }
+                    (None, Some(text)) => field_value(field, text)?,
+                    (None, None) => return Err(Failure::Usage("give --pick N or --value TEXT".into())),
+                };
+            let ctx = edit_context(&replica)?;
+            let prospect = replica.edit_prospect(*prospect, &ctx, |p| p.resolve(field, &value))?;
+            out.prospect_saved(&prospect);
+        }
+        Command::Export { out: file, filter } => {
+            let filter = filter.to_filter()?;
+            let count = match file {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+                    replica.export_csv(&filter, std::io::BufWriter::new(file))?
+                }
+                None => replica.export_csv(&filter, std::io::stdout().lock())?,
+            };
+            if file.is_some() {
+                out.exported(count);
+            }
+        }
+        Command::Directory { file } => match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
+                let directory: Directory = serde_json::from_str(&text)
+                    .map_err(|e| Failure::Usage(format!("{} is not a Census directory: {e}", path.display())))?;
+                replica.cache_directory(&directory)?;
+                out.directory(&replica.people()?, &replica.territories()?, &replica.questionnaires()?);
+            }
+            None => out.directory(&replica.people()?, &replica.territories()?, &replica.questionnaires()?),
+        },
+        Command::Outbox => out.outbox(&replica.outbox(u32::MAX)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(millis)
+}
+
+fn edit_context(replica: &Replica) -> Result<EditContext, Failure> {
+    let user = replica.signed_in_user()?.ok_or_else(|| {
+        Failure::Usage("no one is signed in on this replica; create it with `census init --user <id>`".into())
+    })?;
+    Ok(EditContext::new(user, now()))
+}
+
+/// Display names of the people in the cached directory, for history and conflicts.
+fn names(replica: &Replica) -> Result<BTreeMap<UserId, String>, Failure> {
+    Ok(replica.people()?.into_iter().map(|p| (p.id, p.name)).collect())
+}
+
+fn location(lat: Option<f64>, lon: Option<f64>) -> Option<Location> {
+    Some(Location { lat: lat?, lon: lon?, accuracy_m: None, at: now() })
+}
+
+impl AddressArgs {
+    fn to_address(&self) -> Address {
+        let part = |p: &Option<String>| p.clone().unwrap_or_default();
+        Address {
+            line: part(&self.line),
+            city: part(&self.city),
+            region: part(&self.region),
+            postcode: part(&self.postcode),
+            country: part(&self.country),
+        }
+    }
+
+    fn to_patch(&self) -> AddressPatch {
+        AddressPatch {
+            line: self.line.clone(),
+            city: self.city.clone(),
+            region: self.region.clone(),
+            postcode: self.postcode.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
+fn apply_edit(p: &mut ProspectEditor<'_>, args: &EditArgs) -> Result<(), DocumentError> {
+    if let Some(name) = &args.name {
+        p.set_name(name)?;
+    }
+    if let Some(category) = &args.category {
+        p.set_category(category)?;
+    }
+    if let Some(status) = args.status {
+        p.set_status(status)?;
+    }
+    if let Some(territory) = args.territory {
+        p.set_territory(territory)?;
+    }
+    p.set_address(&args.address.to_patch())?;
+    if let Some(location) = location(args.lat, args.lon) {
+        p.set_location(&location)?;
+    }
+    if let Some(notes) = &args.notes {
+        p.set_notes(notes)?;
+    }
+    for tag in &args.tag {
+        p.add_tag(tag)?;
+    }
+    for tag in &args.untag {
+        p.remove_tag(tag)?;
+    }
+    for contact in &args.contact {
+        let mut parts = contact.split(';').map(|s| s.trim().to_owned());
+        let mut next = || parts.next().unwrap_or_default();
+        let contact = Contact { name: next(), role: next(), phone: next(), email: next() };
+        p.add_contact(ContactId::new_v7(now(), rand::random()), &contact)?;
+    }
+    for id in &args.remove_contact {
+        p.remove_contact(*id)?;
+    }
+    if args.delete {
+        p.delete()?;
+    }
+    if args.restore {
+        p.restore()?;
+    }
+    Ok(())
+}
+
+fn parse_answers(questionnaire: &Questionnaire, given: &[String]) -> Result<BTreeMap<QuestionId, Answer>, Failure> {
+    let mut answers = BTreeMap::new();
+    for pair in given {
+        let (key, text) = pair
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("\"{pair}\" is not an answer; write it as question=value")))?;
+        let id = QuestionId::new(key.trim()).map_err(|e| Failure::Usage(e.to_string()))?;
+        let question = questionnaire.question(&id).ok_or_else(|| {
+            Failure::Usage(format!("the questionnaire \"{}\" has no question \"{id}\"", questionnaire.title.en))
+        })?;
+        let answer = Answer::from_text(question.kind, text).map_err(|e| Failure::Usage(format!("{id}: {e}")))?;
+        answers.insert(id, answer);
+    }
+    Ok(answers)
+}
+
+/// A new value for a field, read from text the way the field needs it.
+fn field_value(field: &FieldPath, text: &str) -> Result<FieldValue, Failure> {
+    Ok(match field.segments().first().map(String::as_str) {
+        Some("location") => match Answer::from_text(QuestionType::Geopoint, text) {
+            Ok(Answer::Geopoint(point)) => FieldValue::Location(Location {
+                lat: point.lat,
+                lon: point.lon,
+                accuracy_m: point.accuracy_m,
+                at: now(),
+            }),
+            Ok(_) | Err(_) => return Err(Failure::Usage(format!("\"{text}\" is not a position; write lat,lon"))),
+        },
+        Some("deleted") => {
+            FieldValue::Flag(text.parse().map_err(|_| Failure::Usage(format!("\"{text}\" is not true or false")))?)
+        }
+        _ => FieldValue::Text(text.to_owned()),
+    })
+}
+
+impl FilterArgs {
+    fn to_filter(&self) -> Result<ListFilter, Failure> {
+        let review_state = self
+            .review
+            .as_deref()
+            .map(|r| {
+                ReviewState::parse(r).ok_or_else(|| {
+                    Failure::Usage(format!("\"{r}\" is not a review state; use pending, approved or flagged"))
+                })
+            })
+            .transpose()?;
+        let sort = match self.sort.as_str() {
+            "name" => SortBy::Name,
+            "recent" => SortBy::RecentlyUpdated,
+            "status" => SortBy::Status,
+            other => {
+                return Err(Failure::Usage(format!("\"{other}\" is not a sort order; use name, recent or status")));
+            }
+        };
+        Ok(ListFilter {
+            territory: self.territory,
+            status: self.status,
+            category: self.category.clone(),
+            review_state,
+            has_conflicts: self.conflicts.then_some(true),
+            updated_since: self.since,
+            include_hidden: self.all,
+            sort,
+            ..ListFilter::default()
+        })
+    }
+}

@@ -1,0 +1,242 @@
+//! The `census` program, run as a user or a script would, on a real replica file.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use census_core::*;
+use census_replica::Replica;
+use serde_json::Value;
+
+const AGENT: &str = "01930000-0000-7000-8000-000000000001";
+const TERRITORY: &str = "01930000-0000-7000-8000-0000000000aa";
+const QUESTIONNAIRE: &str = "01930000-0000-7000-8000-0000000000bb";
+
+const DIRECTORY: &str = r#"{
+  "people": [{"id": "01930000-0000-7000-8000-000000000001", "name": "Анна Смирнова", "login": "anna", "role": "agent"},
+             {"id": "01930000-0000-7000-8000-000000000002", "name": "Boris", "login": "boris", "role": "manager"}],
+  "territories": [{"id": "01930000-0000-7000-8000-0000000000aa", "name": "Тверь-Центр", "planned_prospects": 500}],
+  "questionnaires": [{"id": "01930000-0000-7000-8000-0000000000bb", "version": 1,
+    "title": {"ru": "Перепись", "en": "Census"},
+    "questions": [
+      {"id": "staff", "label": {"ru": "Штат", "en": "Staff"}, "type": "integer", "required": true, "min": 1},
+      {"id": "brands", "label": {"ru": "Бренды", "en": "Brands"}, "type": "select_many",
+       "choices": [{"value": "alpha", "label": {"ru": "А", "en": "A"}}, {"value": "beta", "label": {"ru": "Б", "en": "B"}}]}
+    ]}]
+}"#;
+
+struct Census {
+    dir: tempfile::TempDir,
+    replica: PathBuf,
+}
+
+impl Census {
+    fn new() -> Census {
+        let dir = tempfile::tempdir().unwrap();
+        let replica = dir.path().join("agent.census");
+        Census { dir, replica }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_census")).arg("--replica").arg(&self.replica).args(args).output().unwrap()
+    }
+
+    /// Runs a command that must succeed and returns its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "census {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut with_json = vec!["--json"];
+        with_json.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&with_json)).unwrap()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A signed-in replica with the directory and one prospect; returns the prospect's id.
+    fn with_prospect(&self) -> String {
+        self.ok(&["init", "--user", AGENT]);
+        std::fs::write(self.file("directory.json"), DIRECTORY).unwrap();
+        self.ok(&["directory", self.file("directory.json").to_str().unwrap()]);
+        let added = self.json(&[
+            "add",
+            "--name",
+            "Ромашка",
+            "--territory",
+            TERRITORY,
+            "--category",
+            "grocery",
+            "--line",
+            "ул. Ленина, 5",
+            "--city",
+            "Тверь",
+            "--lat",
+            "56.85",
+            "--lon",
+            "35.9",
+        ]);
+        added["id"].as_str().unwrap().to_owned()
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_agent_adds_edits_visits_and_finds_a_prospect() {
+    let census = Census::new();
+    let id = census.with_prospect();
+
+    let edited = census.json(&[
+        "edit",
+        &id,
+        "--status",
+        "interested",
+        "--contact",
+        "Ирина; owner; +7 912 345 67 89",
+        "--tag",
+        "vip",
+        "--notes",
+        "Open 9 to 21",
+    ]);
+    assert_eq!(edited["status"], "interested");
+    assert_eq!(edited["contacts"].as_object().unwrap().len(), 1);
+
+    // An invalid visit is refused with the problem in words and exit status 1; nothing is saved.
+    let refused = census.run(&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "staff=0"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let text = String::from_utf8(refused.stdout).unwrap();
+    assert!(text.contains("not saved") && text.contains("staff"), "{text}");
+    // A draft keeps it; recording it later with the same visit id replaces the draft.
+    let draft = census.json(&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "staff=0", "--draft"]);
+    let visit_id = draft["draft"].as_str().unwrap().to_owned();
+    assert_eq!(census.json(&["drafts"]).as_array().unwrap().len(), 1);
+    let recorded = census.json(&[
+        "visit",
+        &id,
+        "--questionnaire",
+        QUESTIONNAIRE,
+        "-a",
+        "staff=3",
+        "-a",
+        "brands=alpha, beta",
+        "--visit-id",
+        &visit_id,
+    ]);
+    assert_eq!(recorded["result"]["outcome"], "recorded");
+    assert!(census.json(&["drafts"]).as_array().unwrap().is_empty());
+
+    let shown = census.json(&["show", &id]);
+    let visit = &shown["prospect"]["visits"][&visit_id];
+    assert_eq!(visit["answers"]["staff"]["value"], 3);
+    assert_eq!(visit["answers"]["brands"]["value"], serde_json::json!(["alpha", "beta"]));
+    assert!(shown["history"].as_array().unwrap().iter().any(|e| e["path"] == "status" && e["value"] == "interested"));
+
+    let readable = census.ok(&["show", &id, "--history"]);
+    assert!(readable.contains("Ромашка") && readable.contains("by Анна Смирнова"), "{readable}");
+
+    for query in ["ром", "ирина", "912", "ленина тверь"] {
+        let found = census.json(&["search", query]);
+        assert_eq!(found.as_array().unwrap().len(), 1, "search {query}");
+    }
+    assert_eq!(census.json(&["list", "--status", "interested"]).as_array().unwrap().len(), 1);
+    assert!(census.json(&["list", "--status", "client"]).as_array().unwrap().is_empty());
+    let near = census.json(&["nearby", "--lat", "56.8501", "--lon", "35.9", "--radius", "100"]);
+    assert!(near[0]["distance_m"].as_f64().unwrap() < 20.0);
+    assert_eq!(census.json(&["outbox"]).as_array().unwrap().len(), 3, "create, edit, visit");
+
+    let csv_path = census.file("export.csv");
+    census.ok(&["export", "--out", csv_path.to_str().unwrap(), "--status", "interested"]);
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[1].starts_with(&id) && lines[1].contains("Тверь-Центр") && lines[1].contains("+7 912 345 67 89"));
+}
+
+/// Another device that received the prospect renames it; returns its change, to deliver later.
+fn rename_elsewhere(replica: &Path, id: ProspectId, name: &str) -> Vec<(ProspectId, Vec<u8>)> {
+    let mut other = Replica::create(&replica.with_file_name("other.census"), DeviceId::from_bytes([42; 16])).unwrap();
+    let mine = Replica::open(replica).unwrap();
+    let changes: Vec<(ProspectId, Vec<u8>)> =
+        mine.outbox(1000).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    other.apply_changes(&changes).unwrap();
+    let boris: UserId = "01930000-0000-7000-8000-000000000002".parse().unwrap();
+    let ctx = EditContext::new(boris, Timestamp::from_unix_millis(1_795_800_000_000));
+    other.edit_prospect(id, &ctx, |p| p.set_name(name)).unwrap();
+    // Its outbox holds only its own edit.
+    other.outbox(1000).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect()
+}
+
+#[test]
+fn conflicts_are_listed_with_who_set_each_value_and_resolved_by_picking_one() {
+    let census = Census::new();
+    let id = census.with_prospect();
+    let theirs = rename_elsewhere(&census.replica, id.parse().unwrap(), "Ромашка (их вариант)");
+    census.ok(&["edit", &id, "--name", "Ромашка (мой вариант)"]);
+    Replica::open(&census.replica).unwrap().apply_changes(&theirs).unwrap();
+
+    let listed = census.json(&["list", "--conflicts"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let conflicts = census.json(&["conflicts"]);
+    let values = conflicts[0]["conflicts"][0]["values"].as_array().unwrap();
+    assert_eq!(conflicts[0]["conflicts"][0]["path"], "name");
+    assert_eq!(values.len(), 2);
+    let readable = census.ok(&["conflicts", &id]);
+    assert!(readable.contains("by Анна Смирнова") && readable.contains("by Boris"), "{readable}");
+
+    let theirs = values.iter().position(|v| v["value"]["value"] == "Ромашка (их вариант)").unwrap() + 1;
+    census.ok(&["resolve", &id, "name", "--pick", &theirs.to_string()]);
+    assert_eq!(census.json(&["show", &id])["prospect"]["name"], "Ромашка (их вариант)");
+    assert!(census.json(&["conflicts"]).as_array().unwrap().is_empty());
+    assert!(census.json(&["list", "--conflicts"]).as_array().unwrap().is_empty());
+
+    // Nothing left to pick from.
+    let again = census.run(&["resolve", &id, "name", "--pick", "1"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("not in conflict"));
+    // A new value can always be given.
+    census.ok(&["resolve", &id, "address/city", "--value", "Тверь, центр"]);
+    assert_eq!(census.json(&["show", &id])["prospect"]["address"]["city"], "Тверь, центр");
+}
+
+#[test]
+fn bad_input_gets_a_plain_error_and_changes_nothing() {
+    let census = Census::new();
+    let missing = census.run(&["list"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains("there is no replica at"), "{}", stderr(&missing));
+
+    let id = census.with_prospect();
+    let before = census.ok(&["--json", "show", &id]);
+    let cases: [(&[&str], &str); 7] = [
+        (&["show", "01930000-0000-7000-8000-00000000ffff"], "there is no prospect"),
+        (&["show", "not-an-id"], "not a valid prospect id"),
+        (&["edit", &id, "--status", "bought"], "not a status"),
+        (&["edit", &id, "--lat", "123", "--lon", "10"], "not on the globe"),
+        (&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "staff=many"], "not a whole number"),
+        (&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "floors=2"], "has no question \"floors\""),
+        (&["visit", &id, "--questionnaire", TERRITORY, "-a", "staff=2"], "is not on this device"),
+    ];
+    for (args, expected) in cases {
+        let out = census.run(args);
+        assert!(!out.status.success(), "census {args:?} should fail");
+        assert!(stderr(&out).contains(expected), "census {args:?}: {}", stderr(&out));
+    }
+    assert_eq!(census.ok(&["--json", "show", &id]), before, "nothing changed");
+
+    std::fs::write(census.file("not-a-directory.json"), "{\"people\": 3}").unwrap();
+    let refused = census.run(&["directory", census.file("not-a-directory.json").to_str().unwrap()]);
+    assert!(stderr(&refused).contains("is not a Census directory"), "{}", stderr(&refused));
+
+    let text_file = census.file("notes.txt");
+    std::fs::write(&text_file, "a shopping list, not a replica ".repeat(200)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_census")).arg("--replica").arg(&text_file).arg("list").output().unwrap();
+    assert!(stderr(&out).contains("not a Census replica"), "{}", stderr(&out));
+}

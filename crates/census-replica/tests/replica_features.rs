@@ -1,0 +1,345 @@
+//! The rest of the offline API on real SQLite files: per-field history, the directory cache,
+//! visit drafts, CSV export, the map's bounding box, the outbox, and changes that arrive before
+//! the changes they build on.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use census_core::*;
+use census_replica::*;
+
+const T0: i64 = 1_795_800_000_000;
+
+fn ctx(user: u8, at: i64) -> EditContext {
+    EditContext::new(UserId::from_bytes([user; 16]), Timestamp::from_unix_millis(T0 + at))
+}
+
+fn territory() -> TerritoryId {
+    TerritoryId::from_bytes([9; 16])
+}
+
+fn new_prospect(name: &str, lat: f64, lon: f64) -> NewProspect {
+    NewProspect {
+        territory: territory(),
+        name: name.into(),
+        category: "grocery".into(),
+        status: Status::New,
+        address: Address { line: "ул. Ленина, 5".into(), city: "Тверь".into(), ..Address::default() },
+        location: Some(Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(T0) }),
+    }
+}
+
+fn open_new(dir: &tempfile::TempDir, name: &str, device: u8) -> (PathBuf, Replica) {
+    let path = dir.path().join(name);
+    let replica = Replica::create(&path, DeviceId::from_bytes([device; 16])).unwrap();
+    (path, replica)
+}
+
+fn questionnaire(version: u32) -> Questionnaire {
+    Questionnaire {
+        id: QuestionnaireId::from_bytes([5; 16]),
+        version,
+        title: Localized::new("Перепись", "Census"),
+        questions: vec![Question {
+            required: true,
+            min: Some(1.0),
+            ..Question::new(QuestionId::new("staff").unwrap(), QuestionType::Integer, Localized::new("Штат", "Staff"))
+        }],
+    }
+}
+
+fn visit(n: u8, staff: i64) -> Visit {
+    Visit {
+        id: VisitId::from_bytes([n; 16]),
+        at: Timestamp::from_unix_millis(T0 + 100),
+        agent: UserId::from_bytes([1; 16]),
+        questionnaire: QuestionnaireRef { id: QuestionnaireId::from_bytes([5; 16]), version: 1 },
+        answers: BTreeMap::from([(QuestionId::new("staff").unwrap(), Answer::Integer(staff))]),
+        location: None,
+        outcome: String::new(),
+    }
+}
+
+fn directory() -> Directory {
+    Directory {
+        people: vec![
+            Person {
+                id: UserId::from_bytes([1; 16]),
+                name: "Анна Смирнова".into(),
+                login: "anna".into(),
+                role: Role::Agent,
+                retired: false,
+            },
+            Person {
+                id: UserId::from_bytes([2; 16]),
+                name: "Boris Manager".into(),
+                login: "boris".into(),
+                role: Role::Manager,
+                retired: false,
+            },
+        ],
+        territories: vec![Territory {
+            id: territory(),
+            name: "Тверь-Центр".into(),
+            planned_prospects: Some(400),
+            agents: vec![UserId::from_bytes([1; 16])],
+        }],
+        questionnaires: vec![questionnaire(1), questionnaire(2)],
+    }
+}
+
+#[test]
+fn detail_shows_who_changed_each_field_when_and_from_which_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut a) = open_new(&dir, "a.census", 1);
+    let (_, mut b) = open_new(&dir, "b.census", 2);
+    let id = ProspectId::from_bytes([1; 16]);
+    a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    let outbox: Vec<(ProspectId, Vec<u8>)> =
+        a.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    b.apply_changes(&outbox).unwrap();
+    b.edit_prospect(id, &ctx(2, 50), |p| p.set_status(Status::Client)).unwrap();
+    let from_b: Vec<(ProspectId, Vec<u8>)> =
+        b.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    a.apply_changes(&from_b).unwrap();
+
+    let history = a.prospect(id).unwrap().history;
+    let status: Vec<&FieldEdit> = history.iter().filter(|e| e.path.to_string() == "status").collect();
+    assert_eq!(status.len(), 2);
+    assert_eq!(status[0].value.as_deref(), Some("new"));
+    assert_eq!((status[0].user, status[0].device), (Some(UserId::from_bytes([1; 16])), Some(a.device())));
+    assert_eq!(status[1].value.as_deref(), Some("client"));
+    assert_eq!(status[1].at, Timestamp::from_unix_millis(T0 + 50));
+    assert_eq!((status[1].user, status[1].device), (Some(UserId::from_bytes([2; 16])), Some(b.device())));
+}
+
+#[test]
+fn the_directory_is_cached_for_offline_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut replica) = open_new(&dir, "r.census", 1);
+    replica.cache_directory(&directory()).unwrap();
+    drop(replica);
+    let mut replica = Replica::open(&path).unwrap();
+    assert_eq!(
+        replica.people().unwrap().iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["Boris Manager", "Анна Смирнова"]
+    );
+    assert_eq!(replica.territories().unwrap()[0].planned_prospects, Some(400));
+    let id = QuestionnaireId::from_bytes([5; 16]);
+    assert_eq!(replica.questionnaire(id, None).unwrap().version, 2, "the latest version by default");
+    assert_eq!(replica.questionnaire(id, Some(1)).unwrap().version, 1);
+    assert_eq!(replica.questionnaires().unwrap().len(), 1, "one entry per questionnaire, its latest version");
+    let missing = replica.questionnaire(id, Some(7)).unwrap_err();
+    assert!(matches!(missing, ReplicaError::UnknownQuestionnaire { .. }));
+    assert!(missing.to_string().contains("version 7"), "{missing}");
+
+    // A published version never changes: receiving it again with other content keeps the first.
+    let mut changed = directory();
+    changed.questionnaires[0].title = Localized::new("Другое", "Other");
+    changed.people.truncate(1);
+    replica.cache_directory(&changed).unwrap();
+    assert_eq!(replica.questionnaire(id, Some(1)).unwrap().title.en, "Census");
+    assert_eq!(replica.people().unwrap().len(), 1, "people and territories are replaced");
+
+    // A questionnaire that does not hold together is refused, and nothing changes.
+    let mut broken = directory();
+    broken.questionnaires.push(Questionnaire { version: 3, questions: vec![], ..questionnaire(3) });
+    let refused = replica.cache_directory(&broken).unwrap_err();
+    assert!(matches!(refused, ReplicaError::InvalidQuestionnaire(_)), "{refused}");
+    assert_eq!(replica.people().unwrap().len(), 1);
+    assert_eq!(replica.questionnaire(id, None).unwrap().version, 2);
+}
+
+#[test]
+fn a_visit_can_be_kept_as_a_draft_until_it_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut replica) = open_new(&dir, "r.census", 1);
+    let id = ProspectId::from_bytes([1; 16]);
+    replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+
+    // Half filled in (the required answer is still wrong): kept as a draft, not as a visit.
+    replica.save_visit_draft(id, &visit(7, 0), Timestamp::from_unix_millis(T0 + 1)).unwrap();
+    replica.save_visit_draft(id, &visit(7, 0), Timestamp::from_unix_millis(T0 + 2)).unwrap();
+    drop(replica);
+    let mut replica = Replica::open(&path).unwrap();
+    let drafts = replica.visit_drafts(Some(id)).unwrap();
+    assert_eq!(drafts.len(), 1, "saving again replaces the draft");
+    assert_eq!(drafts[0].saved_at, Timestamp::from_unix_millis(T0 + 2));
+    assert_eq!(drafts[0].visit, visit(7, 0));
+    assert_eq!(replica.prospect(id).unwrap().prospect.visits.len(), 0);
+    assert_eq!(replica.outbox_len().unwrap(), 1, "drafts are not pushed");
+
+    // Recording the finished visit removes its draft.
+    assert!(matches!(
+        replica.record_visit(id, &ctx(1, 3), &questionnaire(1), &visit(7, 4)).unwrap(),
+        VisitOutcome::Recorded { .. }
+    ));
+    assert!(replica.visit_drafts(None).unwrap().is_empty());
+
+    // A draft can be thrown away; drafts need a prospect that exists.
+    replica.save_visit_draft(id, &visit(8, 1), Timestamp::from_unix_millis(T0 + 4)).unwrap();
+    assert!(replica.discard_visit_draft(VisitId::from_bytes([8; 16])).unwrap());
+    assert!(!replica.discard_visit_draft(VisitId::from_bytes([8; 16])).unwrap());
+    let unknown = ProspectId::from_bytes([9; 16]);
+    assert!(matches!(
+        replica.save_visit_draft(unknown, &visit(9, 1), Timestamp::from_unix_millis(T0)),
+        Err(ReplicaError::UnknownProspect(_))
+    ));
+    // A visit filled in on another questionnaire version is refused rather than checked wrongly.
+    assert!(matches!(
+        replica.record_visit(id, &ctx(1, 5), &questionnaire(2), &visit(10, 4)),
+        Err(ReplicaError::WrongQuestionnaire)
+    ));
+}
+
+#[test]
+fn export_writes_every_filtered_prospect_as_csv_spreadsheets_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    replica.cache_directory(&directory()).unwrap();
+    for n in 0..120u8 {
+        let id = ProspectId::from_bytes([n; 16]);
+        replica.create_prospect(id, &ctx(1, 0), &new_prospect(&format!("Магазин \"{n}\", угол"), 56.85, 35.9)).unwrap();
+        if n % 3 == 0 {
+            replica.edit_prospect(id, &ctx(1, 1), |p| p.set_status(Status::Client)).unwrap();
+        }
+    }
+    let mut bytes = Vec::new();
+    let clients = ListFilter { status: Some(Status::Client), limit: 10, ..ListFilter::default() };
+    assert_eq!(replica.export_csv(&clients, &mut bytes).unwrap(), 40, "every page, not only the first");
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark for spreadsheet programs");
+
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), CSV_COLUMNS);
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len(), 40);
+    let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+    let first = &rows[0];
+    let id: ProspectId = first[column("census_id")].parse().unwrap();
+    let detail = replica.prospect(id).unwrap().prospect;
+    assert_eq!(&first[column("name")], detail.name, "quotes and commas survive");
+    assert!(first[column("name")].starts_with("Магазин"));
+    assert_eq!(&first[column("status")], "client");
+    assert_eq!(&first[column("territory")], "Тверь-Центр");
+    assert_eq!(&first[column("address")], "ул. Ленина, 5, Тверь");
+    assert_eq!(first[column("lat")].parse::<f64>().unwrap(), 56.85);
+}
+
+#[test]
+fn the_map_reads_prospects_inside_a_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    for (n, lat, lon) in [(1u8, 56.85, 35.90), (2, 56.86, 35.91), (3, 56.95, 35.90), (4, 56.85, 36.50)] {
+        replica
+            .create_prospect(ProspectId::from_bytes([n; 16]), &ctx(1, 0), &new_prospect(&format!("Shop {n}"), lat, lon))
+            .unwrap();
+    }
+    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 1), |p| p.delete()).unwrap();
+    let mut names: Vec<String> =
+        replica.within((56.8, 57.0), (35.8, 36.0), 100).unwrap().into_iter().map(|r| r.name).collect();
+    names.sort();
+    assert_eq!(names, ["Shop 1", "Shop 3"], "inside the box, deleted ones left out");
+    assert_eq!(replica.within((56.8, 57.0), (35.8, 36.0), 1).unwrap().len(), 1);
+}
+
+#[test]
+fn the_outbox_gives_back_each_change_exactly_as_made_even_after_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut a) = open_new(&dir, "a.census", 1);
+    let (_, mut b) = open_new(&dir, "b.census", 2);
+    let id = ProspectId::from_bytes([1; 16]);
+    a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    for k in 0..40 {
+        a.edit_prospect(id, &ctx(1, k + 1), |p| p.set_notes(&format!("note {k}"))).unwrap();
+    }
+    let outbox = a.outbox(1000).unwrap();
+    assert_eq!(outbox.len(), 41);
+    assert_eq!(a.outbox_len().unwrap(), 41);
+    assert!(outbox.windows(2).all(|w| w[0].seq < w[1].seq), "oldest first");
+    assert!(outbox.iter().all(|e| e.territory == territory() && e.prospect == id));
+    for entry in &outbox {
+        assert_eq!(ProspectDoc::change_hash(&entry.bytes).unwrap(), entry.hash, "the bytes are the change");
+    }
+    let changes: Vec<(ProspectId, Vec<u8>)> = outbox.into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    b.apply_changes(&changes).unwrap();
+    assert_eq!(b.prospect(id).unwrap().prospect.notes, "note 39");
+}
+
+#[test]
+fn changes_that_arrive_before_those_they_build_on_wait_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut a) = open_new(&dir, "a.census", 1);
+    let (path_b, mut b) = open_new(&dir, "b.census", 2);
+    let id = ProspectId::from_bytes([1; 16]);
+    a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    a.edit_prospect(id, &ctx(1, 1), |p| p.set_name("Ромашка 2")).unwrap();
+    a.edit_prospect(id, &ctx(1, 2), |p| p.set_status(Status::Visited)).unwrap();
+    let changes: Vec<(ProspectId, Vec<u8>)> =
+        a.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+
+    // The last change first: nothing to show yet, and nothing lost.
+    assert_eq!(b.apply_changes(&changes[2..]).unwrap(), 0);
+    assert!(matches!(b.prospect(id), Err(ReplicaError::UnknownProspect(_))));
+    assert!(b.list(&ListFilter::default()).unwrap().is_empty());
+    drop(b);
+    let mut b = Replica::open(&path_b).unwrap();
+
+    // The first change: the prospect appears; the last one still waits for the middle one.
+    assert_eq!(b.apply_changes(&changes[..1]).unwrap(), 1);
+    let p = b.prospect(id).unwrap().prospect;
+    assert_eq!((p.name.as_str(), p.status), ("Ромашка", Status::New));
+
+    // The middle change: everything is applied, the projection shows it.
+    assert_eq!(b.apply_changes(&changes[1..2]).unwrap(), 1);
+    let p = b.prospect(id).unwrap().prospect;
+    assert_eq!((p.name.as_str(), p.status), ("Ромашка 2", Status::Visited));
+    let rows = b.list(&ListFilter::default()).unwrap();
+    assert_eq!((rows[0].name.as_str(), rows[0].status), ("Ромашка 2", Status::Visited));
+    let (stored, rebuilt) = b.projection_check().unwrap();
+    assert_eq!(stored, rebuilt);
+
+    // Garbage is refused with a clear error and changes nothing.
+    let garbage = vec![(id, b"not an automerge change".to_vec())];
+    let refused = b.apply_changes(&garbage).unwrap_err();
+    assert!(matches!(refused, ReplicaError::Document(_)), "{refused:?}");
+    assert_eq!(b.prospect(id).unwrap().prospect.name, "Ромашка 2");
+}
+
+#[test]
+fn lists_sort_by_name_recent_change_or_status_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    for (n, name, status) in [
+        (1u8, "Banana", Status::Client),
+        (2, "apple", Status::New),
+        (3, "Cherry", Status::Visited),
+        (4, "Ёлка", Status::New),
+    ] {
+        let id = ProspectId::from_bytes([n; 16]);
+        replica.create_prospect(id, &ctx(1, i64::from(n)), &new_prospect(name, 56.85, 35.9)).unwrap();
+        replica.edit_prospect(id, &ctx(1, 10 - i64::from(n)), |p| p.set_status(status)).unwrap();
+    }
+    let names =
+        |filter: ListFilter| -> Vec<String> { replica.list(&filter).unwrap().into_iter().map(|r| r.name).collect() };
+    assert_eq!(names(ListFilter::default()), ["apple", "Banana", "Cherry", "Ёлка"]);
+    // Setting "new" on a new prospect changes nothing, so apple and Ёлка were last changed when created.
+    assert_eq!(
+        names(ListFilter { sort: SortBy::RecentlyUpdated, ..ListFilter::default() }),
+        ["Banana", "Cherry", "Ёлка", "apple"]
+    );
+    assert_eq!(
+        names(ListFilter { sort: SortBy::Status, ..ListFilter::default() }),
+        ["Banana", "apple", "Ёлка", "Cherry"]
+    );
+    assert_eq!(names(ListFilter { limit: 2, offset: 1, ..ListFilter::default() }), ["Banana", "Cherry"]);
+    assert_eq!(
+        names(ListFilter { territory: Some(TerritoryId::from_bytes([1; 16])), ..ListFilter::default() }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(ListFilter { category: Some("grocery".into()), status: Some(Status::New), ..ListFilter::default() }),
+        ["apple", "Ёлка"]
+    );
+}
