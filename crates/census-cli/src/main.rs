@@ -369,7 +369,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                     (None, None) => return Err(Failure::Usage("give --pick N or --value TEXT".into())),
                 };
             let ctx = edit_context(&replica)?;
-            let prospect = replica.edit_prospect(*prospect, &ctx, |p| p.resolve(field, &value))?;
+            let prospect = replica.resolve_conflict(*prospect, &ctx, field, &value)?;
             out.prospect_saved(&prospect);
         }
         Command::Export { out: file, filter } => {

@@ -63,23 +63,54 @@ impl Replica {
     }
 
     /// Full-text search over name, address, contacts and notes: every word of the query must
-    /// appear, as a word or the start of one, in any case.
+    /// appear, as a word or the start of one, in any case. Prospects whose name matches come
+    /// first, then the others, each group by name. When more than `limit` match, the most
+    /// recently added are shown, so a search costs the same however common its words are
+    /// (ranking every match would cost in proportion to their number).
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<ProspectRow>, ReplicaError> {
         let terms: Vec<String> = query
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(|w| format!("\"{w}\"*"))
             .collect();
-        if terms.is_empty() {
+        if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let everywhere = terms.join(" AND ");
+        let mut hits: Vec<i64> = Vec::new();
+        let mut name_hits = 0;
+        let mut matching = self.conn.prepare_cached(
+            "SELECT rowid FROM prospect_text WHERE prospect_text MATCH ?1 ORDER BY rowid DESC LIMIT ?2",
+        )?;
+        for scope in [format!("name : ({everywhere})"), everywhere] {
+            for row in matching.query_map(params![scope, limit], |r| r.get::<_, i64>(0))? {
+                let row = row?;
+                if hits.len() < limit as usize && !hits.contains(&row) {
+                    hits.push(row);
+                }
+            }
+            if name_hits == 0 {
+                name_hits = hits.len();
+            }
+            if hits.len() >= limit as usize {
+                break;
+            }
+        }
+        let in_name: std::collections::HashSet<i64> = hits[..name_hits].iter().copied().collect();
         let sql = format!(
-            "{SELECT_ROW} WHERE row IN (SELECT rowid FROM prospect_text WHERE prospect_text MATCH ?1 ORDER BY rank LIMIT ?2) \
-             AND deleted = 0 AND merged_into IS NULL ORDER BY name COLLATE NOCASE"
+            "{SELECT_ROW} WHERE row IN (SELECT value FROM json_each(?1)) AND deleted = 0 AND merged_into IS NULL"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![terms.join(" AND "), limit], read_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let hits_json = format!("[{}]", hits.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+        let mut found: Vec<(bool, String, ProspectRow)> = Vec::with_capacity(hits.len());
+        let mut rows = statement.query([hits_json])?;
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(ROW_NUMBER)?;
+            let prospect = read_row(row)?;
+            found.push((!in_name.contains(&rowid), prospect.name.to_lowercase(), prospect));
+        }
+        found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        Ok(found.into_iter().map(|(_, _, prospect)| prospect).collect())
     }
 
     /// Prospects inside a box of latitudes and longitudes, as a map shows them (hidden ones
@@ -171,7 +202,10 @@ const IN_BOX: &str = "row IN (SELECT row FROM prospect_places WHERE max_lat >= ?
      AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL";
 
 pub(crate) const SELECT_ROW: &str = "SELECT id, territory, name, category, status, review_state, has_conflicts, merged_into, \
-     deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at FROM prospects";
+     deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, row FROM prospects";
+
+/// The column of [`SELECT_ROW`] holding the projection's row number.
+const ROW_NUMBER: usize = 17;
 
 pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
     let id: Vec<u8> = r.get(0)?;

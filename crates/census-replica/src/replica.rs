@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use census_core::{
-    Conflict, DeviceId, DocumentError, EditContext, FieldEdit, NewProspect, Problem, Prospect, ProspectDoc,
-    ProspectEditor, ProspectId, Questionnaire, UserId, Visit, validate_answers,
+    Conflict, DeviceId, DocumentError, EditContext, FieldEdit, FieldPath, FieldValue, NewProspect, Problem, Prospect,
+    ProspectDoc, ProspectEditor, ProspectId, Questionnaire, UserId, Visit, validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -165,6 +165,18 @@ impl Replica {
         Ok(VisitOutcome::Recorded { prospect: Box::new(prospect) })
     }
 
+    /// Settles a conflict: the field takes `value` (one of the conflicting values, or a new
+    /// one) on this device, and everywhere once the change is synced.
+    pub fn resolve_conflict(
+        &mut self,
+        id: ProspectId,
+        ctx: &EditContext,
+        field: &FieldPath,
+        value: &FieldValue,
+    ) -> Result<Prospect, ReplicaError> {
+        self.edit_prospect(id, ctx, |p| p.resolve(field, value))
+    }
+
     /// A prospect in full, with its conflicts and per-field history.
     pub fn prospect(&self, id: ProspectId) -> Result<ProspectDetail, ReplicaError> {
         let mut doc = load_document(&self.conn, id, self.device)?;
@@ -266,8 +278,9 @@ fn configure(mut conn: Connection) -> Result<Connection, ReplicaError> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Checkpoints run on the checkpointer's thread, off the path of edits. Under steady
     // writing it never catches the end of the log, which then only restarts once a checkpoint
-    // on this connection (SQLite's automatic one, at 1,000 pages) has copied the last pages.
-    conn.pragma_update(None, "wal_autocheckpoint", 1_000)?;
+    // on this connection has copied the last pages: SQLite's automatic one, here at 4,000
+    // pages (16 MB), so that an edit pays for it rarely.
+    conn.pragma_update(None, "wal_autocheckpoint", 4_000)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
 }

@@ -343,3 +343,21 @@ fn lists_sort_by_name_recent_change_or_status_and_page() {
         ["apple", "Ёлка"]
     );
 }
+
+#[test]
+fn search_shows_prospects_whose_name_matches_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    // Every prospect here is on ул. Ленина; one is also named after it.
+    for (n, name) in [(1u8, "Berry"), (2, "Ленинградский рынок"), (3, "Anchor")] {
+        replica.create_prospect(ProspectId::from_bytes([n; 16]), &ctx(1, 0), &new_prospect(name, 56.85, 35.9)).unwrap();
+    }
+    let names = |query: &str, limit: u32| -> Vec<String> {
+        replica.search(query, limit).unwrap().into_iter().map(|r| r.name).collect()
+    };
+    assert_eq!(names("ленин", 10), ["Ленинградский рынок", "Anchor", "Berry"]);
+    assert_eq!(names("ЛЕНИН", 2).len(), 2);
+    assert_eq!(names("ленин", 2)[0], "Ленинградский рынок");
+    assert_eq!(names("ленин рынок", 10), ["Ленинградский рынок"]);
+    assert!(names("ленин", 0).is_empty());
+}

@@ -170,6 +170,21 @@ fn changes_from_another_device_merge_and_conflicts_show_in_the_projection() {
     }
     let (stored, rebuilt) = b.projection_check().unwrap();
     assert_eq!(stored, rebuilt);
+
+    // Resolved on one device, the conflict is gone there and, once the change travels, on the other.
+    let name = FieldPath::new(["name"]);
+    b.resolve_conflict(id, &ctx(2, 30), &name, &FieldValue::Text("Ромашка AB".into())).unwrap();
+    carry(&b, &mut a);
+    for replica in [&a, &b] {
+        let detail = replica.prospect(id).unwrap();
+        assert!(detail.conflicts.is_empty());
+        assert_eq!(detail.prospect.name, "Ромашка AB");
+        assert!(replica.list(&ListFilter { has_conflicts: Some(true), ..ListFilter::default() }).unwrap().is_empty());
+    }
+    assert!(matches!(
+        a.resolve_conflict(id, &ctx(1, 40), &FieldPath::new(["colour"]), &FieldValue::Text("red".into())),
+        Err(ReplicaError::Document(DocumentError::UnknownField(_)))
+    ));
 }
 
 #[test]

@@ -219,6 +219,14 @@ fn main() -> Result<(), String> {
         replica.nearby(p.lat, p.lon, 300.0, 50).map_err(fail)
     })?;
     println!("check: searches found {found} rows in all");
+    for (q, query) in SEARCHES.iter().enumerate() {
+        let times: Vec<f64> = searches.iter().skip(q).step_by(SEARCHES.len()).copied().collect();
+        println!(
+            "  search \"{query}\": p50 {:.2} ms, p99 {:.2} ms",
+            percentile_ms(&times, 50.0),
+            percentile_ms(&times, 99.0)
+        );
+    }
 
     println!(
         "{}",
