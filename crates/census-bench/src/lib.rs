@@ -5,7 +5,10 @@
 //! then its figures as one JSON object on its last line, so scripts and notes can quote them.
 //! Speed is measured here and never asserted in tests.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+
+use census_core::{Answer, QuestionId};
 
 /// Reads `--name value` from the command line, or `default` when it is absent.
 pub fn option<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
@@ -58,4 +61,21 @@ pub fn peak_rss_mb() -> f64 {
         .find_map(|line| line.strip_prefix("VmHWM:"))
         .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The answers of a typical census visit (eight questions of the common types), varied by `n`.
+pub fn census_answers(n: usize) -> BTreeMap<QuestionId, Answer> {
+    [
+        ("shop_size", Answer::Integer((n % 300) as i64 + 1)),
+        ("shop_type", Answer::SelectOne("grocery".into())),
+        ("brands", Answer::SelectMany(vec!["alpha".into(), "beta".into()])),
+        ("owner_present", Answer::SelectOne("yes".into())),
+        ("opened", Answer::Date("2019-05-01".into())),
+        ("turnover", Answer::Decimal(12.5)),
+        ("comment", Answer::Text("Открыт с 9 до 21, просили перезвонить".into())),
+        ("phone", Answer::Phone("+7 912 345 67 89".into())),
+    ]
+    .into_iter()
+    .map(|(id, answer)| (QuestionId::new(id).expect("a valid question id"), answer))
+    .collect()
 }

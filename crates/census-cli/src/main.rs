@@ -117,10 +117,8 @@ struct AddArgs {
     status: Status,
     #[command(flatten)]
     address: AddressArgs,
-    #[arg(long, requires = "lon", allow_hyphen_values = true)]
-    lat: Option<f64>,
-    #[arg(long, requires = "lat", allow_hyphen_values = true)]
-    lon: Option<f64>,
+    #[command(flatten)]
+    position: PositionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +136,15 @@ struct AddressArgs {
     country: Option<String>,
 }
 
+/// A position typed in, for when the device cannot tell where it is.
+#[derive(Debug, Args)]
+struct PositionArgs {
+    #[arg(long, requires = "lon", allow_hyphen_values = true)]
+    lat: Option<f64>,
+    #[arg(long, requires = "lat", allow_hyphen_values = true)]
+    lon: Option<f64>,
+}
+
 #[derive(Debug, Args)]
 struct EditArgs {
     prospect: ProspectId,
@@ -151,10 +158,8 @@ struct EditArgs {
     territory: Option<TerritoryId>,
     #[command(flatten)]
     address: AddressArgs,
-    #[arg(long, requires = "lon", allow_hyphen_values = true)]
-    lat: Option<f64>,
-    #[arg(long, requires = "lat", allow_hyphen_values = true)]
-    lon: Option<f64>,
+    #[command(flatten)]
+    position: PositionArgs,
     /// Replace the notes.
     #[arg(long)]
     notes: Option<String>,
@@ -286,7 +291,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 category: args.category.clone(),
                 status: args.status,
                 address: args.address.to_address(),
-                location: location(args.lat, args.lon),
+                location: args.position.location(),
             };
             let id = ProspectId::new_v7(now(), rand::random());
             let prospect = replica.create_prospect(id, &edit_context(&replica)?, &new)?;
@@ -421,8 +426,10 @@ fn names(replica: &Replica) -> Result<BTreeMap<UserId, String>, Failure> {
     Ok(replica.people()?.into_iter().map(|p| (p.id, p.name)).collect())
 }
 
-fn location(lat: Option<f64>, lon: Option<f64>) -> Option<Location> {
-    Some(Location { lat: lat?, lon: lon?, accuracy_m: None, at: now() })
+impl PositionArgs {
+    fn location(&self) -> Option<Location> {
+        Some(Location { lat: self.lat?, lon: self.lon?, accuracy_m: None, at: now() })
+    }
 }
 
 impl AddressArgs {
@@ -462,7 +469,7 @@ fn apply_edit(p: &mut ProspectEditor<'_>, args: &EditArgs) -> Result<(), Documen
         p.set_territory(territory)?;
     }
     p.set_address(&args.address.to_patch())?;
-    if let Some(location) = location(args.lat, args.lon) {
+    if let Some(location) = args.position.location() {
         p.set_location(&location)?;
     }
     if let Some(notes) = &args.notes {

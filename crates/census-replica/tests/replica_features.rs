@@ -4,62 +4,18 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use census_core::*;
 use census_replica::*;
 
-const T0: i64 = 1_795_800_000_000;
-
-fn ctx(user: u8, at: i64) -> EditContext {
-    EditContext::new(UserId::from_bytes([user; 16]), Timestamp::from_unix_millis(T0 + at))
-}
-
-fn territory() -> TerritoryId {
-    TerritoryId::from_bytes([9; 16])
-}
-
-fn new_prospect(name: &str, lat: f64, lon: f64) -> NewProspect {
-    NewProspect {
-        territory: territory(),
-        name: name.into(),
-        category: "grocery".into(),
-        status: Status::New,
-        address: Address { line: "ул. Ленина, 5".into(), city: "Тверь".into(), ..Address::default() },
-        location: Some(Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(T0) }),
-    }
-}
+mod common;
+use common::*;
 
 fn open_new(dir: &tempfile::TempDir, name: &str, device: u8) -> (PathBuf, Replica) {
     let path = dir.path().join(name);
     let replica = Replica::create(&path, DeviceId::from_bytes([device; 16])).unwrap();
     (path, replica)
-}
-
-fn questionnaire(version: u32) -> Questionnaire {
-    Questionnaire {
-        id: QuestionnaireId::from_bytes([5; 16]),
-        version,
-        title: Localized::new("Перепись", "Census"),
-        questions: vec![Question {
-            required: true,
-            min: Some(1.0),
-            ..Question::new(QuestionId::new("staff").unwrap(), QuestionType::Integer, Localized::new("Штат", "Staff"))
-        }],
-    }
-}
-
-fn visit(n: u8, staff: i64) -> Visit {
-    Visit {
-        id: VisitId::from_bytes([n; 16]),
-        at: Timestamp::from_unix_millis(T0 + 100),
-        agent: UserId::from_bytes([1; 16]),
-        questionnaire: QuestionnaireRef { id: QuestionnaireId::from_bytes([5; 16]), version: 1 },
-        answers: BTreeMap::from([(QuestionId::new("staff").unwrap(), Answer::Integer(staff))]),
-        location: None,
-        outcome: String::new(),
-    }
 }
 
 fn directory() -> Directory {
@@ -97,12 +53,10 @@ fn detail_shows_who_changed_each_field_when_and_from_which_device() {
     let (_, mut b) = open_new(&dir, "b.census", 2);
     let id = ProspectId::from_bytes([1; 16]);
     a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
-    let outbox: Vec<(ProspectId, Vec<u8>)> =
-        a.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    let outbox: Vec<(ProspectId, Vec<u8>)> = outgoing(&a);
     b.apply_changes(&outbox).unwrap();
     b.edit_prospect(id, &ctx(2, 50), |p| p.set_status(Status::Client)).unwrap();
-    let from_b: Vec<(ProspectId, Vec<u8>)> =
-        b.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    let from_b: Vec<(ProspectId, Vec<u8>)> = outgoing(&b);
     a.apply_changes(&from_b).unwrap();
 
     let history = a.prospect(id).unwrap().history;
@@ -276,8 +230,7 @@ fn changes_that_arrive_before_those_they_build_on_wait_for_them() {
     a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
     a.edit_prospect(id, &ctx(1, 1), |p| p.set_name("Ромашка 2")).unwrap();
     a.edit_prospect(id, &ctx(1, 2), |p| p.set_status(Status::Visited)).unwrap();
-    let changes: Vec<(ProspectId, Vec<u8>)> =
-        a.outbox(100).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+    let changes: Vec<(ProspectId, Vec<u8>)> = outgoing(&a);
 
     // The last change first: nothing to show yet, and nothing lost.
     assert_eq!(b.apply_changes(&changes[2..]).unwrap(), 0);

@@ -2,60 +2,16 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use census_core::*;
 use census_replica::*;
 
-const T0: i64 = 1_795_800_000_000;
-
-fn ctx(user: u8, at: i64) -> EditContext {
-    EditContext::new(UserId::from_bytes([user; 16]), Timestamp::from_unix_millis(T0 + at))
-}
-
-fn territory() -> TerritoryId {
-    TerritoryId::from_bytes([9; 16])
-}
-
-fn new_prospect(name: &str, lat: f64) -> NewProspect {
-    NewProspect {
-        territory: territory(),
-        name: name.into(),
-        category: "grocery".into(),
-        status: Status::New,
-        address: Address { line: "ул. Ленина, 5".into(), city: "Тверь".into(), ..Address::default() },
-        location: Some(Location { lat, lon: 35.9, accuracy_m: None, at: Timestamp::from_unix_millis(T0) }),
-    }
-}
+mod common;
+use common::*;
 
 fn replica_file(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
-}
-
-fn questionnaire() -> Questionnaire {
-    Questionnaire {
-        id: QuestionnaireId::from_bytes([5; 16]),
-        version: 1,
-        title: Localized::new("Перепись", "Census"),
-        questions: vec![Question {
-            required: true,
-            min: Some(1.0),
-            ..Question::new(QuestionId::new("staff").unwrap(), QuestionType::Integer, Localized::new("Штат", "Staff"))
-        }],
-    }
-}
-
-fn visit(n: u8, staff: i64) -> Visit {
-    Visit {
-        id: VisitId::from_bytes([n; 16]),
-        at: Timestamp::from_unix_millis(T0 + 100),
-        agent: UserId::from_bytes([1; 16]),
-        questionnaire: QuestionnaireRef { id: QuestionnaireId::from_bytes([5; 16]), version: 1 },
-        answers: BTreeMap::from([(QuestionId::new("staff").unwrap(), Answer::Integer(staff))]),
-        location: None,
-        outcome: String::new(),
-    }
 }
 
 #[test]
@@ -65,9 +21,9 @@ fn created_prospects_survive_reopening_and_show_in_lists() {
     let id = ProspectId::from_bytes([1; 16]);
     {
         let mut replica = Replica::create(&path, DeviceId::from_bytes([1; 16])).unwrap();
-        replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85)).unwrap();
+        replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
         replica
-            .create_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 1), &new_prospect("Anchor Cafe", 56.86))
+            .create_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 1), &new_prospect("Anchor Cafe", 56.86, 35.9))
             .unwrap();
     }
     let replica = Replica::open(&path).unwrap();
@@ -84,8 +40,8 @@ fn edits_update_lists_filters_and_search() {
     let dir = tempfile::tempdir().unwrap();
     let mut replica = Replica::create(&replica_file(&dir, "r.census"), DeviceId::from_bytes([1; 16])).unwrap();
     let id = ProspectId::from_bytes([1; 16]);
-    replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85)).unwrap();
-    replica.create_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 0), &new_prospect("Колесо", 56.85)).unwrap();
+    replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    replica.create_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 0), &new_prospect("Колесо", 56.85, 35.9)).unwrap();
     replica
         .edit_prospect(id, &ctx(1, 10), |p| {
             p.set_status(Status::Interested)?;
@@ -119,24 +75,24 @@ fn an_invalid_visit_is_not_saved_and_a_valid_one_is() {
     let dir = tempfile::tempdir().unwrap();
     let mut replica = Replica::create(&replica_file(&dir, "r.census"), DeviceId::from_bytes([1; 16])).unwrap();
     let id = ProspectId::from_bytes([1; 16]);
-    replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85)).unwrap();
-    match replica.record_visit(id, &ctx(1, 1), &questionnaire(), &visit(7, 0)).unwrap() {
+    replica.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    match replica.record_visit(id, &ctx(1, 1), &questionnaire(1), &visit(7, 0)).unwrap() {
         VisitOutcome::Invalid { problems } => assert_eq!(problems[0].kind, ProblemKind::TooSmall),
         other => panic!("expected problems, got {other:?}"),
     }
     assert_eq!(replica.prospect(id).unwrap().prospect.visits.len(), 0);
     assert!(matches!(
-        replica.record_visit(id, &ctx(1, 2), &questionnaire(), &visit(7, 3)).unwrap(),
+        replica.record_visit(id, &ctx(1, 2), &questionnaire(1), &visit(7, 3)).unwrap(),
         VisitOutcome::Recorded { .. }
     ));
     assert!(matches!(
-        replica.record_visit(id, &ctx(1, 3), &questionnaire(), &visit(7, 3)),
+        replica.record_visit(id, &ctx(1, 3), &questionnaire(1), &visit(7, 3)),
         Err(ReplicaError::VisitExists(_))
     ));
     let rows = replica.list(&ListFilter::default()).unwrap();
     assert_eq!(rows[0].visits, 1);
     assert!(matches!(
-        replica.record_visit(ProspectId::from_bytes([8; 16]), &ctx(1, 4), &questionnaire(), &visit(8, 3)),
+        replica.record_visit(ProspectId::from_bytes([8; 16]), &ctx(1, 4), &questionnaire(1), &visit(8, 3)),
         Err(ReplicaError::UnknownProspect(_))
     ));
 }
@@ -147,10 +103,9 @@ fn changes_from_another_device_merge_and_conflicts_show_in_the_projection() {
     let mut a = Replica::create(&replica_file(&dir, "a.census"), DeviceId::from_bytes([1; 16])).unwrap();
     let mut b = Replica::create(&replica_file(&dir, "b.census"), DeviceId::from_bytes([2; 16])).unwrap();
     let id = ProspectId::from_bytes([1; 16]);
-    a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85)).unwrap();
+    a.create_prospect(id, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
     let carry = |from: &Replica, to: &mut Replica| {
-        let changes: Vec<(ProspectId, Vec<u8>)> =
-            from.outbox(1000).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect();
+        let changes: Vec<(ProspectId, Vec<u8>)> = outgoing(from);
         to.apply_changes(&changes).unwrap()
     };
     assert_eq!(carry(&a, &mut b), 1);
@@ -194,7 +149,9 @@ fn the_projection_always_equals_what_the_documents_say() {
     let mut replica = Replica::create(&path, DeviceId::from_bytes([1; 16])).unwrap();
     for n in 0..5u8 {
         let id = ProspectId::from_bytes([n + 1; 16]);
-        replica.create_prospect(id, &ctx(1, 0), &new_prospect(&format!("Shop {n}"), 56.0 + f64::from(n))).unwrap();
+        replica
+            .create_prospect(id, &ctx(1, 0), &new_prospect(&format!("Shop {n}"), 56.0 + f64::from(n), 35.9))
+            .unwrap();
         // More edits than the compaction threshold, so snapshots are rewritten along the way.
         for k in 0..20i64 {
             replica
@@ -243,7 +200,11 @@ fn nearby_finds_prospects_within_the_radius_nearest_first() {
     // About 111 m per 0.001 degree of latitude.
     for (n, lat) in [(1u8, 56.8500), (2, 56.8510), (3, 56.8530), (4, 56.9000)] {
         replica
-            .create_prospect(ProspectId::from_bytes([n; 16]), &ctx(1, 0), &new_prospect(&format!("Shop {n}"), lat))
+            .create_prospect(
+                ProspectId::from_bytes([n; 16]),
+                &ctx(1, 0),
+                &new_prospect(&format!("Shop {n}"), lat, 35.9),
+            )
             .unwrap();
     }
     let near = replica.nearby(56.8500, 35.9, 250.0, 10).unwrap();

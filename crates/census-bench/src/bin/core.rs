@@ -1,9 +1,7 @@
 //! The cost of one prospect document: create it, edit it (a census visit with answers, a status
 //! and a contact), save it, load it; per prospect, over `--prospects` of them (10,000 by default).
 
-use std::collections::BTreeMap;
-
-use census_bench::{mean_us, option, round2};
+use census_bench::{census_answers, mean_us, option, round2};
 use census_core::*;
 
 const T0: i64 = 1_795_800_000_000;
@@ -48,19 +46,7 @@ fn main() -> Result<(), String> {
     let mut docs: Vec<ProspectDoc> = docs.drain(..).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
 
     let (edit_us, edits) = mean_us(docs.iter_mut().enumerate(), |(n, doc)| {
-        let answers: BTreeMap<QuestionId, Answer> = [
-            ("shop_size", Answer::Integer((n % 300) as i64)),
-            ("shop_type", Answer::SelectOne("grocery".into())),
-            ("brands", Answer::SelectMany(vec!["alpha".into(), "beta".into()])),
-            ("owner_present", Answer::SelectOne("yes".into())),
-            ("opened", Answer::Date("2019-05-01".into())),
-            ("turnover", Answer::Decimal(12.5)),
-            ("comment", Answer::Text("Открыт с 9 до 21, просили перезвонить".into())),
-            ("phone", Answer::Phone("+7 912 345 67 89".into())),
-        ]
-        .into_iter()
-        .map(|(id, answer)| (QuestionId::new(id).expect("a valid question id"), answer))
-        .collect();
+        let answers = census_answers(n);
         let visit = Visit {
             id: VisitId::from_bytes(id_bytes(6, n)),
             at: at(n),

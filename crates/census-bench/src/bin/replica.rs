@@ -3,10 +3,9 @@
 //! measure what a field agent waits for: recording a visit, full-text search, a filtered list page,
 //! nearby prospects, and opening the replica; with peak memory and disk use per prospect.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
-use census_bench::{option, peak_rss_mb, percentile_ms, round2};
+use census_bench::{census_answers, option, peak_rss_mb, percentile_ms, round2};
 use census_core::*;
 use census_replica::{ListFilter, Replica, SortBy, VisitOutcome};
 
@@ -85,19 +84,7 @@ fn questionnaire() -> Questionnaire {
 }
 
 fn visit(n: usize, agent: UserId, questionnaire: &Questionnaire) -> Visit {
-    let answers: BTreeMap<QuestionId, Answer> = [
-        ("shop_size", Answer::Integer((n % 300) as i64 + 1)),
-        ("shop_type", Answer::SelectOne("grocery".into())),
-        ("brands", Answer::SelectMany(vec!["alpha".into(), "beta".into()])),
-        ("owner_present", Answer::SelectOne("yes".into())),
-        ("opened", Answer::Date("2019-05-01".into())),
-        ("turnover", Answer::Decimal(12.5)),
-        ("comment", Answer::Text("Открыт с 9 до 21, просили перезвонить".into())),
-        ("phone", Answer::Phone("+7 912 345 67 89".into())),
-    ]
-    .into_iter()
-    .map(|(id, answer)| (QuestionId::new(id).expect("a valid question id"), answer))
-    .collect();
+    let answers = census_answers(n);
     Visit {
         id: VisitId::from_bytes(id_bytes(6, n)),
         at: Timestamp::from_unix_millis(T0 + n as i64),
