@@ -53,7 +53,9 @@ pub use prospect::{
     Address, AddressPatch, Contact, ContactPatch, Created, Location, NewProspect, Photo, Prospect, QuestionnaireRef,
     Review, ReviewState, Status, Visit,
 };
-pub use prospect_doc::{ChangeOrigin, DocumentError, EditContext, LocalChange, ProspectDoc, ProspectEditor};
+pub use prospect_doc::{
+    ChangeInfo, ChangeOrigin, DocumentError, EditContext, LocalChange, ProspectDoc, ProspectEditor,
+};
 pub use questionnaire::{
     Answer, Choice, Condition, GeoPoint, Match, PhotoAnswer, Question, QuestionType, Questionnaire,
 };

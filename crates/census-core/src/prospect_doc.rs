@@ -74,6 +74,16 @@ impl ChangeOrigin {
     }
 }
 
+/// What a raw change says about itself (see [`ProspectDoc::inspect_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeInfo {
+    pub hash: ChangeHash,
+    /// The device that made it, when its actor is a Census device id.
+    pub device: Option<DeviceId>,
+    pub deps: Vec<ChangeHash>,
+    pub at: Timestamp,
+}
+
 /// A change made on this device: its hash and its bytes, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalChange {
@@ -268,9 +278,20 @@ impl ProspectDoc {
 
     /// The hash of a raw change, so a receiver can tell which of several it already holds.
     pub fn change_hash(bytes: &[u8]) -> Result<ChangeHash, DocumentError> {
-        automerge::Change::from_bytes(bytes.to_vec())
-            .map(|c| c.hash())
-            .map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))
+        Ok(Self::inspect_change(bytes)?.hash)
+    }
+
+    /// What a raw change says about itself, without any document: its hash, the device that
+    /// made it, and the changes it builds on. Fails on bytes that are not a whole change.
+    pub fn inspect_change(bytes: &[u8]) -> Result<ChangeInfo, DocumentError> {
+        let change = automerge::Change::from_bytes(bytes.to_vec())
+            .map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))?;
+        Ok(ChangeInfo {
+            hash: change.hash(),
+            device: DeviceId::from_actor(change.actor_id()),
+            deps: change.deps().to_vec(),
+            at: Timestamp::from_unix_millis(change.timestamp()),
+        })
     }
 
     /// Raw bytes of every change that is not among `heads` or their ancestors, in causal order.

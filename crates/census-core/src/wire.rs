@@ -29,7 +29,7 @@ pub enum DocKind {
 }
 
 impl DocKind {
-    fn code(self) -> u64 {
+    pub fn code(self) -> u64 {
         match self {
             DocKind::Prospect => 1,
         }
@@ -96,6 +96,9 @@ pub struct PullPage {
     pub next_cursor: u64,
     /// Whether this page reached the end of the feed.
     pub up_to_date: bool,
+    /// Documents that moved out of this scope (to a territory the reader may not see) within
+    /// this page's range of the feed.
+    pub departed: Vec<ProspectId>,
 }
 
 /// Why a body could not be decoded. The messages are meant for logs and error responses.
@@ -376,6 +379,10 @@ impl PullPage {
             w.varint(change.kind.code());
             w.bytes(&change.change);
         }
+        w.varint(self.departed.len() as u64);
+        for doc in &self.departed {
+            w.id(doc.as_bytes());
+        }
         w.finish()
     }
 
@@ -394,7 +401,12 @@ impl PullPage {
                 change: r.bytes()?,
             });
         }
+        let n = r.count(16)?;
+        let mut departed = Vec::with_capacity(n);
+        for _ in 0..n {
+            departed.push(ProspectId::from_bytes(r.id()?));
+        }
         r.finish()?;
-        Ok(PullPage { scope, changes, next_cursor, up_to_date })
+        Ok(PullPage { scope, changes, next_cursor, up_to_date, departed })
     }
 }

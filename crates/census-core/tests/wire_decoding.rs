@@ -112,11 +112,12 @@ fn sample_page() -> PullPage {
         ],
         next_cursor: 1 << 40,
         up_to_date: true,
+        departed: vec![pid(4), pid(5)],
     }
 }
 
 fn empty_page() -> PullPage {
-    PullPage { scope: tid(7), changes: vec![], next_cursor: 0, up_to_date: false }
+    PullPage { scope: tid(7), changes: vec![], next_cursor: 0, up_to_date: false, departed: vec![] }
 }
 
 /// A non-trivial encoded body of each kind, with its kind byte.

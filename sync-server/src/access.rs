@@ -1,0 +1,39 @@
+//! Who may read and write what. Agents work in the territories assigned to them; managers and
+//! admins see and change every prospect. The rules are plain functions, so every handler and
+//! store applies the same ones.
+
+use census_core::{DeviceId, Role, TerritoryId, UserId};
+
+/// The signed-in device making a request, and what its person may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub role: Role,
+    pub device: DeviceId,
+    /// The territories whose prospects this caller reads and writes.
+    pub scopes: Vec<TerritoryId>,
+}
+
+impl Caller {
+    pub fn may_read(&self, territory: TerritoryId) -> bool {
+        self.scopes.contains(&territory)
+    }
+
+    /// Whether this caller may write a prospect that is in `current` (if the server has it)
+    /// and, after the change, in `claimed`.
+    pub fn may_write(&self, current: Option<TerritoryId>, claimed: TerritoryId) -> Result<(), String> {
+        if !self.scopes.contains(&claimed) {
+            return Err(format!("territory {claimed} is not one of yours; changes there are refused"));
+        }
+        match current {
+            Some(current) if !self.scopes.contains(&current) => Err(format!(
+                "this prospect is in territory {current}, which is not one of yours; changes to it are refused"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}

@@ -1,0 +1,150 @@
+//! The demo base: people of each role, two territories, a questionnaire, and a few hundred
+//! prospects, so that Census can be tried and shown without real data. The prospects are
+//! Automerge documents pushed through the same path as any device's changes.
+
+use census_core::{
+    Address, DeviceId, EditContext, Localized, Location, NewProspect, Person, ProspectDoc, ProspectId, Question,
+    QuestionId, QuestionType, Questionnaire, QuestionnaireId, Role, Status, Territory, TerritoryId, Timestamp, UserId,
+    wire::{DocKind, PushItem, PushOutcome},
+};
+
+use crate::access::Caller;
+use crate::auth::hash_password;
+use crate::error::StoreError;
+use crate::store::Store;
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "census-demo";
+
+const STREETS: [&str; 6] = ["ул. Ленина", "пр. Мира", "ул. Гагарина", "Садовая ул.", "ул. Победы", "ул. Кирова"];
+const NAMES: [&str; 8] =
+    ["Ромашка", "Продукты 24", "Аптека Здоровье", "Колос", "Berry Market", "Уют", "Каравай", "Огонёк"];
+const CATEGORIES: [&str; 4] = ["grocery", "pharmacy", "kiosk", "cafe"];
+
+fn uuid_like(kind: u8, n: u64) -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&[0x01, 0x93, 0x00, 0x00, 0x00, kind]);
+    bytes[6] = 0x70; // version 7
+    bytes[8] = 0x80; // RFC 4122 variant
+    bytes[8..].copy_from_slice(&(n | 0x8000_0000_0000_0000).to_be_bytes());
+    bytes
+}
+
+/// The demo people: (login, name, role).
+pub const PEOPLE: [(&str, &str, Role); 4] = [
+    ("admin", "Администратор", Role::Admin),
+    ("manager", "Мария Управляющая", Role::Manager),
+    ("anna", "Анна Смирнова", Role::Agent),
+    ("boris", "Борис Петров", Role::Agent),
+];
+
+pub fn demo_territories() -> [Territory; 2] {
+    let agent = |n: u64| UserId::from_bytes(uuid_like(1, n));
+    [
+        Territory {
+            id: TerritoryId::from_bytes(uuid_like(2, 1)),
+            name: "Тверь — Центр".into(),
+            planned_prospects: Some(250),
+            agents: vec![agent(2)],
+        },
+        Territory {
+            id: TerritoryId::from_bytes(uuid_like(2, 2)),
+            name: "Тверь — Заволжье".into(),
+            planned_prospects: Some(250),
+            agents: vec![agent(3)],
+        },
+    ]
+}
+
+pub fn demo_questionnaire() -> Questionnaire {
+    let question = |id: &str, kind: QuestionType, ru: &str, en: &str| {
+        Question::new(QuestionId::new(id).expect("a valid question id"), kind, Localized::new(ru, en))
+    };
+    let choice =
+        |value: &str, ru: &str, en: &str| census_core::Choice { value: value.into(), label: Localized::new(ru, en) };
+    Questionnaire {
+        id: QuestionnaireId::from_bytes(uuid_like(3, 1)),
+        version: 1,
+        title: Localized::new("Перепись торговых точек", "Outlet census"),
+        questions: vec![
+            Question {
+                required: true,
+                min: Some(1.0),
+                max: Some(500.0),
+                ..question("staff", QuestionType::Integer, "Сколько сотрудников?", "How many staff?")
+            },
+            Question {
+                required: true,
+                choices: vec![choice("yes", "Да", "Yes"), choice("no", "Нет", "No")],
+                ..question("owner_present", QuestionType::SelectOne, "Владелец на месте?", "Is the owner present?")
+            },
+            question("owner_phone", QuestionType::Phone, "Телефон владельца", "Owner's phone"),
+            Question {
+                choices: vec![
+                    choice("alpha", "Альфа", "Alpha"),
+                    choice("beta", "Бета", "Beta"),
+                    choice("gamma", "Гамма", "Gamma"),
+                ],
+                ..question("brands", QuestionType::SelectMany, "Какие бренды продаются?", "Which brands are sold?")
+            },
+            question("comment", QuestionType::Text, "Комментарий", "Comment"),
+        ],
+    }
+}
+
+/// Seeds the demo base into an empty store; `prospects` are spread over the two territories.
+/// Returns how many prospects were stored.
+pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, StoreError> {
+    let hash = hash_password(DEMO_PASSWORD)?;
+    for (n, (login, name, role)) in PEOPLE.iter().enumerate() {
+        let person = Person {
+            id: UserId::from_bytes(uuid_like(1, n as u64)),
+            name: (*name).into(),
+            login: (*login).into(),
+            role: *role,
+            retired: false,
+        };
+        store.add_person(&person, &hash)?;
+    }
+    let territories = demo_territories();
+    for territory in &territories {
+        store.add_territory(territory)?;
+    }
+    store.publish_questionnaire(&demo_questionnaire())?;
+
+    // The base as it was before Census: entered by the manager from the old spreadsheet.
+    let manager = UserId::from_bytes(uuid_like(1, 1));
+    let device = DeviceId::from_bytes(uuid_like(4, 1));
+    let caller =
+        Caller { user: manager, role: Role::Manager, device, scopes: territories.iter().map(|t| t.id).collect() };
+    let mut items = Vec::new();
+    for n in 0..prospects {
+        let territory = &territories[(n % 2) as usize];
+        let new = NewProspect {
+            territory: territory.id,
+            name: format!("{} {}", NAMES[(n % 8) as usize], n / 8 + 1),
+            category: CATEGORIES[(n % 4) as usize].into(),
+            status: [Status::New, Status::Visited, Status::Interested, Status::Client][(n % 7 % 4) as usize],
+            address: Address {
+                line: format!("{}, д. {}", STREETS[(n % 6) as usize], n % 90 + 1),
+                city: "Тверь".into(),
+                ..Address::default()
+            },
+            location: Some(Location {
+                lat: 56.85 + (n % 2) as f64 * 0.03 + ((n * 37) % 100) as f64 * 2e-4,
+                lon: 35.90 + ((n * 53) % 100) as f64 * 3e-4,
+                accuracy_m: Some(10.0),
+                at: now,
+            }),
+        };
+        let ctx = EditContext::new(manager, now).with_source("demo base");
+        let id = ProspectId::from_bytes(uuid_like(5, n));
+        let (_, change) =
+            ProspectDoc::create(id, device, &ctx, &new).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        items.push(PushItem { doc: id, kind: DocKind::Prospect, territory: territory.id, change: change.bytes });
+    }
+    let outcomes = store.push(&caller, &items, now)?;
+    let stored =
+        outcomes.iter().filter(|o| matches!(o, PushOutcome::Stored { .. } | PushOutcome::AlreadyStored { .. })).count();
+    Ok(stored as u64)
+}

@@ -1,0 +1,28 @@
+//! # census-server: where every device's changes meet
+//!
+//! Field agents edit prospects offline on many devices; each edit is an Automerge change. The
+//! server is a store-and-forward change feed: devices push their changes, the server checks
+//! each one (it decodes, it was made by the pushing device, the person may write that
+//! territory), stores it once under the next sequence number and syncs it to disk before
+//! answering; devices pull each territory they may see, page by page, from a cursor. The
+//! server never loads a document to do this: merging is the devices' work, and Automerge makes
+//! every order of arrival give the same result.
+//!
+//! Around the feed: the directory (people and roles with argon2id passwords, devices with
+//! hashed tokens bound to their Automerge actor, territories, assignments, immutable
+//! questionnaire versions), and the access rules (`access.rs`). The HTTP API is in `api.rs`,
+//! documented in `docs/protocol.md`; storage is behind the `Store` trait (`store.rs`), with
+//! SQLite as the shipped store (`sqlite_store.rs`).
+
+pub mod access;
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod sqlite_store;
+pub mod store;
+
+pub use access::Caller;
+pub use error::{ApiError, StoreError};
+pub use sqlite_store::SqliteStore;
+pub use store::Store;

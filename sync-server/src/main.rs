@@ -1,0 +1,255 @@
+//! `census-server`: serve the sync API, and administer the directory from the command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use census_core::{Person, Questionnaire, Role, Territory, TerritoryId, Timestamp, UserId};
+use census_server::api::{self, AppState};
+use census_server::auth::{SignInLimiter, hash_password};
+use census_server::{SqliteStore, Store, StoreError, demo};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "census-server", version, about = "The Census sync server and its administration")]
+struct Cli {
+    /// The server's database file.
+    #[arg(long, env = "CENSUS_SERVER_DB", default_value = "census-server.db", global = true)]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API on 127.0.0.1.
+    Serve {
+        /// The port (0 picks a free one; the address is printed).
+        #[arg(long, default_value_t = 8737)]
+        port: u16,
+    },
+    /// Add a person: census-server user add LOGIN --name NAME --role agent|manager|admin --password P
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// List devices, or revoke one.
+    Device {
+        #[command(subcommand)]
+        action: DeviceAction,
+    },
+    /// Add or list territories.
+    Territory {
+        #[command(subcommand)]
+        action: TerritoryAction,
+    },
+    /// Assign a territory to an agent (or take it away with --remove).
+    Assign {
+        territory: TerritoryId,
+        login: String,
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Publish a questionnaire version from a JSON file.
+    Questionnaire {
+        #[command(subcommand)]
+        action: QuestionnaireAction,
+    },
+    /// Seed a demo base (people of each role, two territories, a questionnaire, prospects).
+    Demo {
+        #[arg(long, default_value_t = 300)]
+        prospects: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    Add {
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long, env = "CENSUS_NEW_PASSWORD")]
+        password: String,
+    },
+    Password {
+        login: String,
+        #[arg(long, env = "CENSUS_NEW_PASSWORD")]
+        password: String,
+    },
+    /// Retire a departing person: no more sign-ins, devices revoked, history kept.
+    Retire {
+        login: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceAction {
+    List,
+    Revoke { device: census_core::DeviceId },
+}
+
+#[derive(Debug, Subcommand)]
+enum TerritoryAction {
+    Add {
+        name: String,
+        #[arg(long)]
+        planned: Option<u32>,
+        /// The territory's id (a new one when omitted).
+        #[arg(long)]
+        id: Option<TerritoryId>,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum QuestionnaireAction {
+    Publish { file: PathBuf },
+}
+
+fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(millis)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("census-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(db: &Path) -> Result<SqliteStore, String> {
+    SqliteStore::open(db).map_err(|e| format!("cannot open {}: {e}", db.display()))
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let fail = |e: StoreError| e.to_string();
+    match cli.command {
+        Command::Serve { port } => serve(open(&cli.db)?, port),
+        Command::User { action } => {
+            let store = open(&cli.db)?;
+            match action {
+                UserAction::Add { login, name, role, password } => {
+                    let person =
+                        Person { id: UserId::new_v7(now(), rand::random()), name, login, role, retired: false };
+                    store.add_person(&person, &hash_password(&password).map_err(fail)?).map_err(fail)?;
+                    println!("Added {} ({}) as {}: {}", person.name, person.login, role.as_str(), person.id);
+                }
+                UserAction::Password { login, password } => {
+                    store.set_password(&login, &hash_password(&password).map_err(fail)?).map_err(fail)?;
+                    println!("Changed the password of {login}.");
+                }
+                UserAction::Retire { login } => {
+                    store.retire(&login).map_err(fail)?;
+                    println!("Retired {login}: their devices no longer sync; their history stays.");
+                }
+                UserAction::List => {
+                    for p in store.directory().map_err(fail)?.people {
+                        let retired = if p.retired { "  (retired)" } else { "" };
+                        println!("{:<8} {:<16} {}  {}{retired}", p.role.as_str(), p.login, p.id, p.name);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Device { action } => {
+            let store = open(&cli.db)?;
+            match action {
+                DeviceAction::List => {
+                    for d in store.devices().map_err(fail)? {
+                        let state = if d.revoked { "revoked" } else { "active" };
+                        println!("{}  {:<16} {:<8} {}", d.id, d.login, state, d.name);
+                    }
+                }
+                DeviceAction::Revoke { device } => {
+                    store.revoke_device(device).map_err(fail)?;
+                    println!("Revoked {device}: it can no longer sync.");
+                }
+            }
+            Ok(())
+        }
+        Command::Territory { action } => {
+            let store = open(&cli.db)?;
+            match action {
+                TerritoryAction::Add { name, planned, id } => {
+                    let id = id.unwrap_or_else(|| TerritoryId::new_v7(now(), rand::random()));
+                    store
+                        .add_territory(&Territory { id, name, planned_prospects: planned, agents: vec![] })
+                        .map_err(fail)?;
+                    println!("{id}");
+                }
+                TerritoryAction::List => {
+                    let directory = store.directory().map_err(fail)?;
+                    for t in directory.territories {
+                        let agents: Vec<&str> = t
+                            .agents
+                            .iter()
+                            .filter_map(|a| directory.people.iter().find(|p| p.id == *a).map(|p| p.login.as_str()))
+                            .collect();
+                        println!("{}  {}  agents: {}", t.id, t.name, agents.join(", "));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Assign { territory, login, remove } => {
+            let store = open(&cli.db)?;
+            if remove {
+                store.unassign(territory, &login).map_err(fail)?;
+                println!("{login} no longer works in {territory}.");
+            } else {
+                store.assign(territory, &login).map_err(fail)?;
+                println!("{login} now works in {territory}.");
+            }
+            Ok(())
+        }
+        Command::Questionnaire { action: QuestionnaireAction::Publish { file } } => {
+            let store = open(&cli.db)?;
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let questionnaire: Questionnaire =
+                serde_json::from_str(&text).map_err(|e| format!("{} is not a questionnaire: {e}", file.display()))?;
+            store.publish_questionnaire(&questionnaire).map_err(fail)?;
+            println!("Published version {} of {}.", questionnaire.version, questionnaire.title.en);
+            Ok(())
+        }
+        Command::Demo { prospects } => {
+            let store = open(&cli.db)?;
+            if !store.directory().map_err(fail)?.people.is_empty() {
+                return Err(format!("{} already has people in it; seed the demo into a new file", cli.db.display()));
+            }
+            let stored = demo::seed(&store, prospects, now()).map_err(fail)?;
+            println!("Seeded the demo base into {}: {stored} prospects.", cli.db.display());
+            println!("Sign in as admin, manager, anna or boris with the password \"{}\".", demo::DEMO_PASSWORD);
+            Ok(())
+        }
+    }
+}
+
+fn serve(store: SqliteStore, port: u16) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let state = Arc::new(AppState { store: Arc::new(store), limiter: SignInLimiter::default() });
+        // Loopback only: a deployment puts a TLS proxy in front.
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let listener =
+            tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("census-server listening on http://{bound}");
+        axum::serve(listener, api::router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,608 @@
+//! The SQLite store: one file in WAL mode, one writer, every commit synced to disk before the
+//! server answers (`synchronous = FULL`), a few reader connections for pulls.
+//!
+//! The change log is `changes (seq, doc, territory, hash, bytes)`, unique on (doc, hash) so a
+//! repeated push stores nothing. Sequence numbers come from one counter. A prospect that moves to
+//! another territory has its whole history given new sequence numbers in the new territory (so
+//! its new readers receive it complete) and leaves a departure in the old one.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use census_core::wire::{DocKind, PullPage, PulledChange, PushItem, PushOutcome};
+use census_core::{
+    DeviceId, Directory, Person, ProspectDoc, ProspectId, Questionnaire, Role, Territory, TerritoryId, Timestamp,
+    UserId,
+};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::access::Caller;
+use crate::error::StoreError;
+use crate::store::{DeviceRecord, Store, TokenCheck};
+
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE people (
+        id BLOB PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        retired INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE devices (
+        id BLOB PRIMARY KEY,
+        user_id BLOB NOT NULL REFERENCES people (id),
+        name TEXT NOT NULL,
+        token_hash BLOB NOT NULL UNIQUE,
+        signed_in_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_seen_at INTEGER,
+        revoked INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE territories (
+        id BLOB PRIMARY KEY,
+        name TEXT NOT NULL,
+        planned_prospects INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE assignments (
+        territory BLOB NOT NULL REFERENCES territories (id),
+        user_id BLOB NOT NULL REFERENCES people (id),
+        PRIMARY KEY (territory, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE questionnaires (
+        id BLOB NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    ) WITHOUT ROWID;
+
+    -- Where each document is now.
+    CREATE TABLE documents (
+        doc BLOB PRIMARY KEY,
+        kind INTEGER NOT NULL,
+        territory BLOB NOT NULL
+    ) WITHOUT ROWID;
+    -- The change log; `seq` orders the feed.
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY,
+        doc BLOB NOT NULL,
+        territory BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        bytes BLOB NOT NULL,
+        device BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        UNIQUE (doc, hash)
+    );
+    CREATE INDEX changes_by_scope ON changes (territory, seq);
+    -- Documents that moved out of a territory, in the same sequence as changes.
+    CREATE TABLE departures (
+        seq INTEGER PRIMARY KEY,
+        doc BLOB NOT NULL,
+        territory BLOB NOT NULL
+    );
+    CREATE INDEX departures_by_scope ON departures (territory, seq);
+    CREATE TABLE sequence (only INTEGER PRIMARY KEY CHECK (only = 1), last INTEGER NOT NULL);
+    INSERT INTO sequence (only, last) VALUES (1, 0);
+"#];
+
+/// Marks the file as a Census server database.
+const APPLICATION_ID: i32 = 0x4353_5256; // "CSRV"
+const READERS: usize = 4;
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Acknowledge nothing that a power cut could take back.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if need be) the server database at `path`, migrating it.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS).map(|_| connect(path).map(Mutex::new)).collect::<Result<_, _>>()?;
+        Ok(SqliteStore { writer: Mutex::new(writer), readers })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return guard;
+            }
+        }
+        self.readers[0].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let application_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let empty: bool = conn.query_row("SELECT count(*) = 0 FROM sqlite_schema", [], |r| r.get(0))?;
+    if application_id != APPLICATION_ID && !(application_id == 0 && version == 0 && empty) {
+        return Err(StoreError::Invalid("this file is not a Census server database".into()));
+    }
+    if version > MIGRATIONS.len() as i64 {
+        return Err(StoreError::Invalid(format!(
+            "this database was written by a newer Census server (schema {version}); update the server"
+        )));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn id16(bytes: Vec<u8>) -> rusqlite::Result<[u8; 16]> {
+    bytes.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))
+}
+
+fn person_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, String)> {
+    let role: String = r.get(3)?;
+    Ok((
+        Person {
+            id: UserId::from_bytes(id16(r.get(0)?)?),
+            login: r.get(1)?,
+            name: r.get(2)?,
+            role: role.parse().unwrap_or(Role::Agent),
+            retired: r.get(5)?,
+        },
+        r.get(4)?,
+    ))
+}
+
+fn user_id(conn: &Connection, login: &str) -> Result<UserId, StoreError> {
+    let id: Option<Vec<u8>> =
+        conn.query_row("SELECT id FROM people WHERE login = ?1", [login], |r| r.get(0)).optional()?;
+    let id = id.ok_or_else(|| StoreError::NotFound(format!("there is no one with the login \"{login}\"")))?;
+    Ok(UserId::from_bytes(id16(id)?))
+}
+
+fn territory_exists(conn: &Connection, territory: TerritoryId) -> Result<bool, StoreError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM territories WHERE id = ?1", [territory.as_bytes()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn scopes_of(conn: &Connection, user: UserId, role: Role) -> Result<Vec<TerritoryId>, StoreError> {
+    let sql = match role {
+        Role::Agent => "SELECT territory FROM assignments WHERE user_id = ?1 ORDER BY territory",
+        Role::Manager | Role::Admin => "SELECT id FROM territories WHERE ?1 IS NOT NULL ORDER BY id",
+    };
+    let mut statement = conn.prepare_cached(sql)?;
+    let rows = statement.query_map([user.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn next_seq(conn: &Connection) -> Result<u64, StoreError> {
+    let seq: i64 = conn.query_row("UPDATE sequence SET last = last + 1 RETURNING last", [], |r| r.get(0))?;
+    Ok(seq.unsigned_abs())
+}
+
+/// Why one pushed change was refused, as a code and a message.
+fn refused(code: &str, message: impl Into<String>) -> PushOutcome {
+    PushOutcome::Refused { code: code.into(), message: message.into() }
+}
+
+impl Store for SqliteStore {
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<(), StoreError> {
+        let conn = self.writer();
+        let inserted = conn.execute(
+            "INSERT INTO people (id, login, name, role, password_hash, retired) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT DO NOTHING",
+            params![
+                person.id.as_bytes(),
+                person.login,
+                person.name,
+                person.role.as_str(),
+                password_hash,
+                person.retired
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!("the login \"{}\" is already taken", person.login)));
+        }
+        Ok(())
+    }
+
+    fn person_by_login(&self, login: &str) -> Result<Option<(Person, String)>, StoreError> {
+        let conn = self.reader();
+        Ok(conn
+            .query_row(
+                "SELECT id, login, name, role, password_hash, retired FROM people WHERE login = ?1",
+                [login],
+                person_from,
+            )
+            .optional()?)
+    }
+
+    fn set_password(&self, login: &str, password_hash: &str) -> Result<(), StoreError> {
+        let conn = self.writer();
+        user_id(&conn, login)?;
+        conn.execute("UPDATE people SET password_hash = ?2 WHERE login = ?1", params![login, password_hash])?;
+        Ok(())
+    }
+
+    fn retire(&self, login: &str) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let user = user_id(&conn, login)?;
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE people SET retired = 1 WHERE id = ?1", [user.as_bytes()])?;
+        tx.execute("UPDATE devices SET revoked = 1 WHERE user_id = ?1", [user.as_bytes()])?;
+        tx.execute("DELETE FROM assignments WHERE user_id = ?1", [user.as_bytes()])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn sign_in_device(
+        &self,
+        device: DeviceId,
+        user: UserId,
+        name: &str,
+        token_hash: &[u8],
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let owner: Option<(Vec<u8>, bool)> = tx
+            .query_row("SELECT user_id, revoked FROM devices WHERE id = ?1", [device.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        match owner {
+            Some((owner, _)) if owner != user.as_bytes() => {
+                return Err(StoreError::Conflict(
+                    "this device is registered to someone else; reset the app's data before signing in as another person"
+                        .into(),
+                ));
+            }
+            Some((_, true)) => {
+                return Err(StoreError::Conflict(
+                    "this device was revoked; an administrator must register it again".into(),
+                ));
+            }
+            _ => {}
+        }
+        tx.execute(
+            "INSERT INTO devices (id, user_id, name, token_hash, signed_in_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, token_hash = excluded.token_hash, \
+             signed_in_at = excluded.signed_in_at, expires_at = excluded.expires_at",
+            params![device.as_bytes(), user.as_bytes(), name, token_hash, now.unix_millis(), expires.unix_millis()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn check_token(&self, token_hash: &[u8], now: Timestamp) -> Result<TokenCheck, StoreError> {
+        let conn = self.reader();
+        struct Found {
+            device: Vec<u8>,
+            user: Vec<u8>,
+            expires_at: i64,
+            revoked: bool,
+            role: String,
+            retired: bool,
+        }
+        let found: Option<Found> = conn
+            .query_row(
+                "SELECT d.id, d.user_id, d.expires_at, d.revoked, p.role, p.retired \
+                 FROM devices d JOIN people p ON p.id = d.user_id WHERE d.token_hash = ?1",
+                [token_hash],
+                |r| {
+                    Ok(Found {
+                        device: r.get(0)?,
+                        user: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        revoked: r.get(3)?,
+                        role: r.get(4)?,
+                        retired: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        let Some(Found { device, user, expires_at, revoked, role, retired }) = found else {
+            return Ok(TokenCheck::Unknown);
+        };
+        if revoked || retired {
+            return Ok(TokenCheck::Revoked);
+        }
+        if expires_at <= now.unix_millis() {
+            return Ok(TokenCheck::Unknown);
+        }
+        let user = UserId::from_bytes(id16(user)?);
+        let role: Role = role.parse().map_err(StoreError::Storage)?;
+        let scopes = scopes_of(&conn, user, role)?;
+        Ok(TokenCheck::Valid(Caller { user, role, device: DeviceId::from_bytes(id16(device)?), scopes }))
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
+        let conn = self.reader();
+        let mut statement = conn.prepare(
+            "SELECT d.id, d.user_id, p.login, d.name, d.signed_in_at, d.last_seen_at, d.revoked \
+             FROM devices d JOIN people p ON p.id = d.user_id ORDER BY p.login, d.signed_in_at",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(DeviceRecord {
+                id: DeviceId::from_bytes(id16(r.get(0)?)?),
+                user: UserId::from_bytes(id16(r.get(1)?)?),
+                login: r.get(2)?,
+                name: r.get(3)?,
+                signed_in_at: Timestamp::from_unix_millis(r.get(4)?),
+                last_seen_at: r.get::<_, Option<i64>>(5)?.map(Timestamp::from_unix_millis),
+                revoked: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError> {
+        let conn = self.writer();
+        if conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device.as_bytes()])? == 0 {
+            return Err(StoreError::NotFound(format!("there is no device {device}")));
+        }
+        Ok(())
+    }
+
+    fn add_territory(&self, territory: &Territory) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO territories (id, name, planned_prospects) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, planned_prospects = excluded.planned_prospects",
+            params![territory.id.as_bytes(), territory.name, territory.planned_prospects],
+        )?;
+        for agent in &territory.agents {
+            tx.execute(
+                "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
+                params![territory.id.as_bytes(), agent.as_bytes()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn assign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError> {
+        let conn = self.writer();
+        let user = user_id(&conn, login)?;
+        if !territory_exists(&conn, territory)? {
+            return Err(StoreError::NotFound(format!("there is no territory {territory}")));
+        }
+        conn.execute(
+            "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
+            params![territory.as_bytes(), user.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    fn unassign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError> {
+        let conn = self.writer();
+        let user = user_id(&conn, login)?;
+        conn.execute(
+            "DELETE FROM assignments WHERE territory = ?1 AND user_id = ?2",
+            params![territory.as_bytes(), user.as_bytes()],
+        )?;
+        Ok(())
+    }
+
+    fn publish_questionnaire(&self, questionnaire: &Questionnaire) -> Result<(), StoreError> {
+        if let Err(problems) = questionnaire.check_definition() {
+            let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(StoreError::Invalid(format!("the questionnaire cannot be published: {}", problems.join("; "))));
+        }
+        let body = serde_json::to_string(questionnaire).map_err(|e| StoreError::Storage(e.to_string()))?;
+        let conn = self.writer();
+        let existing: Option<String> = conn
+            .query_row(
+                "SELECT body FROM questionnaires WHERE id = ?1 AND version = ?2",
+                params![questionnaire.id.as_bytes(), questionnaire.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match existing {
+            Some(existing) if existing == body => Ok(()),
+            Some(_) => Err(StoreError::Conflict(format!(
+                "version {} of this questionnaire is already published and cannot change; publish version {}",
+                questionnaire.version,
+                questionnaire.version + 1
+            ))),
+            None => {
+                conn.execute(
+                    "INSERT INTO questionnaires (id, version, body) VALUES (?1, ?2, ?3)",
+                    params![questionnaire.id.as_bytes(), questionnaire.version, body],
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    fn directory(&self) -> Result<Directory, StoreError> {
+        let conn = self.reader();
+        let mut people =
+            conn.prepare_cached("SELECT id, login, name, role, password_hash, retired FROM people ORDER BY name")?;
+        let people: Vec<Person> =
+            people.query_map([], person_from)?.map(|r| r.map(|(p, _)| p)).collect::<Result<_, _>>()?;
+        let mut territories =
+            conn.prepare_cached("SELECT id, name, planned_prospects FROM territories ORDER BY name")?;
+        let mut territories: Vec<Territory> = territories
+            .query_map([], |r| {
+                Ok(Territory {
+                    id: TerritoryId::from_bytes(id16(r.get(0)?)?),
+                    name: r.get(1)?,
+                    planned_prospects: r.get(2)?,
+                    agents: Vec::new(),
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut agents =
+            conn.prepare_cached("SELECT user_id FROM assignments WHERE territory = ?1 ORDER BY user_id")?;
+        for territory in &mut territories {
+            territory.agents = agents
+                .query_map([territory.id.as_bytes()], |r| Ok(UserId::from_bytes(id16(r.get(0)?)?)))?
+                .collect::<Result<_, _>>()?;
+        }
+        let mut questionnaires = conn.prepare_cached("SELECT body FROM questionnaires ORDER BY id, version")?;
+        let questionnaires: Vec<Questionnaire> = questionnaires
+            .query_map([], |r| r.get::<_, String>(0))?
+            .map(|body| {
+                body.map_err(StoreError::from)
+                    .and_then(|b| serde_json::from_str(&b).map_err(|e| StoreError::Storage(e.to_string())))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Directory { people, territories, questionnaires })
+    }
+
+    fn push(&self, caller: &Caller, items: &[PushItem], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            outcomes.push(push_one(&tx, caller, item, now)?);
+        }
+        tx.execute(
+            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+            params![caller.device.as_bytes(), now.unix_millis()],
+        )?;
+        tx.commit()?;
+        Ok(outcomes)
+    }
+
+    fn pull(&self, scope: TerritoryId, since: u64, limit: u32) -> Result<PullPage, StoreError> {
+        let mut conn = self.reader();
+        // One read transaction: the page and the end of the feed are seen at the same moment.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let last: i64 = tx.query_row("SELECT last FROM sequence", [], |r| r.get(0))?;
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let mut changes = Vec::new();
+        {
+            let mut statement = tx.prepare_cached(
+                "SELECT seq, doc, bytes FROM changes WHERE territory = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = statement.query_map(params![scope.as_bytes(), since, limit], |r| {
+                Ok(PulledChange {
+                    seq: r.get::<_, i64>(0)?.unsigned_abs(),
+                    doc: ProspectId::from_bytes(id16(r.get(1)?)?),
+                    kind: DocKind::Prospect,
+                    change: r.get(2)?,
+                })
+            })?;
+            for row in rows {
+                changes.push(row?);
+            }
+        }
+        let up_to_date = changes.len() < limit as usize;
+        let next_cursor = if up_to_date { last.max(since) } else { changes.last().map_or(since, |c| c.seq as i64) };
+        let departed = {
+            let mut statement = tx.prepare_cached(
+                "SELECT doc FROM departures WHERE territory = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+            )?;
+            let rows = statement.query_map(params![scope.as_bytes(), since, next_cursor], |r| {
+                Ok(ProspectId::from_bytes(id16(r.get(0)?)?))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        tx.finish()?;
+        Ok(PullPage { scope, changes, next_cursor: next_cursor.unsigned_abs(), up_to_date, departed })
+    }
+}
+
+/// Checks and stores one pushed change inside the push's transaction.
+fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -> Result<PushOutcome, StoreError> {
+    let info = match ProspectDoc::inspect_change(&item.change) {
+        Ok(info) => info,
+        Err(e) => return Ok(refused("undecodable_change", format!("the change cannot be read: {e}"))),
+    };
+    if info.device != Some(caller.device) {
+        return Ok(refused(
+            "foreign_actor",
+            "the change was made by another device; a device may only push its own changes",
+        ));
+    }
+    if !territory_exists(tx, item.territory)? {
+        return Ok(refused("unknown_territory", format!("there is no territory {}", item.territory)));
+    }
+    let current: Option<TerritoryId> = tx
+        .prepare_cached("SELECT territory FROM documents WHERE doc = ?1")?
+        .query_row([item.doc.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))
+        .optional()?;
+    if let Err(reason) = caller.may_write(current, item.territory) {
+        return Ok(refused("outside_your_territories", reason));
+    }
+    let stored: Option<i64> = tx
+        .prepare_cached("SELECT seq FROM changes WHERE doc = ?1 AND hash = ?2")?
+        .query_row(params![item.doc.as_bytes(), info.hash.0], |r| r.get(0))
+        .optional()?;
+    if let Some(seq) = stored {
+        return Ok(PushOutcome::AlreadyStored { seq: seq.unsigned_abs() });
+    }
+    match current {
+        None => {
+            tx.prepare_cached("INSERT INTO documents (doc, kind, territory) VALUES (?1, ?2, ?3)")?.execute(params![
+                item.doc.as_bytes(),
+                item.kind.code() as i64,
+                item.territory.as_bytes()
+            ])?;
+        }
+        Some(old) if old != item.territory => move_document(tx, item.doc, old, item.territory)?,
+        Some(_) => {}
+    }
+    let seq = next_seq(tx)?;
+    tx.prepare_cached(
+        "INSERT INTO changes (seq, doc, territory, hash, bytes, device, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        seq as i64,
+        item.doc.as_bytes(),
+        item.territory.as_bytes(),
+        info.hash.0,
+        item.change,
+        caller.device.as_bytes(),
+        now.unix_millis()
+    ])?;
+    Ok(PushOutcome::Stored { seq })
+}
+
+/// Moves a document's whole history to another territory, at the end of the feed, and records
+/// its departure from the old one.
+fn move_document(tx: &Connection, doc: ProspectId, from: TerritoryId, to: TerritoryId) -> Result<(), StoreError> {
+    let old_seqs: Vec<i64> = tx
+        .prepare_cached("SELECT seq FROM changes WHERE doc = ?1 ORDER BY seq")?
+        .query_map([doc.as_bytes()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for old in old_seqs {
+        let new = next_seq(tx)?;
+        tx.prepare_cached("UPDATE changes SET seq = ?2, territory = ?3 WHERE seq = ?1")?.execute(params![
+            old,
+            new as i64,
+            to.as_bytes()
+        ])?;
+    }
+    let seq = next_seq(tx)?;
+    tx.prepare_cached("INSERT INTO departures (seq, doc, territory) VALUES (?1, ?2, ?3)")?.execute(params![
+        seq as i64,
+        doc.as_bytes(),
+        from.as_bytes()
+    ])?;
+    tx.prepare_cached("UPDATE documents SET territory = ?2 WHERE doc = ?1")?
+        .execute(params![doc.as_bytes(), to.as_bytes()])?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! The storage interface: the change log, the directory, devices and their tokens. The server
+//! ships a SQLite store (`sqlite_store.rs`); a PostgreSQL one can implement the same trait.
+//! Methods are blocking; handlers call them on tokio's blocking pool.
+
+use census_core::wire::{PullPage, PushItem, PushOutcome};
+use census_core::{DeviceId, Directory, Person, Questionnaire, Territory, TerritoryId, Timestamp, UserId};
+use serde::Serialize;
+
+use crate::access::Caller;
+use crate::error::StoreError;
+
+/// A device as the administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub user: UserId,
+    pub login: String,
+    pub name: String,
+    pub signed_in_at: Timestamp,
+    pub last_seen_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+/// What a presented token turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid(Caller),
+    Revoked,
+    Unknown,
+}
+
+pub trait Store: Send + Sync + 'static {
+    fn add_person(&self, person: &Person, password_hash: &str) -> Result<(), StoreError>;
+    /// A person and their password hash, by login.
+    fn person_by_login(&self, login: &str) -> Result<Option<(Person, String)>, StoreError>;
+    fn set_password(&self, login: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Retires a person: they can no longer sign in and their devices stop syncing; their
+    /// history stays.
+    fn retire(&self, login: &str) -> Result<(), StoreError>;
+
+    /// Binds a device to a person with a new token (stored hashed). A device already bound to
+    /// another person is refused; signing in again on the same device replaces its token.
+    fn sign_in_device(
+        &self,
+        device: DeviceId,
+        user: UserId,
+        name: &str,
+        token_hash: &[u8],
+        now: Timestamp,
+        expires: Timestamp,
+    ) -> Result<(), StoreError>;
+    fn check_token(&self, token_hash: &[u8], now: Timestamp) -> Result<TokenCheck, StoreError>;
+    fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+    fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError>;
+
+    fn add_territory(&self, territory: &Territory) -> Result<(), StoreError>;
+    fn assign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError>;
+    fn unassign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError>;
+    /// Publishes a questionnaire version; a published version never changes.
+    fn publish_questionnaire(&self, questionnaire: &Questionnaire) -> Result<(), StoreError>;
+    fn directory(&self) -> Result<Directory, StoreError>;
+
+    /// Stores the changes the caller may write, each once; answers item by item. Everything is
+    /// durable on disk before this returns.
+    fn push(&self, caller: &Caller, items: &[PushItem], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError>;
+    /// Up to `limit` changes of a scope after `since`, in sequence order.
+    fn pull(&self, scope: TerritoryId, since: u64, limit: u32) -> Result<PullPage, StoreError>;
+}
