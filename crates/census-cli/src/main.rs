@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use census_core::*;
-use census_replica::{ListFilter, Replica, ReplicaError, SortBy, VisitOutcome};
+use census_replica::{ListFilter, Replica, ReplicaError, SortBy, SyncClient, SyncError, VisitOutcome};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -101,8 +101,23 @@ enum Command {
         /// directory when omitted.
         file: Option<PathBuf>,
     },
-    /// Changes waiting to be pushed to the server.
+    /// Changes waiting to be pushed to the server, and changes it refused.
     Outbox,
+    /// Sign this device in to a Census server (creates the replica if there is none).
+    Login {
+        /// The server's address, e.g. http://127.0.0.1:8737
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "CENSUS_PASSWORD")]
+        password: String,
+        /// A name for this device, shown to administrators.
+        #[arg(long, default_value = "census command line")]
+        device_name: String,
+    },
+    /// Push this device's changes and pull everything new from the server.
+    Sync,
 }
 
 #[derive(Debug, Args)]
@@ -240,7 +255,14 @@ struct ListArgs {
 #[derive(Debug)]
 enum Failure {
     Replica(ReplicaError),
+    Sync(SyncError),
     Usage(String),
+}
+
+impl From<SyncError> for Failure {
+    fn from(e: SyncError) -> Self {
+        Failure::Sync(e)
+    }
 }
 
 impl From<ReplicaError> for Failure {
@@ -263,6 +285,10 @@ fn main() -> ExitCode {
             eprintln!("census: {e}");
             ExitCode::FAILURE
         }
+        Err(Failure::Sync(e)) => {
+            eprintln!("census: {e}");
+            ExitCode::from(3)
+        }
         Err(Failure::Usage(message)) => {
             eprintln!("census: {message}");
             ExitCode::from(2)
@@ -281,9 +307,28 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         out.created_replica(&cli.replica, device, *user);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Login { server, login, password, device_name } = &cli.command {
+        let mut replica = if cli.replica.exists() {
+            Replica::open(&cli.replica)?
+        } else {
+            Replica::create(&cli.replica, DeviceId::new_v7(now(), rand::random()))?
+        };
+        let client = SyncClient::new(server)?;
+        let person = replica.login(&client, login, password, device_name)?;
+        out.signed_in(&person, server);
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut replica = Replica::open(&cli.replica)?;
     match &cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Login { .. } => unreachable!("handled above"),
+        Command::Sync => {
+            let server = replica
+                .server()?
+                .ok_or_else(|| Failure::Usage("this device is not signed in; run `census login` first".into()))?;
+            let client = SyncClient::new(&server)?;
+            let report = replica.sync_with_retries(&client, now(), 3, &mut |p| out.progress(&p))?;
+            out.synced(&report, &replica.refused_changes()?);
+        }
         Command::Add(args) => {
             let new = NewProspect {
                 territory: args.territory,
@@ -402,7 +447,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             }
             None => out.directory(&replica.people()?, &replica.territories()?, &replica.questionnaires()?),
         },
-        Command::Outbox => out.outbox(&replica.outbox(u32::MAX)?),
+        Command::Outbox => out.outbox(&replica.outbox(u32::MAX)?, &replica.refused_changes()?),
     }
     Ok(ExitCode::SUCCESS)
 }

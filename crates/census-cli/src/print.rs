@@ -6,7 +6,9 @@ use std::path::Path;
 use census_core::{
     Conflict, DeviceId, Person, Prospect, ProspectId, Questionnaire, Territory, Timestamp, UserId, Visit,
 };
-use census_replica::{OutboxEntry, ProspectDetail, ProspectRow, VisitDraft, VisitOutcome};
+use census_replica::{
+    OutboxEntry, ProspectDetail, ProspectRow, RefusedChange, SyncProgress, SyncReport, VisitDraft, VisitOutcome,
+};
 use serde_json::json;
 
 #[derive(Debug, Clone, Copy)]
@@ -232,13 +234,52 @@ impl Output {
         }
     }
 
-    pub(crate) fn outbox(&self, entries: &[OutboxEntry]) {
+    pub(crate) fn outbox(&self, entries: &[OutboxEntry], refused: &[RefusedChange]) {
         if self.json {
-            return self.emit(json!(entries));
+            return self.emit(json!({ "waiting": entries, "refused": refused }));
         }
         println!("{} change(s) waiting to be pushed.", entries.len());
         for e in entries {
             println!("  {}  prospect {}  {} bytes", e.hash, e.prospect, e.bytes.len());
         }
+        self.refused(refused);
+    }
+
+    fn refused(&self, refused: &[RefusedChange]) {
+        if !refused.is_empty() {
+            println!("{} change(s) refused by the server, kept on this device:", refused.len());
+        }
+        for r in refused {
+            println!("  prospect {}: {} ({})", r.prospect, r.message, r.code);
+        }
+    }
+
+    pub(crate) fn signed_in(&self, person: &Person, server: &str) {
+        if self.json {
+            return self.emit(json!({ "user": person, "server": server }));
+        }
+        println!("Signed in to {server} as {} ({}).", person.name, person.role.as_str());
+    }
+
+    pub(crate) fn progress(&self, progress: &SyncProgress) {
+        if self.json {
+            return;
+        }
+        match progress {
+            SyncProgress::Directory => eprintln!("sync: directory"),
+            SyncProgress::Push { done, total } => eprintln!("sync: pushed {done} of {total}"),
+            SyncProgress::Pull { scope, received } => eprintln!("sync: territory {scope}: {received} received"),
+        }
+    }
+
+    pub(crate) fn synced(&self, report: &SyncReport, refused: &[RefusedChange]) {
+        if self.json {
+            return self.emit(json!({ "report": report, "refused": refused }));
+        }
+        println!(
+            "Synced: {} pushed, {} received, {} prospects updated, {} left this device.",
+            report.pushed, report.pulled, report.updated, report.removed
+        );
+        self.refused(refused);
     }
 }

@@ -150,7 +150,7 @@ fn an_agent_adds_edits_visits_and_finds_a_prospect() {
     assert!(census.json(&["list", "--status", "client"]).as_array().unwrap().is_empty());
     let near = census.json(&["nearby", "--lat", "56.8501", "--lon", "35.9", "--radius", "100"]);
     assert!(near[0]["distance_m"].as_f64().unwrap() < 20.0);
-    assert_eq!(census.json(&["outbox"]).as_array().unwrap().len(), 3, "create, edit, visit");
+    assert_eq!(census.json(&["outbox"])["waiting"].as_array().unwrap().len(), 3, "create, edit, visit");
 
     let csv_path = census.file("export.csv");
     census.ok(&["export", "--out", csv_path.to_str().unwrap(), "--status", "interested"]);

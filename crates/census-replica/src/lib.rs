@@ -24,6 +24,7 @@ mod projection;
 mod queries;
 mod replica;
 mod schema;
+mod sync;
 
 pub use drafts::VisitDraft;
 pub use error::ReplicaError;
@@ -32,3 +33,4 @@ pub use outbox::OutboxEntry;
 pub use projection::ProspectRow;
 pub use queries::{ListFilter, SortBy};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
+pub use sync::{RefusedChange, SyncClient, SyncError, SyncProgress, SyncReport};

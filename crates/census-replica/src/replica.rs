@@ -187,46 +187,8 @@ impl Replica {
     /// projections of the touched prospects only. Changes that arrive before those they build
     /// on are kept and applied when those arrive. Returns how many prospects changed.
     pub fn apply_changes(&mut self, changes: &[(ProspectId, Vec<u8>)]) -> Result<usize, ReplicaError> {
-        let mut by_prospect: BTreeMap<ProspectId, Vec<&[u8]>> = BTreeMap::new();
-        for (id, bytes) in changes {
-            by_prospect.entry(*id).or_default().push(bytes);
-        }
         let tx = self.conn.transaction()?;
-        let mut touched = 0;
-        for (id, incoming) in by_prospect {
-            let waiting = waiting_changes(&tx, id)?;
-            let mut received: Vec<&[u8]> = incoming;
-            received.extend(waiting.iter().map(Vec::as_slice));
-            let known = document_exists(&tx, id)?;
-            let (mut doc, before) = if known {
-                let mut doc = load_document(&tx, id, self.device)?;
-                let heads = doc.heads();
-                doc.apply_changes(&received)?;
-                (doc, heads)
-            } else {
-                match ProspectDoc::from_changes(id, &received, self.device) {
-                    Ok(doc) => (doc, Vec::new()),
-                    Err(DocumentError::Incomplete(_)) => {
-                        keep_waiting(&tx, id, None, &received)?;
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            };
-            keep_waiting(&tx, id, Some(&mut doc), &received)?;
-            let new_changes = doc.changes_since(&before);
-            if new_changes.is_empty() {
-                continue;
-            }
-            touched += 1;
-            if known {
-                append_changes(&tx, &mut doc, &new_changes)?;
-            } else {
-                insert_document(&tx, &mut doc)?;
-            }
-            let prospect = doc.read();
-            write_projection(&tx, &mut doc, &prospect)?;
-        }
+        let touched = apply_received(&tx, self.device, changes)?;
         tx.commit()?;
         Ok(touched)
     }
@@ -287,4 +249,52 @@ fn configure(mut conn: Connection) -> Result<Connection, ReplicaError> {
 
 fn stored_device(conn: &Connection) -> Result<Option<String>, ReplicaError> {
     Ok(conn.query_row("SELECT value FROM replica_info WHERE key = 'device'", [], |r| r.get(0)).optional()?)
+}
+
+/// Applies received changes inside the caller's transaction; see [`Replica::apply_changes`].
+pub(crate) fn apply_received(
+    tx: &Connection,
+    device: DeviceId,
+    changes: &[(ProspectId, Vec<u8>)],
+) -> Result<usize, ReplicaError> {
+    let mut by_prospect: BTreeMap<ProspectId, Vec<&[u8]>> = BTreeMap::new();
+    for (id, bytes) in changes {
+        by_prospect.entry(*id).or_default().push(bytes);
+    }
+    let mut touched = 0;
+    for (id, incoming) in by_prospect {
+        let waiting = waiting_changes(tx, id)?;
+        let mut received: Vec<&[u8]> = incoming;
+        received.extend(waiting.iter().map(Vec::as_slice));
+        let known = document_exists(tx, id)?;
+        let (mut doc, before) = if known {
+            let mut doc = load_document(tx, id, device)?;
+            let heads = doc.heads();
+            doc.apply_changes(&received)?;
+            (doc, heads)
+        } else {
+            match ProspectDoc::from_changes(id, &received, device) {
+                Ok(doc) => (doc, Vec::new()),
+                Err(DocumentError::Incomplete(_)) => {
+                    keep_waiting(tx, id, None, &received)?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        keep_waiting(tx, id, Some(&mut doc), &received)?;
+        let new_changes = doc.changes_since(&before);
+        if new_changes.is_empty() {
+            continue;
+        }
+        touched += 1;
+        if known {
+            append_changes(tx, &mut doc, &new_changes)?;
+        } else {
+            insert_document(tx, &mut doc)?;
+        }
+        let prospect = doc.read();
+        write_projection(tx, &mut doc, &prospect)?;
+    }
+    Ok(touched)
 }

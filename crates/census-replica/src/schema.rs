@@ -105,6 +105,18 @@ const MIGRATIONS: &[&str] = &[
     -- Positions, for "nearby" and the map.
     CREATE VIRTUAL TABLE prospect_places USING rtree(row, min_lat, max_lat, min_lon, max_lon);
     "#,
+    // 2: syncing: a cursor per territory, and changes the server refused, kept aside.
+    r#"
+    CREATE TABLE scope_cursors (scope BLOB PRIMARY KEY, cursor INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE refused_changes (
+        hash BLOB PRIMARY KEY,
+        prospect_id BLOB NOT NULL,
+        territory BLOB NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        refused_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -1,0 +1,512 @@
+//! Syncing a replica with the Census server (`docs/protocol.md`): sign in once, then push the
+//! outbox in batches and pull every territory the person may see until up to date.
+//!
+//! Every step is safe to interrupt and to repeat: a push is acknowledged per change and the
+//! server stores each change once, so a retried push changes nothing; a pulled page is applied
+//! and its cursor moved in one transaction, so an interrupted pull resumes where it stopped.
+//! Changes the server refuses are kept aside and reported, never dropped; a prospect leaves the
+//! device (when its territory is no longer the person's) only once nothing of it waits to be
+//! pushed.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use census_core::wire::{DocKind, PullPage, PushBatch, PushItem, PushOutcome, PushResult};
+use census_core::{DeviceId, Directory, Person, ProspectId, Role, TerritoryId, Timestamp};
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReplicaError;
+use crate::replica::{Replica, apply_received};
+
+/// Changes per push request, and per pull page.
+const PUSH_BATCH: u32 = 1_000;
+const PULL_PAGE: u32 = 2_000;
+const FRAME_TYPE: &str = "application/vnd.census.frame";
+
+/// Why a sync or sign-in did not complete, in words for the person at the device.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    #[error("the server cannot be reached ({0}); your work is kept on this device and will sync later")]
+    Offline(String),
+    #[error("the login or password is wrong")]
+    WrongPassword,
+    #[error("{0}")]
+    TooManyAttempts(String),
+    #[error("this device was revoked by an administrator and can no longer sync; your work stays on it")]
+    Revoked,
+    #[error("sign in to sync: this device has no valid sign-in (it may have expired)")]
+    SignedOut,
+    #[error("the server refused the request: {message}")]
+    Refused { code: String, message: String },
+    #[error("the server failed ({0}); try again later")]
+    Server(String),
+    #[error(transparent)]
+    Replica(#[from] ReplicaError),
+}
+
+impl SyncError {
+    /// Whether trying again later may succeed without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SyncError::Offline(_) | SyncError::Server(_))
+    }
+}
+
+/// Where a sync is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum SyncProgress {
+    /// Fetching the directory.
+    Directory,
+    /// Pushing: `done` of `total` changes.
+    Push { done: u64, total: u64 },
+    /// Pulling a territory: `received` changes so far in this sync.
+    Pull { scope: TerritoryId, received: u64 },
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    /// Changes the server refused in this sync; kept on the device, see [`Replica::refused_changes`].
+    pub refused: u64,
+    pub pulled: u64,
+    /// Prospects that changed on this device.
+    pub updated: u64,
+    /// Prospects that left this device because their territory is no longer the person's.
+    pub removed: u64,
+}
+
+/// A change the server refused, kept aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    pub prospect: ProspectId,
+    pub territory: TerritoryId,
+    pub code: String,
+    pub message: String,
+    pub refused_at: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+struct LoginRequest<'a> {
+    login: &'a str,
+    password: &'a str,
+    device: DeviceId,
+    device_name: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginReply {
+    token: String,
+    user: Person,
+}
+
+#[derive(Debug, Deserialize)]
+struct DirectoryReply {
+    directory: Directory,
+    me: Me,
+}
+
+#[derive(Debug, Deserialize)]
+struct Me {
+    role: Role,
+    scopes: Vec<TerritoryId>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorReply {
+    code: String,
+    message: String,
+}
+
+/// An HTTP client for one Census server.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::blocking::Client,
+    server: String,
+}
+
+impl SyncClient {
+    /// A client for the server at `server`, e.g. `http://127.0.0.1:8737`.
+    pub fn new(server: &str) -> Result<SyncClient, SyncError> {
+        // TLS through rustls with the ring provider, for servers behind https.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        Ok(SyncClient { http, server: server.trim_end_matches('/').to_owned() })
+    }
+
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/v1/{path}", self.server)
+    }
+
+    fn send(&self, request: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response, SyncError> {
+        let response = request.send().map_err(|e| SyncError::Offline(plain(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let text = response.text().unwrap_or_default();
+        let reply: Option<ErrorReply> = serde_json::from_str(&text).ok();
+        Err(match reply {
+            Some(e) if e.code == "wrong_password" => SyncError::WrongPassword,
+            Some(e) if e.code == "too_many_attempts" => SyncError::TooManyAttempts(e.message),
+            Some(e) if e.code == "device_revoked" => SyncError::Revoked,
+            Some(e) if e.code == "bad_token" || e.code == "no_token" => SyncError::SignedOut,
+            Some(e) if status.is_server_error() => SyncError::Server(e.message),
+            Some(e) => SyncError::Refused { code: e.code, message: e.message },
+            None if status.is_server_error() => SyncError::Server(format!("status {status}")),
+            None => SyncError::Refused { code: status.as_u16().to_string(), message: format!("status {status}: {text}") },
+        })
+    }
+
+    fn login(&self, login: &str, password: &str, device: DeviceId, device_name: &str) -> Result<LoginReply, SyncError> {
+        let request = LoginRequest { login, password, device, device_name };
+        let response = self.send(self.http.post(self.url("login")).json(&request))?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable sign-in reply: {e}")))
+    }
+
+    fn directory(&self, token: &str) -> Result<DirectoryReply, SyncError> {
+        let response = self.send(self.http.get(self.url("directory")).bearer_auth(token))?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable directory: {e}")))
+    }
+
+    fn push(&self, token: &str, batch: &PushBatch) -> Result<PushResult, SyncError> {
+        let body = gzip(&batch.encode());
+        let request = self
+            .http
+            .post(self.url("push"))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, FRAME_TYPE)
+            .header(reqwest::header::CONTENT_ENCODING, "gzip")
+            .body(body);
+        let frame = gunzip(&self.send(request)?.bytes().map_err(|e| SyncError::Offline(plain(&e)))?)?;
+        PushResult::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable push reply: {e}")))
+    }
+
+    fn pull(&self, token: &str, scope: TerritoryId, since: u64) -> Result<PullPage, SyncError> {
+        let query = [("scope", scope.to_string()), ("since", since.to_string()), ("limit", PULL_PAGE.to_string())];
+        let response = self.send(self.http.get(self.url("pull")).bearer_auth(token).query(&query))?;
+        let frame = gunzip(&response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?)?;
+        PullPage::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable pull page: {e}")))
+    }
+}
+
+/// The cause of a transport error, without the request's internals.
+fn plain(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+fn gzip(frame: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    // Writing to memory cannot fail.
+    let _ = encoder.write_all(frame);
+    encoder.finish().unwrap_or_default()
+}
+
+fn gunzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
+    let mut frame = Vec::new();
+    GzDecoder::new(body)
+        .read_to_end(&mut frame)
+        .map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
+    Ok(frame)
+}
+
+fn info(conn: &Connection, key: &str) -> Result<Option<String>, ReplicaError> {
+    Ok(conn.query_row("SELECT value FROM replica_info WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn set_info(conn: &Connection, key: &str, value: &str) -> Result<(), ReplicaError> {
+    conn.execute("INSERT OR REPLACE INTO replica_info (key, value) VALUES (?1, ?2)", [key, value])?;
+    Ok(())
+}
+
+impl Replica {
+    /// Signs this device in as `login`; afterwards it syncs with no password. The person
+    /// becomes the one whose name goes on this device's edits.
+    pub fn login(
+        &mut self,
+        client: &SyncClient,
+        login: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<Person, SyncError> {
+        let reply = client.login(login, password, self.device, device_name)?;
+        let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+        set_info(&tx, "server", client.server())?;
+        set_info(&tx, "token", &reply.token)?;
+        set_info(&tx, "user", &reply.user.id.to_string())?;
+        tx.commit().map_err(ReplicaError::from)?;
+        Ok(reply.user)
+    }
+
+    /// The server this replica syncs with, once signed in.
+    pub fn server(&self) -> Result<Option<String>, ReplicaError> {
+        info(&self.conn, "server")
+    }
+
+    /// The signed-in person's role, as of the last sync.
+    pub fn role(&self) -> Result<Option<Role>, ReplicaError> {
+        Ok(info(&self.conn, "role")?.and_then(|r| r.parse().ok()))
+    }
+
+    /// Changes the server refused, kept on this device.
+    pub fn refused_changes(&self) -> Result<Vec<RefusedChange>, ReplicaError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT prospect_id, territory, code, message, refused_at FROM refused_changes ORDER BY refused_at",
+        )?;
+        let damaged = || ReplicaError::Corrupt("a refused change is damaged".into());
+        let rows = statement.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?))
+        })?;
+        let mut refused = Vec::new();
+        for row in rows {
+            let (prospect, territory, code, message, at) = row?;
+            refused.push(RefusedChange {
+                prospect: ProspectId::from_bytes(prospect.try_into().map_err(|_| damaged())?),
+                territory: TerritoryId::from_bytes(territory.try_into().map_err(|_| damaged())?),
+                code,
+                message,
+                refused_at: Timestamp::from_unix_millis(at),
+            });
+        }
+        Ok(refused)
+    }
+
+    /// Syncs once: directory, push, pull. `now` stamps refused changes.
+    pub fn sync(
+        &mut self,
+        client: &SyncClient,
+        now: Timestamp,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
+        let token = info(&self.conn, "token")?.ok_or(SyncError::SignedOut)?;
+        let mut report = SyncReport::default();
+
+        progress(SyncProgress::Directory);
+        let reply = client.directory(&token)?;
+        self.cache_directory(&reply.directory)?;
+        set_info(&self.conn, "role", reply.me.role.as_str())?;
+        let scopes: BTreeSet<TerritoryId> = reply.me.scopes.iter().copied().collect();
+
+        self.push_outbox(client, &token, now, &mut report, progress)?;
+        for scope in &scopes {
+            self.pull_scope(client, &token, *scope, &scopes, &mut report, progress)?;
+        }
+        report.removed += self.leave_other_territories(&scopes)?;
+        Ok(report)
+    }
+
+    /// [`Replica::sync`], tried again after a pause when the network or server fails, up to
+    /// `attempts` times in all (0.5 s, 1 s, 2 s, ... between tries).
+    pub fn sync_with_retries(
+        &mut self,
+        client: &SyncClient,
+        now: Timestamp,
+        attempts: u32,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut pause = Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            match self.sync(client, now, progress) {
+                Err(e) if e.is_transient() && attempt < attempts => {
+                    std::thread::sleep(pause);
+                    pause *= 2;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn push_outbox(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        now: Timestamp,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<(), SyncError> {
+        let total = self.outbox_len()?;
+        let mut done = 0;
+        progress(SyncProgress::Push { done, total });
+        loop {
+            let entries = self.outbox(PUSH_BATCH)?;
+            if entries.is_empty() {
+                return Ok(());
+            }
+            let batch = PushBatch {
+                items: entries
+                    .iter()
+                    .map(|e| PushItem {
+                        doc: e.prospect,
+                        kind: DocKind::Prospect,
+                        territory: e.territory,
+                        change: e.bytes.clone(),
+                    })
+                    .collect(),
+            };
+            let result = client.push(token, &batch)?;
+            if result.outcomes.len() != entries.len() {
+                return Err(SyncError::Server("the push reply does not answer every change".into()));
+            }
+            let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+            for (entry, outcome) in entries.iter().zip(&result.outcomes) {
+                if let PushOutcome::Refused { code, message } = outcome {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO refused_changes (hash, prospect_id, territory, code, message, refused_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![
+                            entry.hash.0,
+                            entry.prospect.as_bytes(),
+                            entry.territory.as_bytes(),
+                            code,
+                            message,
+                            now.unix_millis()
+                        ],
+                    )
+                    .map_err(ReplicaError::from)?;
+                    report.refused += 1;
+                } else {
+                    report.pushed += 1;
+                }
+                tx.execute("DELETE FROM outbox WHERE seq = ?1", [entry.seq]).map_err(ReplicaError::from)?;
+            }
+            tx.commit().map_err(ReplicaError::from)?;
+            done += entries.len() as u64;
+            progress(SyncProgress::Push { done, total: total.max(done) });
+        }
+    }
+
+    fn pull_scope(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        scope: TerritoryId,
+        scopes: &BTreeSet<TerritoryId>,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<(), SyncError> {
+        let mut received = 0;
+        loop {
+            let cursor: i64 = self
+                .conn
+                .query_row("SELECT cursor FROM scope_cursors WHERE scope = ?1", [scope.as_bytes()], |r| r.get(0))
+                .optional()
+                .map_err(ReplicaError::from)?
+                .unwrap_or(0);
+            let page = client.pull(token, scope, cursor.unsigned_abs())?;
+            if page.scope != scope {
+                return Err(SyncError::Server("the server sent another territory's changes".into()));
+            }
+            let changes: Vec<(ProspectId, Vec<u8>)> = page.changes.into_iter().map(|c| (c.doc, c.change)).collect();
+            let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+            report.updated += apply_received(&tx, self.device, &changes)? as u64;
+            for doc in &page.departed {
+                report.removed += u64::from(leave_if_gone(&tx, *doc, scope, scopes)?);
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO scope_cursors (scope, cursor) VALUES (?1, ?2)",
+                params![scope.as_bytes(), i64::try_from(page.next_cursor).unwrap_or(i64::MAX)],
+            )
+            .map_err(ReplicaError::from)?;
+            tx.commit().map_err(ReplicaError::from)?;
+            received += changes.len() as u64;
+            report.pulled += changes.len() as u64;
+            progress(SyncProgress::Pull { scope, received });
+            if page.up_to_date {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Removes prospects of territories the person no longer works in, except any with work
+    /// still on this device; forgets those territories' cursors. Returns how many left.
+    fn leave_other_territories(&mut self, scopes: &BTreeSet<TerritoryId>) -> Result<u64, ReplicaError> {
+        let tx = self.conn.transaction()?;
+        let keep: BTreeSet<String> = scopes.iter().map(ToString::to_string).collect();
+        let outside: Vec<(Vec<u8>, String)> = {
+            let mut statement = tx.prepare("SELECT id, territory FROM prospects")?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.filter(|row| row.as_ref().map_or(true, |(_, t)| !keep.contains(t))).collect::<Result<_, _>>()?
+        };
+        let mut removed = 0;
+        for (id, _) in outside {
+            let id = ProspectId::from_bytes(id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is damaged".into()))?);
+            removed += u64::from(remove_unless_pending(&tx, id)?);
+        }
+        let cursors: Vec<Vec<u8>> = {
+            let mut statement = tx.prepare("SELECT scope FROM scope_cursors")?;
+            statement.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+        };
+        for scope in cursors {
+            if !scopes.iter().any(|s| s.as_bytes().as_slice() == scope.as_slice()) {
+                tx.execute("DELETE FROM scope_cursors WHERE scope = ?1", [scope])?;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+}
+
+/// A prospect the server says left `scope`: removed unless this device still sees it in one of
+/// its territories (it moved to another of them) or has work on it not yet accepted.
+fn leave_if_gone(
+    conn: &Connection,
+    id: ProspectId,
+    scope: TerritoryId,
+    scopes: &BTreeSet<TerritoryId>,
+) -> Result<bool, ReplicaError> {
+    let territory: Option<String> = conn
+        .query_row("SELECT territory FROM prospects WHERE id = ?1", [id.as_bytes()], |r| r.get(0))
+        .optional()?;
+    let Some(territory) = territory else { return Ok(false) };
+    let still_mine = territory != scope.to_string() && scopes.iter().any(|s| s.to_string() == territory);
+    if still_mine {
+        return Ok(false);
+    }
+    remove_unless_pending(conn, id)
+}
+
+/// Removes a prospect from the device unless changes of it wait to be pushed, were refused, or
+/// a visit draft of it is open.
+fn remove_unless_pending(conn: &Connection, id: ProspectId) -> Result<bool, ReplicaError> {
+    let pending: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE prospect_id = ?1) \
+         OR EXISTS (SELECT 1 FROM refused_changes WHERE prospect_id = ?1) \
+         OR EXISTS (SELECT 1 FROM visit_drafts WHERE prospect_id = ?1)",
+        [id.as_bytes()],
+        |r| r.get(0),
+    )?;
+    if pending {
+        return Ok(false);
+    }
+    let row: Option<i64> =
+        conn.query_row("SELECT row FROM prospects WHERE id = ?1", [id.as_bytes()], |r| r.get(0)).optional()?;
+    if let Some(row) = row {
+        conn.execute("DELETE FROM prospect_text WHERE rowid = ?1", [row])?;
+        conn.execute("DELETE FROM prospect_places WHERE row = ?1", [row])?;
+        conn.execute("DELETE FROM prospects WHERE row = ?1", [row])?;
+    }
+    conn.execute("DELETE FROM document_changes WHERE prospect_id = ?1", [id.as_bytes()])?;
+    conn.execute("DELETE FROM waiting_changes WHERE prospect_id = ?1", [id.as_bytes()])?;
+    conn.execute("DELETE FROM documents WHERE prospect_id = ?1", [id.as_bytes()])?;
+    Ok(true)
+}
