@@ -168,7 +168,9 @@ impl SyncClient {
             Some(e) if status.is_server_error() => SyncError::Server(e.message),
             Some(e) => SyncError::Refused { code: e.code, message: e.message },
             None if status.is_server_error() => SyncError::Server(format!("status {status}")),
-            None => SyncError::Refused { code: status.as_u16().to_string(), message: format!("status {status}: {text}") },
+            None => {
+                SyncError::Refused { code: status.as_u16().to_string(), message: format!("status {status}: {text}") }
+            }
         })
     }
 
@@ -222,9 +224,7 @@ fn gzip(frame: &[u8]) -> Vec<u8> {
 
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
     let mut frame = Vec::new();
-    GzDecoder::new(body)
-        .read_to_end(&mut frame)
-        .map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
+    GzDecoder::new(body).read_to_end(&mut frame).map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
     Ok(frame)
 }
 
@@ -449,7 +449,9 @@ impl Replica {
         };
         let mut removed = 0;
         for (id, _) in outside {
-            let id = ProspectId::from_bytes(id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is damaged".into()))?);
+            let id = ProspectId::from_bytes(
+                id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is damaged".into()))?,
+            );
             removed += u64::from(remove_unless_pending(&tx, id)?);
         }
         let cursors: Vec<Vec<u8>> = {
@@ -474,9 +476,8 @@ fn leave_if_gone(
     scope: TerritoryId,
     scopes: &BTreeSet<TerritoryId>,
 ) -> Result<bool, ReplicaError> {
-    let territory: Option<String> = conn
-        .query_row("SELECT territory FROM prospects WHERE id = ?1", [id.as_bytes()], |r| r.get(0))
-        .optional()?;
+    let territory: Option<String> =
+        conn.query_row("SELECT territory FROM prospects WHERE id = ?1", [id.as_bytes()], |r| r.get(0)).optional()?;
     let Some(territory) = territory else { return Ok(false) };
     let still_mine = territory != scope.to_string() && scopes.iter().any(|s| s.to_string() == territory);
     if still_mine {

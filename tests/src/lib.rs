@@ -1,0 +1,124 @@
+//! # census-tests: Census across real processes
+//!
+//! Helpers for the scenarios in `tests/`: a real `census-server` process on 127.0.0.1 (port 0,
+//! its address read from its first line of output, killed with SIGKILL when dropped), its
+//! administration commands, and devices (a replica file with a sync client).
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use census_core::{DeviceId, EditContext, Timestamp, UserId};
+use census_replica::{Replica, SyncClient, SyncError, SyncReport};
+
+/// The `census-server` binary of this build, built first if need be.
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> -> target/<profile>/census-server
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let binary = profile_dir.join("census-server");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status =
+            Command::new(cargo).args(["build", "-p", "census-server", "--bin", "census-server"]).status().unwrap();
+        assert!(status.success(), "building census-server failed");
+    }
+    binary
+}
+
+/// Runs an administration command of `census-server` on `db`; returns its output, or panics
+/// with its error.
+pub fn admin(db: &Path, args: &[&str]) -> String {
+    let out = Command::new(server_binary()).arg("--db").arg(db).args(args).output().unwrap();
+    assert!(out.status.success(), "census-server {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A running `census-server serve` process.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    pub db: PathBuf,
+    pub url: String,
+}
+
+impl Server {
+    /// Starts a server on a free loopback port over the database `db`.
+    pub fn start(db: &Path) -> Server {
+        let mut child = Command::new(server_binary())
+            .arg("--db")
+            .arg(db)
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+        assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {line}");
+        Server { child, db: db.to_path_buf(), url }
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server and starts it again over the same database (on a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        *self = Server::start(&self.db.clone());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One device: a replica file and a client for the server.
+#[derive(Debug)]
+pub struct Device {
+    pub replica: Replica,
+    pub client: SyncClient,
+    pub path: PathBuf,
+}
+
+impl Device {
+    /// A new device signed in as `login` (password `census-demo`).
+    pub fn sign_in(dir: &Path, name: &str, server: &Server, login: &str) -> Device {
+        let path = dir.join(format!("{name}.census"));
+        let mut replica = Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
+        let client = SyncClient::new(&server.url).unwrap();
+        replica.login(&client, login, "census-demo", name).unwrap();
+        Device { replica, client, path }
+    }
+
+    /// Points the device at a (restarted) server.
+    pub fn reconnect(&mut self, server: &Server) {
+        self.client = SyncClient::new(&server.url).unwrap();
+    }
+
+    pub fn sync(&mut self) -> Result<SyncReport, SyncError> {
+        self.replica.sync(&self.client, now(), &mut |_| {})
+    }
+
+    /// An edit context for the signed-in person, now.
+    pub fn ctx(&self) -> EditContext {
+        EditContext::new(self.user(), now())
+    }
+
+    pub fn user(&self) -> UserId {
+        self.replica.signed_in_user().unwrap().unwrap()
+    }
+}
+
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    Timestamp::from_unix_millis(i64::try_from(millis).unwrap())
+}
