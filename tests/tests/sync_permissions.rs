@@ -1,0 +1,99 @@
+//! Who sees and writes what: an agent gets nothing from a territory not assigned to them and
+//! cannot write there (the refused change stays on the device, reported); a revoked device is
+//! refused at once; a territory handed over arrives complete; a territory taken away leaves
+//! the device, except what is still waiting to be pushed.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+use census_core::*;
+use census_replica::{ListFilter, SyncError};
+use census_server::demo;
+use census_tests::{Device, Server, admin, now};
+
+fn all() -> ListFilter {
+    ListFilter { limit: 100_000, ..ListFilter::default() }
+}
+
+fn new_prospect(territory: TerritoryId, name: &str) -> NewProspect {
+    NewProspect {
+        territory,
+        name: name.into(),
+        category: "kiosk".into(),
+        status: Status::New,
+        address: Address::default(),
+        location: None,
+    }
+}
+
+#[test]
+fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "30"]);
+    let [centre, riverside] = demo::demo_territories().map(|t| t.id);
+    let server = Server::start(&db);
+
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    anna.sync().unwrap();
+    let mine = anna.replica.list(&all()).unwrap();
+    assert_eq!(mine.len(), 15);
+    assert!(mine.iter().all(|row| row.territory == centre.to_string()), "nothing from Boris's territory");
+
+    // A prospect created in a territory that is not hers is refused and kept aside, with the reason.
+    let outside = ProspectId::new_v7(now(), [1; 10]);
+    let ctx = anna.ctx();
+    anna.replica.create_prospect(outside, &ctx, &new_prospect(riverside, "Не моя точка")).unwrap();
+    let inside = ProspectId::new_v7(now(), [2; 10]);
+    let ctx = anna.ctx();
+    anna.replica.create_prospect(inside, &ctx, &new_prospect(centre, "Моя точка")).unwrap();
+    let report = anna.sync().unwrap();
+    assert_eq!((report.pushed, report.refused), (1, 1));
+    let refused = anna.replica.refused_changes().unwrap();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].code, "outside_your_territories");
+    assert!(refused[0].message.contains("not one of yours"), "{}", refused[0].message);
+    assert_eq!(anna.replica.prospect(outside).unwrap().prospect.name, "Не моя точка", "kept on the device");
+
+    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+    manager.sync().unwrap();
+    let names: Vec<String> = manager.replica.list(&all()).unwrap().into_iter().map(|r| r.name).collect();
+    assert!(names.contains(&"Моя точка".to_owned()) && !names.contains(&"Не моя точка".to_owned()));
+
+    // Boris's territory is handed to Anna: it arrives complete, with his history.
+    let mut boris = Device::sign_in(dir.path(), "boris", &server, "boris");
+    boris.sync().unwrap();
+    let his = boris.replica.list(&all()).unwrap()[0].id;
+    let ctx = boris.ctx();
+    boris.replica.edit_prospect(his, &ctx, |p| p.set_notes("Boris was here")).unwrap();
+    boris.sync().unwrap();
+    admin(&db, &["assign", &riverside.to_string(), "anna"]);
+    admin(&db, &["assign", &riverside.to_string(), "boris", "--remove"]);
+    anna.sync().unwrap();
+    assert_eq!(
+        anna.replica.list(&all()).unwrap().len(),
+        15 + 1 + 15 + 1,
+        "both territories, and her kept-aside prospect"
+    );
+    let detail = anna.replica.prospect(his).unwrap();
+    assert_eq!(detail.prospect.notes, "Boris was here");
+    assert!(detail.history.iter().any(|e| e.path.to_string() == "notes" && e.user == Some(boris.user())));
+
+    // Boris no longer works there: the territory leaves his device, except his unpushed work.
+    let ctx = boris.ctx();
+    boris.replica.edit_prospect(his, &ctx, |p| p.set_notes("typed after the handover")).unwrap();
+    let report = boris.sync().unwrap();
+    assert_eq!(report.refused, 1, "his late edit is refused, not lost");
+    let left = boris.replica.list(&all()).unwrap();
+    assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), [his], "only the prospect with refused work stays");
+    assert_eq!(boris.replica.prospect(his).unwrap().prospect.notes, "typed after the handover");
+
+    // A revoked device is refused at once; its replica keeps everything.
+    let devices = admin(&db, &["device", "list"]);
+    let annas_device = anna.replica.device().to_string();
+    assert!(devices.contains(&annas_device));
+    admin(&db, &["device", "revoke", &annas_device]);
+    let error = anna.sync().unwrap_err();
+    assert!(matches!(error, SyncError::Revoked), "{error:?}");
+    assert!(error.to_string().contains("revoked"));
+    assert!(!anna.replica.list(&all()).unwrap().is_empty());
+}
