@@ -173,7 +173,7 @@ fn agents_and_a_manager_working_offline_converge_and_a_conflict_is_resolved_ever
     assert_eq!(view(&anna.replica, &[centre]), view(&manager.replica, &[centre]));
 
     // A device that never saw any of it gets the same base from the server.
-    let mut fresh = Device::sign_in(tempfile::tempdir().unwrap().path(), "fresh", &server, "manager");
+    let mut fresh = Device::sign_in(dir.path(), "fresh", &server, "manager");
     fresh.sync().unwrap();
     assert_eq!(view(&fresh.replica, &[centre, riverside]), view(&manager.replica, &[centre, riverside]));
     let (stored, rebuilt) = fresh.replica.projection_check().unwrap();

@@ -1,0 +1,186 @@
+//! Bad input to a real server: malformed and truncated bodies, undecodable changes, a change
+//! with a foreign actor, oversized bodies, unknown document kinds, writes outside the caller's
+//! territories, wrong passwords (rate-limited), missing, unknown and revoked tokens. Each gets a
+//! 4xx JSON error `{code, message}` (or, for one change in a batch, a refusal of that change);
+//! nothing stored changes; the server keeps serving.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::io::Write;
+
+use census_core::wire::{DocKind, PushBatch, PushItem, PushOutcome, PushResult};
+use census_core::*;
+use census_replica::SyncClient;
+use census_server::demo;
+use census_tests::{Device, Server, admin, now};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
+    out
+}
+
+/// Asserts a JSON error with this status and code, and a message in words.
+fn assert_error(response: Response, status: u16, code: &str) -> String {
+    assert_eq!(response.status().as_u16(), status, "expected {code}");
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    let message = body["message"].as_str().unwrap().to_owned();
+    assert!(message.len() > 10 && !message.contains("Error("), "a message for people: {message}");
+    message
+}
+
+struct Api {
+    http: Client,
+    url: String,
+    token: String,
+}
+
+impl Api {
+    fn push_body(&self, body: Vec<u8>) -> Response {
+        self.http.post(format!("{}/api/v1/push", self.url)).bearer_auth(&self.token).body(body).send().unwrap()
+    }
+
+    fn push(&self, items: Vec<PushItem>) -> Vec<PushOutcome> {
+        let response = self.push_body(gzip(&PushBatch { items }.encode()));
+        assert_eq!(response.status().as_u16(), 200);
+        PushResult::decode(&gunzip(&response.bytes().unwrap())).unwrap().outcomes
+    }
+
+    fn login(&self, login: &str, password: &str) -> Response {
+        let body = serde_json::json!({ "login": login, "password": password, "device": DeviceId::new_v7(now(), rand::random()) });
+        self.http.post(format!("{}/api/v1/login", self.url)).json(&body).send().unwrap()
+    }
+}
+
+fn refused_code(outcome: &PushOutcome) -> &str {
+    match outcome {
+        PushOutcome::Refused { code, .. } => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "10"]);
+    let [centre, riverside] = demo::demo_territories().map(|t| t.id);
+    let server = Server::start(&db);
+    SyncClient::new(&server.url).unwrap(); // installs the TLS provider reqwest needs
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    anna.sync().unwrap();
+    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+    manager.sync().unwrap();
+
+    // A token for raw requests, as Anna's second device.
+    let http = Client::new();
+    let raw_device = DeviceId::new_v7(now(), rand::random());
+    let login: Value = http
+        .post(format!("{}/api/v1/login", server.url))
+        .json(&serde_json::json!({ "login": "anna", "password": "census-demo", "device": raw_device }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let api = Api { http: http.clone(), url: server.url.clone(), token: login["token"].as_str().unwrap().to_owned() };
+
+    // A real change by the raw device, and one made by somebody else's device.
+    let ctx = EditContext::new(anna.user(), now());
+    let new = NewProspect {
+        territory: centre,
+        name: "Проверка".into(),
+        category: "kiosk".into(),
+        status: Status::New,
+        address: Address::default(),
+        location: None,
+    };
+    let own_id = ProspectId::new_v7(now(), [7; 10]);
+    let (_, own) = ProspectDoc::create(own_id, raw_device, &ctx, &new).unwrap();
+    let foreign_id = ProspectId::new_v7(now(), [8; 10]);
+    let (_, foreign) = ProspectDoc::create(foreign_id, DeviceId::new_v7(now(), [9; 10]), &ctx, &new).unwrap();
+    let item =
+        |doc, territory, change: &[u8]| PushItem { doc, kind: DocKind::Prospect, territory, change: change.to_vec() };
+
+    // Whole requests refused.
+    assert_error(api.push_body(b"not gzip".to_vec()), 400, "bad_body");
+    assert_error(api.push_body(gzip(b"gzip, but not a Census frame")), 400, "bad_body");
+    let frame = PushBatch { items: vec![item(own_id, centre, &own.bytes)] }.encode();
+    assert_error(api.push_body(gzip(&frame[..frame.len() - 7])), 400, "bad_body");
+    let mut unknown_kind = frame.clone();
+    unknown_kind[4 + 1 + 1 + 1 + 16] = 9; // the item's document kind
+    let crc = crc32(&unknown_kind[..unknown_kind.len() - 4]);
+    let at = unknown_kind.len() - 4;
+    unknown_kind[at..].copy_from_slice(&crc.to_le_bytes());
+    let message = assert_error(api.push_body(gzip(&unknown_kind)), 400, "bad_body");
+    assert!(message.contains("kind"), "{message}");
+    let huge: Vec<u8> = (0..9 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    assert_error(api.push_body(huge), 413, "too_large");
+    assert_error(api.push_body(gzip(&vec![0u8; 70 << 20])), 413, "too_large");
+
+    // Changes refused one by one, the rest of the batch stored.
+    let outcomes = api.push(vec![
+        item(own_id, centre, b"\x85\x6f\x4a\x83 not a change"),
+        item(foreign_id, centre, &foreign.bytes),
+        item(own_id, riverside, &own.bytes),
+        item(own_id, TerritoryId::new_v7(now(), [3; 10]), &own.bytes),
+    ]);
+    assert_eq!(refused_code(&outcomes[0]), "undecodable_change");
+    assert_eq!(refused_code(&outcomes[1]), "foreign_actor");
+    assert_eq!(refused_code(&outcomes[2]), "outside_your_territories");
+    assert_eq!(refused_code(&outcomes[3]), "unknown_territory");
+
+    // Reading outside one's territories.
+    let pull = |scope: &str, token: &str| {
+        http.get(format!("{}/api/v1/pull", server.url)).bearer_auth(token).query(&[("scope", scope)]).send().unwrap()
+    };
+    assert_error(pull(&riverside.to_string(), &api.token), 403, "forbidden");
+    assert_error(pull("nowhere", &api.token), 400, "bad_request");
+
+    // Tokens.
+    assert_error(http.get(format!("{}/api/v1/directory", server.url)).send().unwrap(), 401, "no_token");
+    assert_error(pull(&centre.to_string(), "0123456789abcdef"), 401, "bad_token");
+
+    // Sign-in: malformed, wrong password, then locked out for a while (even the right password).
+    let malformed = http.post(format!("{}/api/v1/login", server.url)).body("{\"login\":").send().unwrap();
+    assert_error(malformed, 400, "bad_request");
+    for _ in 0..5 {
+        assert_error(api.login("boris", "guess-guess"), 401, "wrong_password");
+    }
+    let message = assert_error(api.login("boris", "census-demo"), 429, "too_many_attempts");
+    assert!(message.contains("minute"), "{message}");
+    assert_eq!(api.login("manager", "census-demo").status().as_u16(), 200, "other logins are not locked");
+
+    // Nothing from any of it was stored: the manager receives nothing new.
+    let report = manager.sync().unwrap();
+    assert_eq!(report.pulled, 0, "{report:?}");
+
+    // The one good change is stored once, however often it is pushed.
+    let first = api.push(vec![item(own_id, centre, &own.bytes)]);
+    let again = api.push(vec![item(own_id, centre, &own.bytes), item(own_id, centre, &own.bytes)]);
+    let PushOutcome::Stored { seq } = first[0] else { panic!("{first:?}") };
+    assert_eq!(again, vec![PushOutcome::AlreadyStored { seq }, PushOutcome::AlreadyStored { seq }]);
+    assert_eq!(manager.sync().unwrap().pulled, 1);
+
+    // A revoked device's token stops working at once.
+    admin(&db, &["device", "revoke", &raw_device.to_string()]);
+    assert_error(pull(&centre.to_string(), &api.token), 401, "device_revoked");
+    let health: Value = http.get(format!("{}/api/v1/health", server.url)).send().unwrap().json().unwrap();
+    assert_eq!(health["status"], "ok", "the server keeps serving");
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytes);
+    hasher.finalize()
+}
