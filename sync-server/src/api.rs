@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -107,7 +107,12 @@ pub struct LoginResponse {
     pub expires_at: Timestamp,
 }
 
-async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<LoginResponse>, ApiError> {
+/// Largest accepted sign-in body.
+const MAX_LOGIN_BYTES: usize = 16 << 10;
+
+async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<LoginResponse>, ApiError> {
+    let body =
+        axum::body::to_bytes(body, MAX_LOGIN_BYTES).await.map_err(|_| ApiError::TooLarge { limit: MAX_LOGIN_BYTES })?;
     let request: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("a sign-in needs login, password and device: {e}")))?;
     state.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;

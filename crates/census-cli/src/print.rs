@@ -11,6 +11,21 @@ use census_replica::{
 };
 use serde_json::json;
 
+/// Prints a line to standard output; when the reader has gone (`census list | head`), stops
+/// quietly instead of failing.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        print_line(format_args!($($arg)*))
+    };
+}
+
+fn print_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if writeln!(std::io::stdout().lock(), "{line}").is_err() {
+        std::process::exit(0);
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Output {
     pub(crate) json: bool,
@@ -33,16 +48,16 @@ fn device(d: Option<DeviceId>) -> String {
 
 impl Output {
     fn emit(&self, value: serde_json::Value) {
-        println!("{value}");
+        say!("{value}");
     }
 
     pub(crate) fn created_replica(&self, path: &Path, device: DeviceId, user: Option<UserId>) {
         if self.json {
             return self.emit(json!({ "replica": path, "device": device, "user": user }));
         }
-        println!("Created the replica {} for device {device}.", path.display());
+        say!("Created the replica {} for device {device}.", path.display());
         if user.is_none() {
-            println!("No one is signed in yet: edits need `census init --user <id>` on a new replica.");
+            say!("No one is signed in yet: edits need `census init --user <id>` on a new replica.");
         }
     }
 
@@ -50,14 +65,14 @@ impl Output {
         if self.json {
             return self.emit(json!(p));
         }
-        println!("Saved {} — {} ({})", p.id, p.name, p.status);
+        say!("Saved {} — {} ({})", p.id, p.name, p.status);
     }
 
     pub(crate) fn draft_saved(&self, visit: &Visit) {
         if self.json {
             return self.emit(json!({ "draft": visit.id }));
         }
-        println!("Kept visit {} as a draft; record it with --visit-id {}.", visit.id, visit.id);
+        say!("Kept visit {} as a draft; record it with --visit-id {}.", visit.id, visit.id);
     }
 
     pub(crate) fn visit_outcome(&self, visit: &Visit, outcome: &VisitOutcome) {
@@ -66,12 +81,12 @@ impl Output {
         }
         match outcome {
             VisitOutcome::Recorded { prospect } => {
-                println!("Recorded visit {} to {} ({} visits now).", visit.id, prospect.name, prospect.visits.len())
+                say!("Recorded visit {} to {} ({} visits now).", visit.id, prospect.name, prospect.visits.len())
             }
             VisitOutcome::Invalid { problems } => {
-                println!("The visit was not saved; fix these answers:");
+                say!("The visit was not saved; fix these answers:");
                 for problem in problems {
-                    println!("  {}: {}", problem.question, problem.message.en);
+                    say!("  {}: {}", problem.question, problem.message.en);
                 }
             }
         }
@@ -82,10 +97,10 @@ impl Output {
             return self.emit(json!(drafts));
         }
         if drafts.is_empty() {
-            println!("No visit drafts.");
+            say!("No visit drafts.");
         }
         for d in drafts {
-            println!(
+            say!(
                 "{}  prospect {}  saved {}  {} answers",
                 d.visit.id,
                 d.prospect,
@@ -100,11 +115,11 @@ impl Output {
             return self.emit(json!(rows));
         }
         if rows.is_empty() {
-            println!("No prospects.");
+            say!("No prospects.");
         }
         for r in rows {
             let flag = if r.has_conflicts { "  [conflict]" } else { "" };
-            println!("{}  {:<30}  {:<10}  {}{flag}", r.id, r.name, r.status.as_str(), r.address);
+            say!("{}  {:<30}  {:<10}  {}{flag}", r.id, r.name, r.status.as_str(), r.address);
         }
     }
 
@@ -114,10 +129,10 @@ impl Output {
             return self.emit(json!(items));
         }
         if found.is_empty() {
-            println!("No prospects nearby.");
+            say!("No prospects nearby.");
         }
         for (r, metres) in found {
-            println!("{:>7.0} m  {}  {}  {}", metres, r.id, r.name, r.address);
+            say!("{:>7.0} m  {}  {}  {}", metres, r.id, r.name, r.address);
         }
     }
 
@@ -126,32 +141,32 @@ impl Output {
             return self.emit(json!(d));
         }
         let p = &d.prospect;
-        println!("{}  {}", p.name, p.id);
-        println!("  status     {}", p.status);
-        println!("  category   {}", p.category);
-        println!("  territory  {}", p.territory);
-        println!("  address    {}", p.address.one_line());
+        say!("{}  {}", p.name, p.id);
+        say!("  status     {}", p.status);
+        say!("  category   {}", p.category);
+        say!("  territory  {}", p.territory);
+        say!("  address    {}", p.address.one_line());
         if let Some(l) = p.location {
-            println!("  position   {:.6}, {:.6}", l.lat, l.lon);
+            say!("  position   {:.6}, {:.6}", l.lat, l.lon);
         }
         if !p.tags.is_empty() {
-            println!("  tags       {}", p.tags.iter().cloned().collect::<Vec<_>>().join(", "));
+            say!("  tags       {}", p.tags.iter().cloned().collect::<Vec<_>>().join(", "));
         }
         if !p.notes.is_empty() {
-            println!("  notes      {}", p.notes);
+            say!("  notes      {}", p.notes);
         }
         if p.deleted {
-            println!("  (deleted)");
+            say!("  (deleted)");
         }
         if let Some(survivor) = p.merged_into {
-            println!("  (merged into {survivor})");
+            say!("  (merged into {survivor})");
         }
-        println!("  created    {} by {}", when(p.created.at), who(names, Some(p.created.by)));
+        say!("  created    {} by {}", when(p.created.at), who(names, Some(p.created.by)));
         for (id, c) in &p.contacts {
-            println!("  contact    {} ({}) {} {}  [{id}]", c.name, c.role, c.phone, c.email);
+            say!("  contact    {} ({}) {} {}  [{id}]", c.name, c.role, c.phone, c.email);
         }
         for v in p.visits.values() {
-            println!(
+            say!(
                 "  visit      {} by {}: {} answers {}",
                 when(v.at),
                 who(names, Some(v.agent)),
@@ -159,18 +174,18 @@ impl Output {
                 v.outcome
             );
             for (question, answer) in &v.answers {
-                println!("               {question} = {}", answer.texts().join(", "));
+                say!("               {question} = {}", answer.texts().join(", "));
             }
         }
         if !d.conflicts.is_empty() {
-            println!("  {} field(s) in conflict: see `census conflicts {}`", d.conflicts.len(), p.id);
+            say!("  {} field(s) in conflict: see `census conflicts {}`", d.conflicts.len(), p.id);
         }
         if history {
-            println!("  history:");
+            say!("  history:");
             for e in &d.history {
                 let value = e.value.as_ref().map(|v| format!(" = \"{v}\"")).unwrap_or_default();
                 let source = e.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
-                println!(
+                say!(
                     "    {}  {}{value}  by {} on {}{source}",
                     when(e.at),
                     e.path,
@@ -190,14 +205,14 @@ impl Output {
             return self.emit(json!(items));
         }
         if found.iter().all(|(_, _, c)| c.is_empty()) {
-            println!("No conflicts.");
+            say!("No conflicts.");
         }
         for (id, name, conflicts) in found {
             for conflict in conflicts {
-                println!("{name}  {id}  {}:", conflict.path);
+                say!("{name}  {id}  {}:", conflict.path);
                 for (n, v) in conflict.values.iter().enumerate() {
                     let source = v.source.as_ref().map(|s| format!(" ({s})")).unwrap_or_default();
-                    println!(
+                    say!(
                         "  {}. {}  set {} by {} on {}{source}",
                         n + 1,
                         v.value,
@@ -214,7 +229,7 @@ impl Output {
         if self.json {
             return self.emit(json!({ "exported": count }));
         }
-        println!("Exported {count} prospects.");
+        say!("Exported {count} prospects.");
     }
 
     pub(crate) fn directory(&self, people: &[Person], territories: &[Territory], questionnaires: &[Questionnaire]) {
@@ -222,15 +237,15 @@ impl Output {
             return self
                 .emit(json!({ "people": people, "territories": territories, "questionnaires": questionnaires }));
         }
-        println!("{} people, {} territories, {} questionnaires", people.len(), territories.len(), questionnaires.len());
+        say!("{} people, {} territories, {} questionnaires", people.len(), territories.len(), questionnaires.len());
         for t in territories {
-            println!("  territory      {}  {}", t.id, t.name);
+            say!("  territory      {}  {}", t.id, t.name);
         }
         for q in questionnaires {
-            println!("  questionnaire  {}  v{}  {}", q.id, q.version, q.title.en);
+            say!("  questionnaire  {}  v{}  {}", q.id, q.version, q.title.en);
         }
         for p in people {
-            println!("  {:<13}  {}  {}", p.role.as_str(), p.id, p.name);
+            say!("  {:<13}  {}  {}", p.role.as_str(), p.id, p.name);
         }
     }
 
@@ -238,19 +253,19 @@ impl Output {
         if self.json {
             return self.emit(json!({ "waiting": entries, "refused": refused }));
         }
-        println!("{} change(s) waiting to be pushed.", entries.len());
+        say!("{} change(s) waiting to be pushed.", entries.len());
         for e in entries {
-            println!("  {}  prospect {}  {} bytes", e.hash, e.prospect, e.bytes.len());
+            say!("  {}  prospect {}  {} bytes", e.hash, e.prospect, e.bytes.len());
         }
         self.refused(refused);
     }
 
     fn refused(&self, refused: &[RefusedChange]) {
         if !refused.is_empty() {
-            println!("{} change(s) refused by the server, kept on this device:", refused.len());
+            say!("{} change(s) refused by the server, kept on this device:", refused.len());
         }
         for r in refused {
-            println!("  prospect {}: {} ({})", r.prospect, r.message, r.code);
+            say!("  prospect {}: {} ({})", r.prospect, r.message, r.code);
         }
     }
 
@@ -258,7 +273,7 @@ impl Output {
         if self.json {
             return self.emit(json!({ "user": person, "server": server }));
         }
-        println!("Signed in to {server} as {} ({}).", person.name, person.role.as_str());
+        say!("Signed in to {server} as {} ({}).", person.name, person.role.as_str());
     }
 
     pub(crate) fn progress(&self, progress: &SyncProgress) {
@@ -276,9 +291,12 @@ impl Output {
         if self.json {
             return self.emit(json!({ "report": report, "refused": refused }));
         }
-        println!(
+        say!(
             "Synced: {} pushed, {} received, {} prospects updated, {} left this device.",
-            report.pushed, report.pulled, report.updated, report.removed
+            report.pushed,
+            report.pulled,
+            report.updated,
+            report.removed
         );
         self.refused(refused);
     }

@@ -605,14 +605,20 @@ fn pulled_change() -> impl Strategy<Value = PulledChange> {
 }
 
 fn pull_page() -> impl Strategy<Value = PullPage> {
-    (id_bytes(), prop::collection::vec(pulled_change(), 0..8), seq(), any::<bool>()).prop_map(
-        |(scope, changes, next_cursor, up_to_date)| PullPage {
+    (
+        id_bytes(),
+        prop::collection::vec(pulled_change(), 0..8),
+        seq(),
+        any::<bool>(),
+        prop::collection::vec(id_bytes(), 0..4),
+    )
+        .prop_map(|(scope, changes, next_cursor, up_to_date, departed)| PullPage {
             scope: TerritoryId::from_bytes(scope),
             changes,
             next_cursor,
             up_to_date,
-        },
-    )
+            departed: departed.into_iter().map(ProspectId::from_bytes).collect(),
+        })
 }
 
 /// Edits to a body: (what, where, byte) with what = 0 set, 1 insert, 2 remove.
