@@ -236,7 +236,13 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn serve(store: SqliteStore, port: u16) -> Result<(), String> {
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    // Store work runs on the blocking pool; a bounded pool bounds memory too (each sign-in
+    // hashes with 19 MB, and each thread's allocator keeps what it used).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(8)
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let state = Arc::new(AppState { store: Arc::new(store), limiter: SignInLimiter::default() });
         // Loopback only: a deployment puts a TLS proxy in front.

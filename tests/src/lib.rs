@@ -13,17 +13,24 @@ use std::process::{Child, Command, Stdio};
 use census_core::{DeviceId, EditContext, Timestamp, UserId};
 use census_replica::{Replica, SyncClient, SyncError, SyncReport};
 
-/// The `census-server` binary of this build, built first if need be.
+/// The `census-server` binary of this build (debug or release, like the running program),
+/// built first if need be.
 pub fn server_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> -> target/<profile>/census-server
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    // target/<profile>/deps/<test> or target/<profile>/<bench> -> target/<profile>/census-server
+    let mut profile_dir = exe.parent().unwrap().to_path_buf();
+    if profile_dir.ends_with("deps") {
+        profile_dir.pop();
+    }
     let binary = profile_dir.join("census-server");
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status =
-            Command::new(cargo).args(["build", "-p", "census-server", "--bin", "census-server"]).status().unwrap();
-        assert!(status.success(), "building census-server failed");
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", "census-server", "--bin", "census-server"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        assert!(build.status().unwrap().success(), "building census-server failed");
     }
     binary
 }
@@ -60,6 +67,11 @@ impl Server {
         let url = line.trim().rsplit(' ').next().unwrap().to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {line}");
         Server { child, db: db.to_path_buf(), url }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills the server with SIGKILL, as a crash would.

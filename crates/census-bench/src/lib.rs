@@ -55,7 +55,12 @@ pub fn percentile_ms(times: &[f64], p: f64) -> f64 {
 /// The most memory this process has held at once (`VmHWM`), in megabytes; 0 where the system
 /// does not say (only Linux does, through `/proc`).
 pub fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    peak_rss_mb_of("self")
+}
+
+/// [`peak_rss_mb`] of another process, by its id.
+pub fn peak_rss_mb_of(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))

@@ -380,3 +380,14 @@ fn history_tells_who_changed_each_field_when_and_on_which_device() {
     assert_eq!(edits_of("notes").len(), 1, "the empty notes a new prospect starts with are not an edit");
     assert!(history.iter().all(|e| e.path.segments()[0] != "schema" && e.path.segments()[0] != "id"));
 }
+
+#[test]
+fn raw_changes_load_like_a_saved_document() {
+    let (mut doc, first) = created();
+    let second = doc.edit(&ctx(1, 5), |p| p.set_name("Ромашка 2")).unwrap().unwrap();
+    let mut raw = first.bytes.clone();
+    raw.extend_from_slice(&second.bytes);
+    let mut loaded = ProspectDoc::load(ProspectId::from_bytes([1; 16]), &raw, device(2)).unwrap();
+    assert_eq!(loaded.read(), doc.read());
+    assert_eq!(loaded.heads(), doc.heads());
+}

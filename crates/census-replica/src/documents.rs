@@ -34,8 +34,19 @@ pub(crate) fn load_document(conn: &Connection, id: ProspectId, device: DeviceId)
 
 /// Stores a document seen for the first time, as its snapshot.
 pub(crate) fn insert_document(conn: &Connection, doc: &mut ProspectDoc) -> Result<(), ReplicaError> {
+    insert_snapshot(conn, doc.id(), &doc.save())
+}
+
+/// Stores a document seen for the first time as the raw changes it was built from (Automerge
+/// loads a run of changes like a saved document), which spares compacting it on arrival; it is
+/// compacted when it is next changed.
+pub(crate) fn insert_received(conn: &Connection, id: ProspectId, changes: &[&[u8]]) -> Result<(), ReplicaError> {
+    insert_snapshot(conn, id, &changes.concat())
+}
+
+fn insert_snapshot(conn: &Connection, id: ProspectId, bytes: &[u8]) -> Result<(), ReplicaError> {
     conn.prepare_cached("INSERT INTO documents (prospect_id, snapshot) VALUES (?1, ?2)")?
-        .execute(params![doc.id().as_bytes(), doc.save()])?;
+        .execute(params![id.as_bytes(), bytes])?;
     Ok(())
 }
 
@@ -73,19 +84,19 @@ pub(crate) fn waiting_changes(conn: &Connection, id: ProspectId) -> Result<Vec<V
 }
 
 /// Keeps, among `received`, the changes the document could not apply yet, and forgets the
-/// waiting ones it now holds.
+/// waiting ones it now holds. Says whether any still wait.
 pub(crate) fn keep_waiting<B: AsRef<[u8]>>(
     conn: &Connection,
     id: ProspectId,
     doc: Option<&mut ProspectDoc>,
     received: &[B],
-) -> Result<(), ReplicaError> {
+) -> Result<bool, ReplicaError> {
     conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
     let mut doc = doc;
     if let Some(doc) = doc.as_deref_mut()
         && !doc.is_waiting()
     {
-        return Ok(());
+        return Ok(false);
     }
     let mut insert =
         conn.prepare_cached("INSERT OR IGNORE INTO waiting_changes (prospect_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
@@ -99,5 +110,5 @@ pub(crate) fn keep_waiting<B: AsRef<[u8]>>(
             insert.execute(params![id.as_bytes(), hash.0, bytes.as_ref()])?;
         }
     }
-    Ok(())
+    Ok(true)
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpointer;
 use crate::documents::{
-    append_changes, document_exists, insert_document, keep_waiting, load_document, waiting_changes,
+    append_changes, document_exists, insert_document, insert_received, keep_waiting, load_document, waiting_changes,
 };
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
@@ -282,17 +282,23 @@ pub(crate) fn apply_received(
                 Err(e) => return Err(e.into()),
             }
         };
-        keep_waiting(tx, id, Some(&mut doc), &received)?;
-        let new_changes = doc.changes_since(&before);
-        if new_changes.is_empty() {
-            continue;
+        let had_waiting = !waiting.is_empty();
+        let still_waiting = keep_waiting(tx, id, Some(&mut doc), &received)?;
+        if !known {
+            // Everything arrived at once and applied (the usual case): store it as it came.
+            if had_waiting || still_waiting {
+                insert_document(tx, &mut doc)?;
+            } else {
+                insert_received(tx, id, &received)?;
+            }
+        } else {
+            let new_changes = doc.changes_since(&before);
+            if new_changes.is_empty() {
+                continue;
+            }
+            append_changes(tx, &mut doc, &new_changes)?;
         }
         touched += 1;
-        if known {
-            append_changes(tx, &mut doc, &new_changes)?;
-        } else {
-            insert_document(tx, &mut doc)?;
-        }
         let prospect = doc.read();
         write_projection(tx, &mut doc, &prospect)?;
     }

@@ -80,6 +80,9 @@ pub struct SyncReport {
     pub updated: u64,
     /// Prospects that left this device because their territory is no longer the person's.
     pub removed: u64,
+    /// Compressed change bytes sent and received (frames only, without HTTP headers).
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
 }
 
 /// A change the server refused, kept aside.
@@ -185,8 +188,10 @@ impl SyncClient {
         response.json().map_err(|e| SyncError::Server(format!("an unreadable directory: {e}")))
     }
 
-    fn push(&self, token: &str, batch: &PushBatch) -> Result<PushResult, SyncError> {
+    /// Pushes a batch; returns the server's answer and the bytes sent.
+    fn push(&self, token: &str, batch: &PushBatch) -> Result<(PushResult, u64), SyncError> {
         let body = gzip(&batch.encode());
+        let sent = body.len() as u64;
         let request = self
             .http
             .post(self.url("push"))
@@ -195,14 +200,19 @@ impl SyncClient {
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
             .body(body);
         let frame = gunzip(&self.send(request)?.bytes().map_err(|e| SyncError::Offline(plain(&e)))?)?;
-        PushResult::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable push reply: {e}")))
+        let result =
+            PushResult::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable push reply: {e}")))?;
+        Ok((result, sent))
     }
 
-    fn pull(&self, token: &str, scope: TerritoryId, since: u64) -> Result<PullPage, SyncError> {
+    /// Pulls a page; returns it and the bytes received.
+    fn pull(&self, token: &str, scope: TerritoryId, since: u64) -> Result<(PullPage, u64), SyncError> {
         let query = [("scope", scope.to_string()), ("since", since.to_string()), ("limit", PULL_PAGE.to_string())];
         let response = self.send(self.http.get(self.url("pull")).bearer_auth(token).query(&query))?;
-        let frame = gunzip(&response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?)?;
-        PullPage::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable pull page: {e}")))
+        let body = response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?;
+        let page = PullPage::decode(&gunzip(&body)?)
+            .map_err(|e| SyncError::Server(format!("an unreadable pull page: {e}")))?;
+        Ok((page, body.len() as u64))
     }
 }
 
@@ -363,7 +373,8 @@ impl Replica {
                     })
                     .collect(),
             };
-            let result = client.push(token, &batch)?;
+            let (result, sent) = client.push(token, &batch)?;
+            report.bytes_sent += sent;
             if result.outcomes.len() != entries.len() {
                 return Err(SyncError::Server("the push reply does not answer every change".into()));
             }
@@ -412,7 +423,8 @@ impl Replica {
                 .optional()
                 .map_err(ReplicaError::from)?
                 .unwrap_or(0);
-            let page = client.pull(token, scope, cursor.unsigned_abs())?;
+            let (page, received_bytes) = client.pull(token, scope, cursor.unsigned_abs())?;
+            report.bytes_received += received_bytes;
             if page.scope != scope {
                 return Err(SyncError::Server("the server sent another territory's changes".into()));
             }
