@@ -131,7 +131,22 @@ pub(crate) fn list_conflicts(doc: &mut AutoCommit) -> Vec<Conflict> {
             }
         }
     }
-    places.into_iter().filter_map(|(obj, key, path)| conflict_at(doc, &obj, &key, path)).collect()
+    // Most fields hold one value; one pass over each map finds the few that hold several, so
+    // only those are examined value by value.
+    let mut flagged: Vec<(ObjId, std::collections::HashSet<String>)> = Vec::new();
+    places
+        .into_iter()
+        .filter(|(obj, key, _)| {
+            if !flagged.iter().any(|(o, _)| o == obj) {
+                let keys = doc.map_range(obj, ..).filter(|item| item.conflict).map(|item| item.key.into_owned());
+                flagged.push((obj.clone(), keys.collect()));
+            }
+            flagged.iter().any(|(o, keys)| o == obj && keys.contains(key))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .filter_map(|(obj, key, path)| conflict_at(doc, &obj, &key, path))
+        .collect()
 }
 
 fn conflict_at(doc: &mut AutoCommit, obj: &ObjId, key: &str, path: FieldPath) -> Option<Conflict> {

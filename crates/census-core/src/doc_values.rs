@@ -36,18 +36,52 @@ pub(crate) fn read_f64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<f64> 
     }
 }
 
-pub(crate) fn read_bool(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<bool> {
-    match doc.get(obj, key).ok()?? {
-        (Value::Scalar(s), _) => s.as_bool(),
-        _ => None,
-    }
-}
-
 pub(crate) fn read_timestamp(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Timestamp> {
     read_i64(doc, obj, key).map(Timestamp::from_unix_millis)
 }
 
 /// The object stored at `key`, if it is an object of type `kind`.
+/// The current value of every key of one map, read in one pass: looking keys up one by one
+/// costs a seek through the document's operations each time, which made reading a whole
+/// prospect several times slower.
+pub(crate) struct MapView {
+    entries: HashMap<String, (Value<'static>, ObjId)>,
+}
+
+impl MapView {
+    pub(crate) fn of(doc: &AutoCommit, obj: &ObjId) -> MapView {
+        let entries = doc.map_range(obj, ..).map(|item| {
+            let id = item.id();
+            (item.key.into_owned(), (item.value.into_value(), id))
+        });
+        MapView { entries: entries.collect() }
+    }
+
+    pub(crate) fn str(&self, key: &str) -> Option<String> {
+        match self.entries.get(key)? {
+            (Value::Scalar(s), _) => s.as_str().map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn bool(&self, key: &str) -> Option<bool> {
+        match self.entries.get(key)? {
+            (Value::Scalar(s), _) => match s.as_ref() {
+                ScalarValue::Boolean(b) => Some(*b),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub(crate) fn obj(&self, key: &str, kind: ObjType) -> Option<ObjId> {
+        match self.entries.get(key)? {
+            (Value::Object(t), id) if *t == kind => Some(id.clone()),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) fn read_obj(doc: &AutoCommit, obj: &ObjId, key: &str, kind: ObjType) -> Option<ObjId> {
     match doc.get(obj, key).ok()?? {
         (Value::Object(t), id) if t == kind => Some(id),

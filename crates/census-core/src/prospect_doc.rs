@@ -337,29 +337,34 @@ impl ProspectDoc {
     /// The typed view of the whole prospect.
     pub fn read(&self) -> Prospect {
         let doc = &self.doc;
-        let text = |key: &str| read_str(doc, &ROOT, key).unwrap_or_default();
-        let address = read_obj(doc, &ROOT, "address", ObjType::Map)
+        let root = MapView::of(doc, &ROOT);
+        let text = |key: &str| root.str(key).unwrap_or_default();
+        let address = root
+            .obj("address", ObjType::Map)
             .map(|obj| {
+                let parts = MapView::of(doc, &obj);
                 let mut address = Address::default();
                 for part in Address::PARTS {
-                    if let (Some(slot), Some(value)) = (address.part_mut(part), read_str(doc, &obj, part)) {
+                    if let (Some(slot), Some(value)) = (address.part_mut(part), parts.str(part)) {
                         *slot = value;
                     }
                 }
                 address
             })
             .unwrap_or_default();
-        let location = read_obj(doc, &ROOT, "location", ObjType::Map).and_then(|m| read_location_obj(doc, &m));
-        let contacts = read_obj(doc, &ROOT, "contacts", ObjType::Map)
+        let location = root.obj("location", ObjType::Map).and_then(|m| read_location_obj(doc, &m));
+        let contacts = root
+            .obj("contacts", ObjType::Map)
             .map(|obj| {
                 map_keys(doc, &obj)
                     .into_iter()
                     .filter_map(|key| {
                         let id = key.parse::<ContactId>().ok()?;
                         let map = read_obj(doc, &obj, &key, ObjType::Map)?;
+                        let fields = MapView::of(doc, &map);
                         let mut contact = Contact::default();
                         for field in Contact::FIELDS {
-                            if let (Some(slot), Some(value)) = (contact.field_mut(field), read_str(doc, &map, field)) {
+                            if let (Some(slot), Some(value)) = (contact.field_mut(field), fields.str(field)) {
                                 *slot = value;
                             }
                         }
@@ -368,11 +373,11 @@ impl ProspectDoc {
                     .collect()
             })
             .unwrap_or_default();
-        let tags = read_obj(doc, &ROOT, "tags", ObjType::Map)
-            .map(|obj| map_keys(doc, &obj).into_iter().collect())
-            .unwrap_or_default();
-        let notes = read_obj(doc, &ROOT, "notes", ObjType::Text).and_then(|t| doc.text(&t).ok()).unwrap_or_default();
-        let visits = read_obj(doc, &ROOT, "visits", ObjType::Map)
+        let tags =
+            root.obj("tags", ObjType::Map).map(|obj| map_keys(doc, &obj).into_iter().collect()).unwrap_or_default();
+        let notes = root.obj("notes", ObjType::Text).and_then(|t| doc.text(&t).ok()).unwrap_or_default();
+        let visits = root
+            .obj("visits", ObjType::Map)
             .map(|obj| {
                 map_keys(doc, &obj)
                     .into_iter()
@@ -384,7 +389,8 @@ impl ProspectDoc {
                     .collect()
             })
             .unwrap_or_default();
-        let photos = read_obj(doc, &ROOT, "photos", ObjType::Map)
+        let photos = root
+            .obj("photos", ObjType::Map)
             .map(|obj| {
                 map_keys(doc, &obj)
                     .into_iter()
@@ -402,8 +408,8 @@ impl ProspectDoc {
                     .collect()
             })
             .unwrap_or_default();
-        let review = read_obj(doc, &ROOT, "review", ObjType::Map).and_then(|m| read_review(doc, &m));
-        let created = read_obj(doc, &ROOT, "created", ObjType::Map);
+        let review = root.obj("review", ObjType::Map).and_then(|m| read_review(doc, &m));
+        let created = root.obj("created", ObjType::Map);
         Prospect {
             id: self.id,
             territory: text("territory").parse().unwrap_or(TerritoryId::from_bytes([0; 16])),
@@ -418,8 +424,8 @@ impl ProspectDoc {
             visits,
             photos,
             review,
-            merged_into: read_str(doc, &ROOT, "merged_into").and_then(|s| s.parse().ok()),
-            deleted: read_bool(doc, &ROOT, "deleted").unwrap_or(false),
+            merged_into: root.str("merged_into").and_then(|s| s.parse().ok()),
+            deleted: root.bool("deleted").unwrap_or(false),
             created: Created {
                 at: created
                     .as_ref()

@@ -186,7 +186,8 @@ fn many_smallest_possible_items_round_trip() {
             .collect(),
         ..empty_page()
     };
-    assert_eq!(page.encode().len(), 10 + 16 + 1 + 1 + 2 + 1000 * 19);
+    // frame + scope + cursor + up to date + count + changes + no departures
+    assert_eq!(page.encode().len(), 10 + 16 + 1 + 1 + 2 + 1000 * 19 + 1);
     assert_eq!(PullPage::decode(&page.encode()), Ok(page));
 }
 
@@ -208,7 +209,7 @@ fn encodings_match_hand_built_frames() {
     assert_eq!(PushResult::default().encode(), frame(PUSH_RESULT, &[0]));
 
     let mut page_body = vec![7; 16];
-    page_body.extend_from_slice(&[0, 0, 0]);
+    page_body.extend_from_slice(&[0, 0, 0, 0]); // cursor, up to date, no changes, no departures
     assert_eq!(empty_page().encode(), frame(PULL_PAGE, &page_body));
 
     let result = PushResult {
