@@ -34,6 +34,15 @@ pub const FRAME_TYPE: &str = "application/vnd.census.frame";
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub limiter: SignInLimiter,
+    /// Password checks run one at a time: each takes 19 MB and tens of milliseconds by design,
+    /// and a crowd of sign-ins must not multiply either.
+    pub password_checks: std::sync::Mutex<()>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState { store, limiter: SignInLimiter::default(), password_checks: std::sync::Mutex::new(()) }
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -119,8 +128,12 @@ async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Lo
     let worker = state.clone();
     blocking(move || {
         let found = worker.store.person_by_login(&request.login)?;
+        let verified = |hash: &str| {
+            let _one_at_a_time = worker.password_checks.lock().unwrap_or_else(|p| p.into_inner());
+            auth::verify_password(&request.password, hash)
+        };
         let person = match found {
-            Some((person, hash)) if !person.retired && auth::verify_password(&request.password, &hash) => person,
+            Some((person, hash)) if !person.retired && verified(&hash) => person,
             _ => {
                 worker.limiter.failed(&request.login);
                 return Err(ApiError::WrongPassword);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use census_core::{Person, Questionnaire, Role, Territory, TerritoryId, Timestamp, UserId};
 use census_server::api::{self, AppState};
-use census_server::auth::{SignInLimiter, hash_password};
+use census_server::auth::hash_password;
 use census_server::{SqliteStore, Store, StoreError, demo};
 use clap::{Parser, Subcommand};
 
@@ -244,7 +244,7 @@ fn serve(store: SqliteStore, port: u16) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let state = Arc::new(AppState { store: Arc::new(store), limiter: SignInLimiter::default() });
+        let state = Arc::new(AppState::new(Arc::new(store)));
         // Loopback only: a deployment puts a TLS proxy in front.
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let listener =

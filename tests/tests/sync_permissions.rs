@@ -87,6 +87,29 @@ fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
     assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), [his], "only the prospect with refused work stays");
     assert_eq!(boris.replica.prospect(his).unwrap().prospect.notes, "typed after the handover");
 
+    // The manager moves one of Anna's prospects to the other territory, now Vera's: it reaches
+    // Vera complete and leaves Anna's device.
+    admin(&db, &["user", "add", "vera", "--name", "Вера", "--role", "agent", "--password", "census-demo"]);
+    admin(&db, &["assign", &riverside.to_string(), "vera"]);
+    admin(&db, &["assign", &riverside.to_string(), "anna", "--remove"]);
+    anna.sync().unwrap();
+    let moving = anna.replica.list(&all()).unwrap().into_iter().find(|r| r.territory == centre.to_string()).unwrap().id;
+    let ctx = anna.ctx();
+    anna.replica.edit_prospect(moving, &ctx, |p| p.set_notes("history before the move")).unwrap();
+    anna.sync().unwrap();
+    manager.sync().unwrap();
+    let ctx = manager.ctx();
+    manager.replica.edit_prospect(moving, &ctx, |p| p.set_territory(riverside)).unwrap();
+    manager.sync().unwrap();
+    let mut vera = Device::sign_in(dir.path(), "vera", &server, "vera");
+    vera.sync().unwrap();
+    let arrived = vera.replica.prospect(moving).unwrap();
+    assert_eq!(arrived.prospect.territory, riverside);
+    assert_eq!(arrived.prospect.notes, "history before the move", "it arrives with its whole history");
+    anna.sync().unwrap();
+    assert!(anna.replica.prospect(moving).is_err(), "it left Anna's device");
+    assert!(anna.replica.list(&all()).unwrap().iter().all(|r| r.id != moving));
+
     // A revoked device is refused at once; its replica keeps everything.
     let devices = admin(&db, &["device", "list"]);
     let annas_device = anna.replica.device().to_string();

@@ -319,7 +319,12 @@ impl Replica {
         for scope in &scopes {
             self.pull_scope(client, &token, *scope, &scopes, &mut report, progress)?;
         }
-        report.removed += self.leave_other_territories(&scopes)?;
+        // Prospects only need sorting out when the person's territories changed.
+        let scope_list = scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        if info(&self.conn, "scopes")?.as_deref() != Some(scope_list.as_str()) {
+            report.removed += self.leave_other_territories(&scopes)?;
+            set_info(&self.conn, "scopes", &scope_list)?;
+        }
         Ok(report)
     }
 
