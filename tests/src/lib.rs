@@ -16,21 +16,30 @@ use census_replica::{Replica, SyncClient, SyncError, SyncReport};
 /// The `census-server` binary of this build (debug or release, like the running program),
 /// built first if need be.
 pub fn server_binary() -> PathBuf {
+    binary("census-server", "census-server")
+}
+
+/// The `census` command line of this build, built first if need be.
+pub fn cli_binary() -> PathBuf {
+    binary("census-cli", "census")
+}
+
+fn binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> or target/<profile>/<bench> -> target/<profile>/census-server
+    // target/<profile>/deps/<test> or target/<profile>/<bench> -> target/<profile>/<name>
     let mut profile_dir = exe.parent().unwrap().to_path_buf();
     if profile_dir.ends_with("deps") {
         profile_dir.pop();
     }
-    let binary = profile_dir.join("census-server");
+    let binary = profile_dir.join(name);
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "-p", "census-server", "--bin", "census-server"]);
+        build.args(["build", "-p", package, "--bin", name]);
         if profile_dir.ends_with("release") {
             build.arg("--release");
         }
-        assert!(build.status().unwrap().success(), "building census-server failed");
+        assert!(build.status().unwrap().success(), "building {name} failed");
     }
     binary
 }
