@@ -58,7 +58,8 @@ fn main() -> Result<(), String> {
     let started = Instant::now();
     let upload = uploader.sync().map_err(|e| fail(&e))?;
     let upload_s = seconds(started);
-    println!("  uploaded in {upload_s:.2} s ({} bytes sent)", upload.bytes_sent);
+    let server_memory = || peak_rss_mb_of(&server.pid().to_string());
+    println!("  uploaded in {upload_s:.2} s ({} bytes sent); server peak {:.0} MB", upload.bytes_sent, server_memory());
 
     // A fresh device, until its projections are complete.
     let mut fresh = Device::sign_in(dir.path(), "fresh", &server, "manager");
@@ -69,7 +70,11 @@ fn main() -> Result<(), String> {
     if first.updated as usize != prospects || listed.is_empty() {
         return Err(format!("the fresh device has {} of {prospects} prospects", first.updated));
     }
-    println!("  first sync in {first_sync_s:.2} s ({} bytes received)", first.bytes_received);
+    println!(
+        "  first sync in {first_sync_s:.2} s ({} bytes received); server peak {:.0} MB",
+        first.bytes_received,
+        server_memory()
+    );
 
     let noop: Vec<f64> = (0..20)
         .map(|_| {
@@ -116,6 +121,7 @@ fn main() -> Result<(), String> {
         device.sync().map_err(|e| fail(&e))?;
         fleet.push(device);
     }
+    println!("  fleet signed in and synced; server peak {:.0} MB", server_memory());
     let barrier = Arc::new(Barrier::new(FLEET));
     let workers: Vec<_> = fleet
         .into_iter()
@@ -149,7 +155,7 @@ fn main() -> Result<(), String> {
             Err(_) => fleet_errors += 1,
         }
     }
-    let server_peak_rss_mb = peak_rss_mb_of(&server.pid().to_string());
+    let server_peak_rss_mb = server_memory();
 
     println!(
         "{}",
