@@ -520,8 +520,21 @@ impl Store for SqliteStore {
             })?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
+        let remaining: i64 = if up_to_date {
+            0
+        } else {
+            tx.prepare_cached("SELECT count(*) FROM changes WHERE territory = ?1 AND seq > ?2")?
+                .query_row(params![scope.as_bytes(), next_cursor], |r| r.get(0))?
+        };
         tx.finish()?;
-        Ok(PullPage { scope, changes, next_cursor: next_cursor.unsigned_abs(), up_to_date, departed })
+        Ok(PullPage {
+            scope,
+            changes,
+            next_cursor: next_cursor.unsigned_abs(),
+            up_to_date,
+            departed,
+            remaining: remaining.unsigned_abs(),
+        })
     }
 }
 

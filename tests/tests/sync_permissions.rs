@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
 use census_core::*;
-use census_replica::{ListFilter, SyncError};
+use census_replica::{ListFilter, SyncError, SyncProgress};
 use census_server::demo;
 use census_tests::{Device, Server, admin, now};
 
@@ -34,7 +34,10 @@ fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
     let server = Server::start(&db);
 
     let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
-    anna.sync().unwrap();
+    let mut progress = Vec::new();
+    anna.replica.sync(&anna.client, now(), &mut |p| progress.push(p)).unwrap();
+    assert_eq!(progress[0], SyncProgress::Directory);
+    assert_eq!(progress.last(), Some(&SyncProgress::Pull { scope: centre, received: 15, total: 15 }));
     let mine = anna.replica.list(&all()).unwrap();
     assert_eq!(mine.len(), 15);
     assert!(mine.iter().all(|row| row.territory == centre.to_string()), "nothing from Boris's territory");

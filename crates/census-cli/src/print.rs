@@ -283,7 +283,9 @@ impl Output {
         match progress {
             SyncProgress::Directory => eprintln!("sync: directory"),
             SyncProgress::Push { done, total } => eprintln!("sync: pushed {done} of {total}"),
-            SyncProgress::Pull { scope, received } => eprintln!("sync: territory {scope}: {received} received"),
+            SyncProgress::Pull { scope, received, total } => {
+                eprintln!("sync: territory {scope}: {received} of {total} received")
+            }
         }
     }
 

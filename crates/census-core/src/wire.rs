@@ -99,6 +99,8 @@ pub struct PullPage {
     /// Documents that moved out of this scope (to a territory the reader may not see) within
     /// this page's range of the feed.
     pub departed: Vec<ProspectId>,
+    /// How many changes of this scope come after this page, for a progress bar.
+    pub remaining: u64,
 }
 
 /// Why a body could not be decoded. The messages are meant for logs and error responses.
@@ -383,6 +385,7 @@ impl PullPage {
         for doc in &self.departed {
             w.id(doc.as_bytes());
         }
+        w.varint(self.remaining);
         w.finish()
     }
 
@@ -406,7 +409,8 @@ impl PullPage {
         for _ in 0..n {
             departed.push(ProspectId::from_bytes(r.id()?));
         }
+        let remaining = r.varint()?;
         r.finish()?;
-        Ok(PullPage { scope, changes, next_cursor, up_to_date, departed })
+        Ok(PullPage { scope, changes, next_cursor, up_to_date, departed, remaining })
     }
 }

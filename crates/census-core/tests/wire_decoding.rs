@@ -113,11 +113,12 @@ fn sample_page() -> PullPage {
         next_cursor: 1 << 40,
         up_to_date: true,
         departed: vec![pid(4), pid(5)],
+        remaining: 300,
     }
 }
 
 fn empty_page() -> PullPage {
-    PullPage { scope: tid(7), changes: vec![], next_cursor: 0, up_to_date: false, departed: vec![] }
+    PullPage { scope: tid(7), changes: vec![], next_cursor: 0, up_to_date: false, departed: vec![], remaining: 0 }
 }
 
 /// A non-trivial encoded body of each kind, with its kind byte.
@@ -186,8 +187,8 @@ fn many_smallest_possible_items_round_trip() {
             .collect(),
         ..empty_page()
     };
-    // frame + scope + cursor + up to date + count + changes + no departures
-    assert_eq!(page.encode().len(), 10 + 16 + 1 + 1 + 2 + 1000 * 19 + 1);
+    // frame + scope + cursor + up to date + count + changes + no departures + remaining
+    assert_eq!(page.encode().len(), 10 + 16 + 1 + 1 + 2 + 1000 * 19 + 1 + 1);
     assert_eq!(PullPage::decode(&page.encode()), Ok(page));
 }
 
@@ -209,7 +210,7 @@ fn encodings_match_hand_built_frames() {
     assert_eq!(PushResult::default().encode(), frame(PUSH_RESULT, &[0]));
 
     let mut page_body = vec![7; 16];
-    page_body.extend_from_slice(&[0, 0, 0, 0]); // cursor, up to date, no changes, no departures
+    page_body.extend_from_slice(&[0, 0, 0, 0, 0]); // cursor, up to date, no changes, no departures, none remaining
     assert_eq!(empty_page().encode(), frame(PULL_PAGE, &page_body));
 
     let result = PushResult {
@@ -612,13 +613,15 @@ fn pull_page() -> impl Strategy<Value = PullPage> {
         seq(),
         any::<bool>(),
         prop::collection::vec(id_bytes(), 0..4),
+        seq(),
     )
-        .prop_map(|(scope, changes, next_cursor, up_to_date, departed)| PullPage {
+        .prop_map(|(scope, changes, next_cursor, up_to_date, departed, remaining)| PullPage {
             scope: TerritoryId::from_bytes(scope),
             changes,
             next_cursor,
             up_to_date,
             departed: departed.into_iter().map(ProspectId::from_bytes).collect(),
+            remaining,
         })
 }
 

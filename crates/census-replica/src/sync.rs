@@ -65,8 +65,8 @@ pub enum SyncProgress {
     Directory,
     /// Pushing: `done` of `total` changes.
     Push { done: u64, total: u64 },
-    /// Pulling a territory: `received` changes so far in this sync.
-    Pull { scope: TerritoryId, received: u64 },
+    /// Pulling a territory: `received` of `total` changes so far in this sync.
+    Pull { scope: TerritoryId, received: u64, total: u64 },
 }
 
 /// What a sync did.
@@ -447,7 +447,7 @@ impl Replica {
             tx.commit().map_err(ReplicaError::from)?;
             received += changes.len() as u64;
             report.pulled += changes.len() as u64;
-            progress(SyncProgress::Pull { scope, received });
+            progress(SyncProgress::Pull { scope, received, total: received + page.remaining });
             if page.up_to_date {
                 return Ok(());
             }
