@@ -18,7 +18,7 @@ use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Caller;
-use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_DAYS};
+use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
 use crate::error::ApiError;
 use crate::store::{Store, TokenCheck};
 
@@ -37,11 +37,18 @@ pub struct AppState {
     /// Password checks run one at a time: each takes 19 MB and tens of milliseconds by design,
     /// and a crowd of sign-ins must not multiply either.
     pub password_checks: std::sync::Mutex<()>,
+    /// How long a device token stays valid.
+    pub token_lifetime: std::time::Duration,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState { store, limiter: SignInLimiter::default(), password_checks: std::sync::Mutex::new(()) }
+        AppState {
+            store,
+            limiter: SignInLimiter::default(),
+            password_checks: std::sync::Mutex::new(()),
+            token_lifetime: std::time::Duration::from_secs(TOKEN_LIFETIME_SECS),
+        }
     }
 }
 
@@ -142,7 +149,8 @@ async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Lo
         worker.limiter.succeeded(&request.login);
         let token = auth::new_token();
         let at = now();
-        let expires_at = Timestamp::from_unix_millis(at.unix_millis() + TOKEN_LIFETIME_DAYS * 86_400_000);
+        let lifetime = i64::try_from(worker.token_lifetime.as_millis()).unwrap_or(i64::MAX);
+        let expires_at = Timestamp::from_unix_millis(at.unix_millis().saturating_add(lifetime));
         let name = if request.device_name.is_empty() { "device".to_owned() } else { request.device_name };
         worker.store.sign_in_device(request.device, person.id, &name, &auth::token_hash(&token), at, expires_at)?;
         Ok(Json(LoginResponse { token, user: person, device: request.device, expires_at }))

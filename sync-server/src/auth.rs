@@ -11,8 +11,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 
-/// How long a device token stays valid without signing in again.
-pub const TOKEN_LIFETIME_DAYS: i64 = 90;
+/// How long a device token stays valid without signing in again, unless the server is started
+/// with another lifetime.
+pub const TOKEN_LIFETIME_SECS: u64 = 90 * 86_400;
 
 pub fn hash_password(password: &str) -> Result<String, StoreError> {
     if password.chars().count() < 8 {

@@ -28,6 +28,9 @@ enum Command {
         /// The port (0 picks a free one; the address is printed).
         #[arg(long, default_value_t = 8737)]
         port: u16,
+        /// How long a device stays signed in, in seconds (90 days by default).
+        #[arg(long, default_value_t = census_server::auth::TOKEN_LIFETIME_SECS)]
+        token_lifetime_secs: u64,
     },
     /// Add a person: census-server user add LOGIN --name NAME --role agent|manager|admin --password P
     User {
@@ -135,7 +138,9 @@ fn open(db: &Path) -> Result<SqliteStore, String> {
 fn run(cli: Cli) -> Result<(), String> {
     let fail = |e: StoreError| e.to_string();
     match cli.command {
-        Command::Serve { port } => serve(open(&cli.db)?, port),
+        Command::Serve { port, token_lifetime_secs } => {
+            serve(open(&cli.db)?, port, std::time::Duration::from_secs(token_lifetime_secs))
+        }
         Command::User { action } => {
             let store = open(&cli.db)?;
             match action {
@@ -235,7 +240,7 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(store: SqliteStore, port: u16) -> Result<(), String> {
+fn serve(store: SqliteStore, port: u16, token_lifetime: std::time::Duration) -> Result<(), String> {
     // Store work runs on the blocking pool; a bounded pool bounds memory too (each sign-in
     // hashes with 19 MB, and each thread's allocator keeps what it used).
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -244,7 +249,7 @@ fn serve(store: SqliteStore, port: u16) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let state = Arc::new(AppState::new(Arc::new(store)));
+        let state = Arc::new(AppState { token_lifetime, ..AppState::new(Arc::new(store)) });
         // Loopback only: a deployment puts a TLS proxy in front.
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let listener =

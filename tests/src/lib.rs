@@ -63,10 +63,16 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free loopback port over the database `db`.
     pub fn start(db: &Path) -> Server {
+        Server::start_with(db, &[])
+    }
+
+    /// Starts a server with more `serve` options.
+    pub fn start_with(db: &Path, options: &[&str]) -> Server {
         let mut child = Command::new(server_binary())
             .arg("--db")
             .arg(db)
             .args(["serve", "--port", "0"])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -123,3 +123,23 @@ fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
     assert!(error.to_string().contains("revoked"));
     assert!(!anna.replica.list(&all()).unwrap().is_empty());
 }
+
+#[test]
+fn an_expired_sign_in_must_be_renewed_and_nothing_is_lost_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "4"]);
+    let server = Server::start_with(&db, &["--token-lifetime-secs", "2"]);
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    anna.sync().unwrap();
+    let id = anna.replica.list(&all()).unwrap()[0].id;
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let ctx = anna.ctx();
+    anna.replica.edit_prospect(id, &ctx, |p| p.set_notes("typed while signed out")).unwrap();
+    let error = anna.sync().unwrap_err();
+    assert!(matches!(error, SyncError::SignedOut), "{error:?}");
+    assert!(error.to_string().contains("sign in"), "{error}");
+    assert_eq!(anna.replica.outbox_len().unwrap(), 1, "the edit waits on the device");
+    anna.replica.login(&anna.client, "anna", "census-demo", "anna").unwrap();
+    assert_eq!(anna.sync().unwrap().pushed, 1);
+}
