@@ -135,12 +135,14 @@ async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Lo
     let worker = state.clone();
     blocking(move || {
         let found = worker.store.person_by_login(&request.login)?;
-        let verified = |hash: &str| {
-            let _one_at_a_time = worker.password_checks.lock().unwrap_or_else(|p| p.into_inner());
-            auth::verify_password(&request.password, hash)
-        };
+        let _one_at_a_time = worker.password_checks.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked again in turn, so that many sign-ins sent at once get no more guesses.
+        worker.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
+        // An unknown login costs a password check too, so timing does not tell who exists.
+        let hash = found.as_ref().map_or(auth::UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str());
+        let verified = auth::verify_password(&request.password, hash);
         let person = match found {
-            Some((person, hash)) if !person.retired && verified(&hash) => person,
+            Some((person, _)) if !person.retired && verified => person,
             _ => {
                 worker.limiter.failed(&request.login);
                 return Err(ApiError::WrongPassword);

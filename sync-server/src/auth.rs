@@ -25,6 +25,11 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
         .map_err(|e| StoreError::Storage(format!("could not hash the password: {e}")))
 }
 
+/// A hash no password matches in practice (of 32 random bytes, thrown away), checked for logins
+/// that do not exist.
+pub const UNKNOWN_LOGIN_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$VoyDsSrj2DQEWVmMiXDJMg$oSjXPITlH1HBIKmtraRYMgXCo79EJrojH5yXbxu1WO4";
+
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
@@ -47,6 +52,7 @@ pub struct SignInLimiter {
 
 const MAX_FAILURES: u32 = 5;
 const WINDOW: Duration = Duration::from_secs(10 * 60);
+const MAX_TRACKED: usize = 10_000;
 
 impl SignInLimiter {
     /// `Err(minutes)` while the login is locked out.
@@ -54,7 +60,7 @@ impl SignInLimiter {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match failures.get(login) {
             Some((count, first)) if *count >= MAX_FAILURES && first.elapsed() < WINDOW => {
-                Err((WINDOW - first.elapsed()).as_secs().div_ceil(60))
+                Err(WINDOW.saturating_sub(first.elapsed()).as_secs().div_ceil(60).max(1))
             }
             _ => Ok(()),
         }
@@ -62,6 +68,10 @@ impl SignInLimiter {
 
     pub fn failed(&self, login: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if failures.len() >= MAX_TRACKED {
+            // Forget attempts older than the window, so guessing many logins cannot fill memory.
+            failures.retain(|_, (_, first)| first.elapsed() < WINDOW);
+        }
         let entry = failures.entry(login.to_owned()).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= WINDOW {
             *entry = (0, Instant::now());

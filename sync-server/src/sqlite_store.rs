@@ -70,8 +70,10 @@ const MIGRATIONS: &[&str] = &[r#"
         hash BLOB NOT NULL,
         bytes BLOB NOT NULL,
         device BLOB NOT NULL,
+        change_seq INTEGER NOT NULL,
         received_at INTEGER NOT NULL,
-        UNIQUE (doc, hash)
+        UNIQUE (doc, hash),
+        UNIQUE (doc, device, change_seq)
     );
     CREATE INDEX changes_by_scope ON changes (territory, seq);
     -- Documents that moved out of a territory, in the same sequence as changes.
@@ -475,8 +477,18 @@ impl Store for SqliteStore {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let mut outcomes = Vec::with_capacity(items.len());
+        // Once a change of a prospect is refused, its later changes (which build on it) are too.
+        let mut refused_docs = std::collections::HashSet::new();
         for item in items {
-            outcomes.push(push_one(&tx, caller, item, now)?);
+            let outcome = if refused_docs.contains(&item.doc) {
+                refused("held_back", "an earlier change of this prospect in the same push was refused")
+            } else {
+                push_one(&tx, caller, item, now)?
+            };
+            if matches!(outcome, PushOutcome::Refused { .. }) {
+                refused_docs.insert(item.doc);
+            }
+            outcomes.push(outcome);
         }
         tx.execute(
             "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
@@ -513,7 +525,9 @@ impl Store for SqliteStore {
         let next_cursor = if up_to_date { last.max(since) } else { changes.last().map_or(since, |c| c.seq as i64) };
         let departed = {
             let mut statement = tx.prepare_cached(
-                "SELECT doc FROM departures WHERE territory = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+                // A prospect that left and came back is not gone.
+                "SELECT doc FROM departures WHERE territory = ?1 AND seq > ?2 AND seq <= ?3 \
+                 AND doc NOT IN (SELECT doc FROM documents WHERE territory = ?1) ORDER BY seq",
             )?;
             let rows = statement.query_map(params![scope.as_bytes(), since, next_cursor], |r| {
                 Ok(ProspectId::from_bytes(id16(r.get(0)?)?))
@@ -539,6 +553,10 @@ impl Store for SqliteStore {
 }
 
 /// Checks and stores one pushed change inside the push's transaction.
+///
+/// Where a change goes is read from the change itself, not from the pusher's claim: a
+/// prospect's first change and a move write the `territory` field; any other change goes where
+/// the prospect is now. So an edit made before a move, pushed after it, cannot move it back.
 fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -> Result<PushOutcome, StoreError> {
     let info = match ProspectDoc::inspect_change(&item.change) {
         Ok(info) => info,
@@ -550,45 +568,74 @@ fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -
             "the change was made by another device; a device may only push its own changes",
         ));
     }
-    if !territory_exists(tx, item.territory)? {
-        return Ok(refused("unknown_territory", format!("there is no territory {}", item.territory)));
-    }
-    let current: Option<TerritoryId> = tx
-        .prepare_cached("SELECT territory FROM documents WHERE doc = ?1")?
-        .query_row([item.doc.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))
-        .optional()?;
-    if let Err(reason) = caller.may_write(current, item.territory) {
-        return Ok(refused("outside_your_territories", reason));
-    }
     let stored: Option<i64> = tx
         .prepare_cached("SELECT seq FROM changes WHERE doc = ?1 AND hash = ?2")?
         .query_row(params![item.doc.as_bytes(), info.hash.0], |r| r.get(0))
         .optional()?;
     if let Some(seq) = stored {
+        // A retry of a change already stored: acknowledged whatever happened since.
         return Ok(PushOutcome::AlreadyStored { seq: seq.unsigned_abs() });
+    }
+    if info.deps.is_empty() && info.sets_id.as_deref() != Some(item.doc.to_string().as_str()) {
+        return Ok(refused("wrong_prospect", "the change creates another prospect than the one it was sent for"));
+    }
+    let current: Option<TerritoryId> = tx
+        .prepare_cached("SELECT territory FROM documents WHERE doc = ?1")?
+        .query_row([item.doc.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))
+        .optional()?;
+    let target = match (&info.sets_territory, current) {
+        (Some(text), _) => match text.parse::<TerritoryId>() {
+            Ok(territory) => territory,
+            Err(_) => return Ok(refused("unknown_territory", format!("\"{text}\" is not a territory"))),
+        },
+        (None, Some(current)) => current,
+        (None, None) => {
+            return Ok(refused(
+                "unknown_prospect",
+                "the server does not have this prospect's first change; push its changes in order",
+            ));
+        }
+    };
+    if !territory_exists(tx, target)? {
+        return Ok(refused("unknown_territory", format!("there is no territory {target}")));
+    }
+    if let Err(reason) = caller.may_write(current, target) {
+        return Ok(refused("outside_your_territories", reason));
+    }
+    let reused: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM changes WHERE doc = ?1 AND device = ?2 AND change_seq = ?3)")?
+        .query_row(params![item.doc.as_bytes(), caller.device.as_bytes(), info.seq as i64], |r| r.get(0))?;
+    if reused {
+        return Ok(refused(
+            "duplicate_sequence",
+            "this device already sent a different change with the same number for this prospect \
+             (was it restored from a backup?); its copy of the prospect must be reset",
+        ));
     }
     match current {
         None => {
             tx.prepare_cached("INSERT INTO documents (doc, kind, territory) VALUES (?1, ?2, ?3)")?.execute(params![
                 item.doc.as_bytes(),
                 item.kind.code() as i64,
-                item.territory.as_bytes()
+                target.as_bytes()
             ])?;
         }
-        Some(old) if old != item.territory => move_document(tx, item.doc, old, item.territory)?,
+        Some(old) if old != target => move_document(tx, item.doc, old, target)?,
         Some(_) => {}
     }
     let seq = next_seq(tx)?;
     tx.prepare_cached(
-        "INSERT INTO changes (seq, doc, territory, hash, bytes, device, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO changes (seq, doc, territory, hash, bytes, device, change_seq, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         seq as i64,
         item.doc.as_bytes(),
-        item.territory.as_bytes(),
+        target.as_bytes(),
         info.hash.0,
         item.change,
         caller.device.as_bytes(),
+        info.seq as i64,
         now.unix_millis()
     ])?;
     Ok(PushOutcome::Stored { seq })

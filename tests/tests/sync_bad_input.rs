@@ -109,6 +109,16 @@ fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
     let (_, own) = ProspectDoc::create(own_id, raw_device, &ctx, &new).unwrap();
     let foreign_id = ProspectId::new_v7(now(), [8; 10]);
     let (_, foreign) = ProspectDoc::create(foreign_id, DeviceId::new_v7(now(), [9; 10]), &ctx, &new).unwrap();
+    let outside_id = ProspectId::new_v7(now(), [10; 10]);
+    let (mut outside_doc, outside) =
+        ProspectDoc::create(outside_id, raw_device, &ctx, &NewProspect { territory: riverside, ..new.clone() })
+            .unwrap();
+    let outside_edit = outside_doc.edit(&ctx, |p| p.set_name("ещё")).unwrap().unwrap();
+    let nowhere_id = ProspectId::new_v7(now(), [11; 10]);
+    let nowhere = TerritoryId::new_v7(now(), [3; 10]);
+    let (_, unknown_place) =
+        ProspectDoc::create(nowhere_id, raw_device, &ctx, &NewProspect { territory: nowhere, ..new.clone() }).unwrap();
+    let (_, misfiled) = ProspectDoc::create(ProspectId::new_v7(now(), [12; 10]), raw_device, &ctx, &new).unwrap();
     let item =
         |doc, territory, change: &[u8]| PushItem { doc, kind: DocKind::Prospect, territory, change: change.to_vec() };
 
@@ -129,16 +139,29 @@ fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
     assert_error(api.push_body(gzip(&vec![0u8; 70 << 20])), 413, "too_large");
 
     // Changes refused one by one, the rest of the batch stored.
+    let mut damaged = own.bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
     let outcomes = api.push(vec![
         item(own_id, centre, b"\x85\x6f\x4a\x83 not a change"),
+        item(own_id, centre, &damaged),
         item(foreign_id, centre, &foreign.bytes),
-        item(own_id, riverside, &own.bytes),
-        item(own_id, TerritoryId::new_v7(now(), [3; 10]), &own.bytes),
+        // The change says where the prospect goes; claiming another territory changes nothing.
+        item(outside_id, centre, &outside.bytes),
+        item(outside_id, centre, &outside_edit.bytes),
+        item(nowhere_id, centre, &unknown_place.bytes),
+        item(foreign_id, centre, &misfiled.bytes),
     ]);
     assert_eq!(refused_code(&outcomes[0]), "undecodable_change");
-    assert_eq!(refused_code(&outcomes[1]), "foreign_actor");
-    assert_eq!(refused_code(&outcomes[2]), "outside_your_territories");
-    assert_eq!(refused_code(&outcomes[3]), "unknown_territory");
+    assert_eq!(refused_code(&outcomes[1]), "held_back", "the same prospect's later change waits on the refused one");
+    assert_eq!(refused_code(&outcomes[2]), "foreign_actor");
+    assert_eq!(refused_code(&outcomes[3]), "outside_your_territories");
+    assert_eq!(refused_code(&outcomes[4]), "held_back");
+    assert_eq!(refused_code(&outcomes[5]), "unknown_territory");
+    assert_eq!(refused_code(&outcomes[6]), "held_back");
+    let outcomes = api.push(vec![item(own_id, centre, &damaged), item(foreign_id, centre, &misfiled.bytes)]);
+    assert_eq!(refused_code(&outcomes[0]), "undecodable_change", "a damaged change is refused");
+    assert_eq!(refused_code(&outcomes[1]), "wrong_prospect", "a first change sent for another prospect");
 
     // Reading outside one's territories.
     let pull = |scope: &str, token: &str| {

@@ -101,14 +101,22 @@ fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
     anna.replica.edit_prospect(moving, &ctx, |p| p.set_notes("history before the move")).unwrap();
     anna.sync().unwrap();
     manager.sync().unwrap();
+    // A second device of the manager edits it offline before the move and syncs after it: the
+    // late edit lands where the prospect now is and does not move it back.
+    let mut laptop = Device::sign_in(dir.path(), "laptop", &server, "manager");
+    laptop.sync().unwrap();
+    let ctx = laptop.ctx();
+    laptop.replica.edit_prospect(moving, &ctx, |p| p.add_tag("late edit")).unwrap();
     let ctx = manager.ctx();
     manager.replica.edit_prospect(moving, &ctx, |p| p.set_territory(riverside)).unwrap();
     manager.sync().unwrap();
+    assert_eq!(laptop.sync().unwrap().refused, 0);
     let mut vera = Device::sign_in(dir.path(), "vera", &server, "vera");
     vera.sync().unwrap();
     let arrived = vera.replica.prospect(moving).unwrap();
     assert_eq!(arrived.prospect.territory, riverside);
     assert_eq!(arrived.prospect.notes, "history before the move", "it arrives with its whole history");
+    assert!(arrived.prospect.tags.contains("late edit"));
     anna.sync().unwrap();
     assert!(anna.replica.prospect(moving).is_err(), "it left Anna's device");
     assert!(anna.replica.list(&all()).unwrap().iter().all(|r| r.id != moving));

@@ -80,8 +80,24 @@ pub struct ChangeInfo {
     pub hash: ChangeHash,
     /// The device that made it, when its actor is a Census device id.
     pub device: Option<DeviceId>,
+    /// Its number among its device's changes to this document (1, 2, ...).
+    pub seq: u64,
     pub deps: Vec<ChangeHash>,
     pub at: Timestamp,
+    /// The prospect id it writes (only a prospect's first change does).
+    pub sets_id: Option<String>,
+    /// The territory it puts the prospect in (its first change, and moves).
+    pub sets_territory: Option<String>,
+}
+
+/// Decodes a raw change, checking its checksum (which decoding alone does not), so that damaged
+/// bytes are refused on arrival rather than stored and found unreadable later.
+fn decode_change(bytes: &[u8]) -> Result<automerge::Change, String> {
+    let change = automerge::Change::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())?;
+    if bytes.get(4..8) != Some(&change.hash().0[..4]) {
+        return Err("its checksum does not match its contents".into());
+    }
+    Ok(change)
 }
 
 /// A change made on this device: its hash and its bytes, ready for the outbox.
@@ -234,10 +250,8 @@ impl ProspectDoc {
     /// have not arrived yet wait inside the document until they do, so order does not matter.
     pub fn apply_changes<B: AsRef<[u8]>>(&mut self, changes: &[B]) -> Result<(), DocumentError> {
         let bad = |reason: String| DocumentError::BadChange { prospect: self.id, reason };
-        let decoded = changes
-            .iter()
-            .map(|bytes| automerge::Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| bad(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let decoded =
+            changes.iter().map(|bytes| decode_change(bytes.as_ref()).map_err(bad)).collect::<Result<Vec<_>, _>>()?;
         self.doc
             .apply_changes(decoded)
             .map_err(|e| DocumentError::BadChange { prospect: self.id, reason: e.to_string() })
@@ -284,13 +298,29 @@ impl ProspectDoc {
     /// What a raw change says about itself, without any document: its hash, the device that
     /// made it, and the changes it builds on. Fails on bytes that are not a whole change.
     pub fn inspect_change(bytes: &[u8]) -> Result<ChangeInfo, DocumentError> {
-        let change = automerge::Change::from_bytes(bytes.to_vec())
-            .map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))?;
+        let change =
+            decode_change(bytes).map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))?;
+        // What the change writes at the top of the document: its identity and its territory.
+        let (mut sets_id, mut sets_territory) = (None, None);
+        for op in change.decode().operations {
+            if let (automerge::legacy::ObjectId::Root, automerge::legacy::Key::Map(key)) = (&op.obj, &op.key)
+                && let Some(ScalarValue::Str(value)) = op.primitive_value()
+            {
+                match key.as_str() {
+                    "id" => sets_id = Some(value.to_string()),
+                    "territory" => sets_territory = Some(value.to_string()),
+                    _ => {}
+                }
+            }
+        }
         Ok(ChangeInfo {
             hash: change.hash(),
             device: DeviceId::from_actor(change.actor_id()),
+            seq: change.seq(),
             deps: change.deps().to_vec(),
             at: Timestamp::from_unix_millis(change.timestamp()),
+            sets_id,
+            sets_territory,
         })
     }
 

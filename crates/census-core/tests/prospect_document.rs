@@ -391,3 +391,28 @@ fn raw_changes_load_like_a_saved_document() {
     assert_eq!(loaded.read(), doc.read());
     assert_eq!(loaded.heads(), doc.heads());
 }
+
+#[test]
+fn a_change_tells_what_it_is_without_a_document_and_damage_is_refused() {
+    let (mut doc, first) = created();
+    let info = ProspectDoc::inspect_change(&first.bytes).unwrap();
+    assert_eq!(info.hash, first.hash);
+    assert_eq!((info.device, info.seq), (Some(device(1)), 1));
+    assert_eq!(info.sets_id.as_deref(), Some(ProspectId::from_bytes([1; 16]).to_string().as_str()));
+    assert_eq!(info.sets_territory.as_deref(), Some(TerritoryId::from_bytes([9; 16]).to_string().as_str()));
+
+    let rename = doc.edit(&ctx(1, 1), |p| p.set_name("другое")).unwrap().unwrap();
+    let info = ProspectDoc::inspect_change(&rename.bytes).unwrap();
+    assert_eq!((info.sets_id, info.sets_territory, info.seq), (None, None, 2));
+    let moved = doc.edit(&ctx(1, 2), |p| p.set_territory(TerritoryId::from_bytes([8; 16]))).unwrap().unwrap();
+    let info = ProspectDoc::inspect_change(&moved.bytes).unwrap();
+    assert_eq!(info.sets_territory, Some(TerritoryId::from_bytes([8; 16]).to_string()));
+
+    // A flipped byte inside the change: it still parses, but its checksum gives it away.
+    let mut damaged = rename.bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x01;
+    assert!(ProspectDoc::inspect_change(&damaged).is_err());
+    let mut other = replica_of(&first, device(2));
+    assert!(matches!(other.apply_changes(&[&damaged]), Err(DocumentError::BadChange { .. })));
+}

@@ -91,17 +91,22 @@ pub(crate) fn keep_waiting<B: AsRef<[u8]>>(
     doc: Option<&mut ProspectDoc>,
     received: &[B],
 ) -> Result<bool, ReplicaError> {
-    conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
     let mut doc = doc;
     if let Some(doc) = doc.as_deref_mut()
         && !doc.is_waiting()
     {
+        conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
         return Ok(false);
     }
+    // Every change is read before anything is written, so unreadable bytes change nothing.
+    let hashes = received
+        .iter()
+        .map(|bytes| ProspectDoc::change_hash(bytes.as_ref()))
+        .collect::<Result<Vec<ChangeHash>, _>>()?;
+    conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
     let mut insert =
         conn.prepare_cached("INSERT OR IGNORE INTO waiting_changes (prospect_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
-    for bytes in received {
-        let hash: ChangeHash = ProspectDoc::change_hash(bytes.as_ref())?;
+    for (bytes, hash) in received.iter().zip(hashes) {
         let applied = match doc.as_deref_mut() {
             Some(doc) => doc.has_change(&hash),
             None => false,

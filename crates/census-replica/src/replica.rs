@@ -9,7 +9,7 @@ use census_core::{
     Conflict, DeviceId, DocumentError, EditContext, FieldEdit, FieldPath, FieldValue, NewProspect, Problem, Prospect,
     ProspectDoc, ProspectEditor, ProspectId, Questionnaire, UserId, Visit, validate_answers,
 };
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpointer;
@@ -188,9 +188,22 @@ impl Replica {
     /// on are kept and applied when those arrive. Returns how many prospects changed.
     pub fn apply_changes(&mut self, changes: &[(ProspectId, Vec<u8>)]) -> Result<usize, ReplicaError> {
         let tx = self.conn.transaction()?;
-        let touched = apply_received(&tx, self.device, changes)?;
+        let applied = apply_received(&tx, self.device, changes, Received::Strict)?;
         tx.commit()?;
-        Ok(touched)
+        Ok(applied.touched)
+    }
+
+    /// Changes received from the server that could not be applied here: (prospect, reason).
+    pub fn set_aside_changes(&self) -> Result<Vec<(ProspectId, String)>, ReplicaError> {
+        let mut statement = self.conn.prepare("SELECT prospect_id, reason FROM set_aside_changes ORDER BY seq")?;
+        let rows = statement.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?)))?;
+        let mut found = Vec::new();
+        for row in rows {
+            let (id, reason) = row?;
+            let id = id.try_into().map_err(|_| ReplicaError::Corrupt("a set-aside change is damaged".into()))?;
+            found.push((ProspectId::from_bytes(id), reason));
+        }
+        Ok(found)
     }
 
     /// Every projection row as stored, and as rebuilt from the documents now; they must agree.
@@ -251,56 +264,96 @@ fn stored_device(conn: &Connection) -> Result<Option<String>, ReplicaError> {
     Ok(conn.query_row("SELECT value FROM replica_info WHERE key = 'device'", [], |r| r.get(0)).optional()?)
 }
 
+/// How to treat received changes that cannot be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// Refuse the whole batch (changes handed over directly).
+    Strict,
+    /// Keep that prospect's changes aside with the reason and go on (a page of the server's
+    /// feed: one bad change must not stop a territory's sync for good).
+    FromServer,
+}
+
+/// What applying received changes did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Applied {
+    pub(crate) touched: usize,
+    pub(crate) set_aside: usize,
+}
+
 /// Applies received changes inside the caller's transaction; see [`Replica::apply_changes`].
 pub(crate) fn apply_received(
     tx: &Connection,
     device: DeviceId,
     changes: &[(ProspectId, Vec<u8>)],
-) -> Result<usize, ReplicaError> {
+    mode: Received,
+) -> Result<Applied, ReplicaError> {
     let mut by_prospect: BTreeMap<ProspectId, Vec<&[u8]>> = BTreeMap::new();
     for (id, bytes) in changes {
         by_prospect.entry(*id).or_default().push(bytes);
     }
-    let mut touched = 0;
+    let mut applied = Applied::default();
     for (id, incoming) in by_prospect {
-        let waiting = waiting_changes(tx, id)?;
-        let mut received: Vec<&[u8]> = incoming;
-        received.extend(waiting.iter().map(Vec::as_slice));
-        let known = document_exists(tx, id)?;
-        let (mut doc, before) = if known {
-            let mut doc = load_document(tx, id, device)?;
-            let heads = doc.heads();
-            doc.apply_changes(&received)?;
-            (doc, heads)
-        } else {
-            match ProspectDoc::from_changes(id, &received, device) {
-                Ok(doc) => (doc, Vec::new()),
-                Err(DocumentError::Incomplete(_)) => {
-                    keep_waiting(tx, id, None, &received)?;
-                    continue;
+        match apply_to_prospect(tx, device, id, incoming.clone()) {
+            Ok(touched) => applied.touched += usize::from(touched),
+            Err(ReplicaError::Document(e)) if mode == Received::FromServer => {
+                let mut keep = tx
+                    .prepare_cached("INSERT INTO set_aside_changes (prospect_id, bytes, reason) VALUES (?1, ?2, ?3)")?;
+                for bytes in incoming {
+                    keep.execute(params![id.as_bytes(), bytes, e.to_string()])?;
                 }
-                Err(e) => return Err(e.into()),
+                applied.set_aside += 1;
             }
-        };
-        let had_waiting = !waiting.is_empty();
-        let still_waiting = keep_waiting(tx, id, Some(&mut doc), &received)?;
-        if !known {
-            // Everything arrived at once and applied (the usual case): store it as it came.
-            if had_waiting || still_waiting {
-                insert_document(tx, &mut doc)?;
-            } else {
-                insert_received(tx, id, &received)?;
-            }
-        } else {
-            let new_changes = doc.changes_since(&before);
-            if new_changes.is_empty() {
-                continue;
-            }
-            append_changes(tx, &mut doc, &new_changes)?;
+            Err(e) => return Err(e),
         }
-        touched += 1;
-        let prospect = doc.read();
-        write_projection(tx, &mut doc, &prospect)?;
     }
-    Ok(touched)
+    Ok(applied)
+}
+
+/// Applies one prospect's received changes; says whether the prospect changed.
+fn apply_to_prospect(
+    tx: &Connection,
+    device: DeviceId,
+    id: ProspectId,
+    incoming: Vec<&[u8]>,
+) -> Result<bool, ReplicaError> {
+    let waiting = waiting_changes(tx, id)?;
+    let mut received: Vec<&[u8]> = incoming;
+    received.extend(waiting.iter().map(Vec::as_slice));
+    let known = document_exists(tx, id)?;
+    let (mut doc, before) = if known {
+        let mut doc = load_document(tx, id, device)?;
+        let heads = doc.heads();
+        doc.apply_changes(&received)?;
+        (doc, heads)
+    } else {
+        match ProspectDoc::from_changes(id, &received, device) {
+            Ok(doc) => (doc, Vec::new()),
+            Err(DocumentError::Incomplete(_)) => {
+                keep_waiting(tx, id, None, &received)?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let had_waiting = !waiting.is_empty();
+    let still_waiting = keep_waiting(tx, id, Some(&mut doc), &received)?;
+    if !known {
+        // Everything arrived at once and applied (the usual case): store it as it came.
+        if had_waiting || still_waiting {
+            insert_document(tx, &mut doc)?;
+        } else {
+            insert_received(tx, id, &received)?;
+        }
+    } else {
+        let new_changes = doc.changes_since(&before);
+        if new_changes.is_empty() {
+            return Ok(false);
+        }
+        append_changes(tx, &mut doc, &new_changes)?;
+    }
+
+    let prospect = doc.read();
+    write_projection(tx, &mut doc, &prospect)?;
+    Ok(true)
 }

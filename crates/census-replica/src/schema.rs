@@ -116,6 +116,13 @@ const MIGRATIONS: &[&str] = &[
         message TEXT NOT NULL,
         refused_at INTEGER NOT NULL
     ) WITHOUT ROWID;
+    -- Changes received from the server that this device could not apply, with the reason.
+    CREATE TABLE set_aside_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        prospect_id BLOB NOT NULL,
+        bytes BLOB NOT NULL,
+        reason TEXT NOT NULL
+    );
     "#,
 ];
 

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicaError;
-use crate::replica::{Replica, apply_received};
+use crate::replica::{Received, Replica, apply_received};
 
 /// Changes per push request, and per pull page.
 const PUSH_BATCH: u32 = 1_000;
@@ -80,6 +80,9 @@ pub struct SyncReport {
     pub updated: u64,
     /// Prospects that left this device because their territory is no longer the person's.
     pub removed: u64,
+    /// Prospects whose received changes could not be applied here; kept aside with the reason
+    /// (see [`Replica::set_aside_changes`]) instead of stopping the sync.
+    pub set_aside: u64,
     /// Compressed change bytes sent and received (frames only, without HTTP headers).
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -232,9 +235,18 @@ fn gzip(frame: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+/// Largest reply accepted once inflated.
+const MAX_REPLY_BYTES: u64 = 256 << 20;
+
 fn gunzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
     let mut frame = Vec::new();
-    GzDecoder::new(body).read_to_end(&mut frame).map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
+    GzDecoder::new(body)
+        .take(MAX_REPLY_BYTES + 1)
+        .read_to_end(&mut frame)
+        .map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
+    if frame.len() as u64 > MAX_REPLY_BYTES {
+        return Err(SyncError::Server("the server's reply is too large".into()));
+    }
     Ok(frame)
 }
 
@@ -259,6 +271,11 @@ impl Replica {
     ) -> Result<Person, SyncError> {
         let reply = client.login(login, password, self.device, device_name)?;
         let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+        if info(&tx, "server")?.is_some_and(|server| server != client.server()) {
+            // The cursors count another server's feed.
+            tx.execute("DELETE FROM scope_cursors", []).map_err(ReplicaError::from)?;
+            tx.execute("DELETE FROM replica_info WHERE key = 'scopes'", []).map_err(ReplicaError::from)?;
+        }
         set_info(&tx, "server", client.server())?;
         set_info(&tx, "token", &reply.token)?;
         set_info(&tx, "user", &reply.user.id.to_string())?;
@@ -322,8 +339,12 @@ impl Replica {
         // Prospects only need sorting out when the person's territories changed.
         let scope_list = scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
         if info(&self.conn, "scopes")?.as_deref() != Some(scope_list.as_str()) {
-            report.removed += self.leave_other_territories(&scopes)?;
-            set_info(&self.conn, "scopes", &scope_list)?;
+            let (removed, kept) = self.leave_other_territories(&scopes)?;
+            report.removed += removed;
+            // Prospects kept for pending work are looked at again next time.
+            if kept == 0 {
+                set_info(&self.conn, "scopes", &scope_list)?;
+            }
         }
         Ok(report)
     }
@@ -384,26 +405,35 @@ impl Replica {
                 return Err(SyncError::Server("the push reply does not answer every change".into()));
             }
             let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+            let mut refused_prospects = BTreeSet::new();
             for (entry, outcome) in entries.iter().zip(&result.outcomes) {
                 if let PushOutcome::Refused { code, message } = outcome {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO refused_changes (hash, prospect_id, territory, code, message, refused_at) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![
-                            entry.hash.0,
-                            entry.prospect.as_bytes(),
-                            entry.territory.as_bytes(),
-                            code,
-                            message,
-                            now.unix_millis()
-                        ],
-                    )
-                    .map_err(ReplicaError::from)?;
+                    set_aside(&tx, &entry.hash.0, entry.prospect, entry.territory.as_bytes(), code, message, now)?;
+                    refused_prospects.insert(entry.prospect);
                     report.refused += 1;
                 } else {
                     report.pushed += 1;
                 }
                 tx.execute("DELETE FROM outbox WHERE seq = ?1", [entry.seq]).map_err(ReplicaError::from)?;
+            }
+            // Later changes of a refused prospect build on the refused one: they wait with it.
+            for prospect in refused_prospects {
+                let held: Vec<(Vec<u8>, Vec<u8>)> = {
+                    let mut statement = tx
+                        .prepare("SELECT hash, territory FROM outbox WHERE prospect_id = ?1")
+                        .map_err(ReplicaError::from)?;
+                    let rows = statement
+                        .query_map([prospect.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .map_err(ReplicaError::from)?;
+                    rows.collect::<Result<_, _>>().map_err(ReplicaError::from)?
+                };
+                for (hash, territory) in held {
+                    let message = "an earlier change of this prospect was refused";
+                    set_aside(&tx, &hash, prospect, &territory, "held_back", message, now)?;
+                    report.refused += 1;
+                }
+                tx.execute("DELETE FROM outbox WHERE prospect_id = ?1", [prospect.as_bytes()])
+                    .map_err(ReplicaError::from)?;
             }
             tx.commit().map_err(ReplicaError::from)?;
             done += entries.len() as u64;
@@ -435,7 +465,9 @@ impl Replica {
             }
             let changes: Vec<(ProspectId, Vec<u8>)> = page.changes.into_iter().map(|c| (c.doc, c.change)).collect();
             let tx = self.conn.transaction().map_err(ReplicaError::from)?;
-            report.updated += apply_received(&tx, self.device, &changes)? as u64;
+            let applied = apply_received(&tx, self.device, &changes, Received::FromServer)?;
+            report.updated += applied.touched as u64;
+            report.set_aside += applied.set_aside as u64;
             for doc in &page.departed {
                 report.removed += u64::from(leave_if_gone(&tx, *doc, scope, scopes)?);
             }
@@ -447,7 +479,7 @@ impl Replica {
             tx.commit().map_err(ReplicaError::from)?;
             received += changes.len() as u64;
             report.pulled += changes.len() as u64;
-            progress(SyncProgress::Pull { scope, received, total: received + page.remaining });
+            progress(SyncProgress::Pull { scope, received, total: received.saturating_add(page.remaining) });
             if page.up_to_date {
                 return Ok(());
             }
@@ -456,7 +488,7 @@ impl Replica {
 
     /// Removes prospects of territories the person no longer works in, except any with work
     /// still on this device; forgets those territories' cursors. Returns how many left.
-    fn leave_other_territories(&mut self, scopes: &BTreeSet<TerritoryId>) -> Result<u64, ReplicaError> {
+    fn leave_other_territories(&mut self, scopes: &BTreeSet<TerritoryId>) -> Result<(u64, u64), ReplicaError> {
         let tx = self.conn.transaction()?;
         let keep: BTreeSet<String> = scopes.iter().map(ToString::to_string).collect();
         let outside: Vec<(Vec<u8>, String)> = {
@@ -464,12 +496,16 @@ impl Replica {
             let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.filter(|row| row.as_ref().map_or(true, |(_, t)| !keep.contains(t))).collect::<Result<_, _>>()?
         };
-        let mut removed = 0;
+        let (mut removed, mut kept) = (0, 0);
         for (id, _) in outside {
             let id = ProspectId::from_bytes(
                 id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is damaged".into()))?,
             );
-            removed += u64::from(remove_unless_pending(&tx, id)?);
+            if remove_unless_pending(&tx, id)? {
+                removed += 1;
+            } else {
+                kept += 1;
+            }
         }
         let cursors: Vec<Vec<u8>> = {
             let mut statement = tx.prepare("SELECT scope FROM scope_cursors")?;
@@ -481,8 +517,26 @@ impl Replica {
             }
         }
         tx.commit()?;
-        Ok(removed)
+        Ok((removed, kept))
     }
+}
+
+/// Keeps a change the server refused on the device, with the server's reason.
+fn set_aside(
+    conn: &Connection,
+    hash: &[u8],
+    prospect: ProspectId,
+    territory: &[u8],
+    code: &str,
+    message: &str,
+    now: Timestamp,
+) -> Result<(), ReplicaError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO refused_changes (hash, prospect_id, territory, code, message, refused_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![hash, prospect.as_bytes(), territory, code, message, now.unix_millis()],
+    )?;
+    Ok(())
 }
 
 /// A prospect the server says left `scope`: removed unless this device still sees it in one of
