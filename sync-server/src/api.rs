@@ -39,6 +39,7 @@ pub struct AppState {
     pub password_checks: std::sync::Mutex<()>,
     /// How long a device token stays valid.
     pub token_lifetime: std::time::Duration,
+    pub passwords: auth::PasswordChecker,
 }
 
 impl AppState {
@@ -48,6 +49,7 @@ impl AppState {
             limiter: SignInLimiter::default(),
             password_checks: std::sync::Mutex::new(()),
             token_lifetime: std::time::Duration::from_secs(TOKEN_LIFETIME_SECS),
+            passwords: auth::PasswordChecker::start(),
         }
     }
 }
@@ -140,7 +142,7 @@ async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<Lo
         worker.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
         // An unknown login costs a password check too, so timing does not tell who exists.
         let hash = found.as_ref().map_or(auth::UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str());
-        let verified = auth::verify_password(&request.password, hash);
+        let verified = worker.passwords.verify(&request.password, hash);
         let person = match found {
             Some((person, _)) if !person.retired && verified => person,
             _ => {
