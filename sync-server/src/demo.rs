@@ -25,7 +25,7 @@ fn uuid_like(kind: u8, n: u64) -> [u8; 16] {
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&[0x01, 0x93, 0x00, 0x00, 0x00, kind]);
     bytes[6] = 0x70; // version 7
-    bytes[8] = 0x80; // RFC 4122 variant
+    // The top bit of byte 8 marks the RFC 4122 variant.
     bytes[8..].copy_from_slice(&(n | 0x8000_0000_0000_0000).to_be_bytes());
     bytes
 }

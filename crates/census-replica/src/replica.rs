@@ -53,10 +53,10 @@ impl Replica {
     pub fn create(path: &Path, device: DeviceId) -> Result<Replica, ReplicaError> {
         let mut conn = connect(path)?;
         schema::migrate(&mut conn)?;
-        if stored_device(&conn)?.is_some() {
+        if info(&conn, "device")?.is_some() {
             return Err(ReplicaError::AlreadyExists(path.display().to_string()));
         }
-        conn.execute("INSERT INTO replica_info (key, value) VALUES ('device', ?1)", [device.to_string()])?;
+        set_info(&conn, "device", &device.to_string())?;
         Ok(Replica { conn, device, _checkpointer: Checkpointer::start(path)? })
     }
 
@@ -67,7 +67,7 @@ impl Replica {
         }
         let mut conn = connect(path)?;
         schema::migrate(&mut conn)?;
-        let device = stored_device(&conn)?.ok_or(ReplicaError::NotAReplica)?;
+        let device = info(&conn, "device")?.ok_or(ReplicaError::NotAReplica)?;
         let device =
             device.parse().map_err(|_| ReplicaError::Corrupt("the replica's device id is unreadable".into()))?;
         Ok(Replica { conn, device, _checkpointer: Checkpointer::start(path)? })
@@ -79,17 +79,14 @@ impl Replica {
 
     /// The person signed in on this device, if anyone is.
     pub fn signed_in_user(&self) -> Result<Option<UserId>, ReplicaError> {
-        let user: Option<String> =
-            self.conn.query_row("SELECT value FROM replica_info WHERE key = 'user'", [], |r| r.get(0)).optional()?;
-        user.map(|u| u.parse().map_err(|_| ReplicaError::Corrupt("the signed-in user's id is unreadable".into())))
+        info(&self.conn, "user")?
+            .map(|u| u.parse().map_err(|_| ReplicaError::Corrupt("the signed-in user's id is unreadable".into())))
             .transpose()
     }
 
     /// Records who is signed in on this device.
     pub fn set_signed_in_user(&mut self, user: UserId) -> Result<(), ReplicaError> {
-        self.conn
-            .execute("INSERT OR REPLACE INTO replica_info (key, value) VALUES ('user', ?1)", [user.to_string()])?;
-        Ok(())
+        set_info(&self.conn, "user", &user.to_string())
     }
 
     /// Creates a prospect: its document, its outbox entry and its projection in one transaction.
@@ -119,14 +116,7 @@ impl Replica {
         F: FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
     {
         let tx = self.conn.transaction()?;
-        let mut doc = load_document(&tx, id, self.device)?;
-        let change = doc.edit(ctx, f)?;
-        let prospect = doc.read();
-        if let Some(change) = change {
-            append_changes(&tx, &mut doc, &[&change.bytes])?;
-            queue_for_push(&tx, id, prospect.territory, &change)?;
-            write_projection(&tx, &mut doc, &prospect)?;
-        }
+        let prospect = edit_in(&tx, self.device, id, ctx, f)?;
         tx.commit()?;
         Ok(prospect)
     }
@@ -149,17 +139,10 @@ impl Replica {
             return Ok(VisitOutcome::Invalid { problems });
         }
         let tx = self.conn.transaction()?;
-        let mut doc = load_document(&tx, id, self.device)?;
-        let change = doc.edit(ctx, |p| p.add_visit(visit)).map_err(|e| match e {
-            DocumentError::VisitExists(v) => ReplicaError::VisitExists(v),
-            e => e.into(),
+        let prospect = edit_in(&tx, self.device, id, ctx, |p| p.add_visit(visit)).map_err(|e| match e {
+            ReplicaError::Document(DocumentError::VisitExists(v)) => ReplicaError::VisitExists(v),
+            e => e,
         })?;
-        let prospect = doc.read();
-        if let Some(change) = change {
-            append_changes(&tx, &mut doc, &[&change.bytes])?;
-            queue_for_push(&tx, id, prospect.territory, &change)?;
-            write_projection(&tx, &mut doc, &prospect)?;
-        }
         crate::drafts::discard(&tx, visit.id)?;
         tx.commit()?;
         Ok(VisitOutcome::Recorded { prospect: Box::new(prospect) })
@@ -260,8 +243,36 @@ fn configure(mut conn: Connection) -> Result<Connection, ReplicaError> {
     Ok(conn)
 }
 
-fn stored_device(conn: &Connection) -> Result<Option<String>, ReplicaError> {
-    Ok(conn.query_row("SELECT value FROM replica_info WHERE key = 'device'", [], |r| r.get(0)).optional()?)
+/// A fact about this replica (its device, who is signed in, its server, ...).
+pub(crate) fn info(conn: &Connection, key: &str) -> Result<Option<String>, ReplicaError> {
+    Ok(conn.query_row("SELECT value FROM replica_info WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub(crate) fn set_info(conn: &Connection, key: &str, value: &str) -> Result<(), ReplicaError> {
+    conn.execute("INSERT OR REPLACE INTO replica_info (key, value) VALUES (?1, ?2)", [key, value])?;
+    Ok(())
+}
+
+/// One edit inside the caller's transaction: the change, its outbox entry and the projection.
+fn edit_in<F>(
+    tx: &Connection,
+    device: DeviceId,
+    id: ProspectId,
+    ctx: &EditContext,
+    f: F,
+) -> Result<Prospect, ReplicaError>
+where
+    F: FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
+{
+    let mut doc = load_document(tx, id, device)?;
+    let change = doc.edit(ctx, f)?;
+    let prospect = doc.read();
+    if let Some(change) = change {
+        append_changes(tx, &mut doc, &[&change.bytes])?;
+        queue_for_push(tx, id, prospect.territory, &change)?;
+        write_projection(tx, &mut doc, &prospect)?;
+    }
+    Ok(prospect)
 }
 
 /// How to treat received changes that cannot be applied.

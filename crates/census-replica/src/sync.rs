@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicaError;
-use crate::replica::{Received, Replica, apply_received};
+use crate::replica::{Received, Replica, apply_received, info, set_info};
 
 /// Changes per push request, and per pull page.
 const PUSH_BATCH: u32 = 1_000;
@@ -248,15 +248,6 @@ fn gunzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
         return Err(SyncError::Server("the server's reply is too large".into()));
     }
     Ok(frame)
-}
-
-fn info(conn: &Connection, key: &str) -> Result<Option<String>, ReplicaError> {
-    Ok(conn.query_row("SELECT value FROM replica_info WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-}
-
-fn set_info(conn: &Connection, key: &str, value: &str) -> Result<(), ReplicaError> {
-    conn.execute("INSERT OR REPLACE INTO replica_info (key, value) VALUES (?1, ?2)", [key, value])?;
-    Ok(())
 }
 
 impl Replica {
