@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use census_core::wire::{PullPage, PushBatch, PushResult};
-use census_core::{DeviceId, Directory, Person, Role, TerritoryId, Timestamp, UserId};
+use census_core::wire::{BootstrapPage, PullPage, PushBatch, PushResult};
+use census_core::{DeviceId, Directory, Person, ProspectId, Role, TerritoryId, Timestamp, UserId};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -20,14 +20,15 @@ use serde::{Deserialize, Serialize};
 use crate::access::Caller;
 use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
 use crate::error::ApiError;
-use crate::store::{Store, TokenCheck};
+use crate::store::{CompactionStatus, Store, TokenCheck};
 
 /// Largest accepted request body (compressed), and largest it may inflate to.
 pub const MAX_BODY_BYTES: usize = 8 << 20;
 pub const MAX_INFLATED_BYTES: usize = 64 << 20;
-/// Most changes in one push, and in one pull page.
+/// Most changes in one push, and in one pull page; most documents in one bootstrap page.
 pub const MAX_PUSH_ITEMS: usize = 5_000;
 pub const MAX_PULL_LIMIT: u32 = 5_000;
+pub const MAX_BOOTSTRAP_LIMIT: u32 = 2_000;
 /// The media type of the binary frames (`census_core::wire`), always gzip-compressed.
 pub const FRAME_TYPE: &str = "application/vnd.census.frame";
 
@@ -67,6 +68,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/directory", get(directory))
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
+        .route("/api/v1/bootstrap", get(bootstrap))
+        .route("/api/v1/status", get(status))
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
@@ -247,12 +250,51 @@ async fn pull(
     let caller = authenticate(&state, &headers).await?;
     let Query(query) =
         query.map_err(|e| ApiError::BadRequest(format!("a pull needs scope, since and limit: {}", e.body_text())))?;
-    let scope: TerritoryId =
-        query.scope.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
-    if !caller.may_read(scope) {
-        return Err(ApiError::Forbidden(format!("territory {scope} is not one of yours")));
-    }
+    let scope = readable_scope(&caller, &query.scope)?;
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
     let page: PullPage = blocking(move || Ok(state.store.pull(scope, query.since, limit)?)).await?;
     Ok(frame_response(&page.encode()))
+}
+
+/// The territory a request names, if the caller may read it.
+fn readable_scope(caller: &Caller, scope: &str) -> Result<TerritoryId, ApiError> {
+    let scope: TerritoryId =
+        scope.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
+    if !caller.may_read(scope) {
+        return Err(ApiError::Forbidden(format!("territory {scope} is not one of yours")));
+    }
+    Ok(scope)
+}
+
+#[derive(Debug, Deserialize)]
+struct BootstrapQuery {
+    scope: String,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+async fn bootstrap(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<BootstrapQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let Query(query) = query
+        .map_err(|e| ApiError::BadRequest(format!("a bootstrap needs scope, after and limit: {}", e.body_text())))?;
+    let scope = readable_scope(&caller, &query.scope)?;
+    let after: Option<ProspectId> = match query.after.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?),
+    };
+    let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_BOOTSTRAP_LIMIT);
+    let page: BootstrapPage = blocking(move || Ok(state.store.bootstrap(scope, after, limit)?)).await?;
+    Ok(frame_response(&page.encode()))
+}
+
+/// How far the feed and its snapshots have come (for operators and benchmarks).
+async fn status(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<CompactionStatus>, ApiError> {
+    authenticate(&state, &headers).await?;
+    Ok(Json(blocking(move || Ok(state.store.compaction_status()?)).await?))
 }

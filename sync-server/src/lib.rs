@@ -13,12 +13,18 @@
 //! questionnaire versions), and the access rules (`access.rs`). The HTTP API is in `api.rs`,
 //! documented in `docs/protocol.md`; storage is behind the `Store` trait (`store.rs`), with
 //! SQLite as the shipped store (`sqlite_store.rs`).
+//!
+//! A fresh device does not replay the feed: a background thread (`compactor.rs`) keeps every
+//! document compacted with its projection a little behind the feed (`snapshots.rs`), and the
+//! device bootstraps from those snapshots, then pulls from the point they cover.
 
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod compactor;
 pub mod demo;
 pub mod error;
+pub mod snapshots;
 pub mod sqlite_store;
 pub mod store;
 

@@ -248,8 +248,10 @@ fn serve(store: SqliteStore, port: u16, token_lifetime: std::time::Duration) -> 
         .max_blocking_threads(8)
         .build()
         .map_err(|e| e.to_string())?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    let _compactor = census_server::compactor::Compactor::start(store.clone());
     runtime.block_on(async move {
-        let state = Arc::new(AppState { token_lifetime, ..AppState::new(Arc::new(store)) });
+        let state = Arc::new(AppState { token_lifetime, ..AppState::new(store) });
         // Loopback only: a deployment puts a TLS proxy in front.
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let listener =

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use census_core::wire::{DocKind, PullPage, PulledChange, PushItem, PushOutcome};
+use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
     DeviceId, Directory, Person, ProspectDoc, ProspectId, Questionnaire, Role, Territory, TerritoryId, Timestamp,
     UserId,
@@ -18,9 +18,11 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::access::Caller;
 use crate::error::StoreError;
+use crate::snapshots::{self, CompactionStatus};
 use crate::store::{DeviceRecord, Store, TokenCheck};
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE people (
         id BLOB PRIMARY KEY,
         login TEXT NOT NULL UNIQUE,
@@ -85,7 +87,24 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE INDEX departures_by_scope ON departures (territory, seq);
     CREATE TABLE sequence (only INTEGER PRIMARY KEY CHECK (only = 1), last INTEGER NOT NULL);
     INSERT INTO sequence (only, last) VALUES (1, 0);
-"#];
+"#,
+    r#"
+    -- Each document compacted, with its projection, for bootstrapping devices (snapshots.rs).
+    CREATE INDEX documents_by_scope ON documents (territory, doc);
+    CREATE TABLE snapshots (
+        doc BLOB PRIMARY KEY,
+        bytes BLOB NOT NULL,
+        projection BLOB
+    );
+    -- Snapshots hold every change up to `through`, with projections of `projection_version`.
+    CREATE TABLE compaction (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        through INTEGER NOT NULL,
+        projection_version INTEGER NOT NULL
+    );
+    INSERT INTO compaction (only, through, projection_version) VALUES (1, 0, 0);
+"#,
+];
 
 /// Marks the file as a Census server database.
 const APPLICATION_ID: i32 = 0x4353_5256; // "CSRV"
@@ -113,6 +132,7 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
+        snapshots::forget_stale_projections(&writer)?;
         let readers = (0..READERS).map(|_| connect(path).map(Mutex::new)).collect::<Result<_, _>>()?;
         Ok(SqliteStore { writer: Mutex::new(writer), readers })
     }
@@ -549,6 +569,27 @@ impl Store for SqliteStore {
             departed,
             remaining: remaining.unsigned_abs(),
         })
+    }
+
+    fn bootstrap(
+        &self,
+        scope: TerritoryId,
+        after: Option<ProspectId>,
+        limit: u32,
+    ) -> Result<BootstrapPage, StoreError> {
+        snapshots::bootstrap_page(&mut self.reader(), scope, after, limit)
+    }
+
+    fn compaction_status(&self) -> Result<CompactionStatus, StoreError> {
+        snapshots::status(&self.reader())
+    }
+
+    fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError> {
+        let Some(step) = snapshots::next_step(&mut self.reader(), max_changes)? else { return Ok(None) };
+        let documents = step.docs.len();
+        let compacted: Vec<_> = step.docs.into_iter().map(snapshots::compact).collect();
+        snapshots::store_step(&mut self.writer(), step.through, &compacted)?;
+        Ok(Some(documents))
     }
 }
 

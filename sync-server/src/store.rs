@@ -2,12 +2,13 @@
 //! ships a SQLite store (`sqlite_store.rs`); a PostgreSQL one can implement the same trait.
 //! Methods are blocking; handlers call them on tokio's blocking pool.
 
-use census_core::wire::{PullPage, PushItem, PushOutcome};
-use census_core::{DeviceId, Directory, Person, Questionnaire, Territory, TerritoryId, Timestamp, UserId};
+use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
+use census_core::{DeviceId, Directory, Person, ProspectId, Questionnaire, Territory, TerritoryId, Timestamp, UserId};
 use serde::Serialize;
 
 use crate::access::Caller;
 use crate::error::StoreError;
+pub use crate::snapshots::CompactionStatus;
 
 /// A device as the administrator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,4 +66,13 @@ pub trait Store: Send + Sync + 'static {
     fn push(&self, caller: &Caller, items: &[PushItem], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError>;
     /// Up to `limit` changes of a scope after `since`, in sequence order.
     fn pull(&self, scope: TerritoryId, since: u64, limit: u32) -> Result<PullPage, StoreError>;
+
+    /// Up to `limit` of a scope's documents after `after` as compacted snapshots, with the point
+    /// of the feed they all cover (see `snapshots.rs`).
+    fn bootstrap(&self, scope: TerritoryId, after: Option<ProspectId>, limit: u32)
+    -> Result<BootstrapPage, StoreError>;
+    fn compaction_status(&self) -> Result<CompactionStatus, StoreError>;
+    /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
+    /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
+    fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;
 }

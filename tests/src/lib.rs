@@ -135,6 +135,20 @@ impl Device {
         self.replica.sync(&self.client, now(), &mut |_| {})
     }
 
+    /// Waits until the server's snapshots cover its whole feed, so that a device joining now
+    /// bootstraps from them.
+    pub fn wait_for_snapshots(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let status = self.replica.server_status(&self.client).unwrap();
+            if status.snapshots_through == status.feed_end {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "the server's snapshots stay behind: {status:?}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// An edit context for the signed-in person, now.
     pub fn ctx(&self) -> EditContext {
         EditContext::new(self.user(), now())

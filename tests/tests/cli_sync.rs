@@ -39,7 +39,7 @@ fn work_typed_on_one_command_line_reaches_another_after_sync() {
     let signed_in = ok(&anna, &["login", "--server", &server.url, "--login", "anna", "--password", "census-demo"]);
     assert_eq!(signed_in["user"]["login"], "anna");
     let first = ok(&anna, &["sync"]);
-    assert_eq!(first["report"]["pulled"], 10);
+    assert_eq!(first["report"]["updated"], 10, "{first}");
     let added = ok(&anna, &["add", "--name", "Новая точка", "--territory", &centre, "--city", "Тверь"]);
     let id = added["id"].as_str().unwrap().to_owned();
     assert_eq!(ok(&anna, &["sync"])["report"]["pushed"], 1);

@@ -37,7 +37,11 @@ fn agents_read_and_write_only_their_territories_and_revoked_devices_stop() {
     let mut progress = Vec::new();
     anna.replica.sync(&anna.client, now(), &mut |p| progress.push(p)).unwrap();
     assert_eq!(progress[0], SyncProgress::Directory);
-    assert_eq!(progress.last(), Some(&SyncProgress::Pull { scope: centre, received: 15, total: 15 }));
+    // Received as snapshots or as changes, depending on how far the server has compacted.
+    assert!(
+        matches!(progress.last(), Some(SyncProgress::Pull { scope, received, total }) if *scope == centre && received == total),
+        "{progress:?}"
+    );
     let mine = anna.replica.list(&all()).unwrap();
     assert_eq!(mine.len(), 15);
     assert!(mine.iter().all(|row| row.territory == centre.to_string()), "nothing from Boris's territory");

@@ -283,6 +283,9 @@ impl Output {
         match progress {
             SyncProgress::Directory => eprintln!("sync: directory"),
             SyncProgress::Push { done, total } => eprintln!("sync: pushed {done} of {total}"),
+            SyncProgress::Bootstrap { scope, received, total } => {
+                eprintln!("sync: territory {scope}: {received} of {total} prospects received whole")
+            }
             SyncProgress::Pull { scope, received, total } => {
                 eprintln!("sync: territory {scope}: {received} of {total} received")
             }
@@ -294,8 +297,9 @@ impl Output {
             return self.emit(json!({ "report": report, "refused": refused }));
         }
         say!(
-            "Synced: {} pushed, {} received, {} prospects updated, {} left this device.",
+            "Synced: {} pushed, {} prospects received whole, {} changes received, {} prospects updated, {} left this device.",
             report.pushed,
+            report.bootstrapped,
             report.pulled,
             report.updated,
             report.removed

@@ -18,7 +18,9 @@
 //! 3. A census visit is checked first: [`validate_answers`] compares the answers with the
 //!    [`Questionnaire`] version and returns [`Problem`]s, in Russian and English, as data.
 //! 4. Changes travel in the [`wire`] format: a [`wire::PushBatch`] up, a [`wire::PushResult`]
-//!    back, [`wire::PullPage`]s down. Decoding never panics and rejects damaged bodies.
+//!    back, [`wire::PullPage`]s down. Decoding never panics and rejects damaged bodies. A fresh
+//!    device starts from [`wire::BootstrapPage`]s instead: compacted documents with their
+//!    [`Projection`]s (the rows lists read), so it need not replay every change.
 //! 5. Another device applies the changes with [`ProspectDoc::apply_changes`], in any order and
 //!    any number of times. If two people set the same field while apart, both values are kept and
 //!    [`ProspectDoc::conflicts`] lists them until someone picks one
@@ -35,6 +37,7 @@ pub mod duplicates;
 pub mod history;
 pub mod ids;
 pub mod localized;
+pub mod projection;
 pub mod prospect;
 pub mod prospect_doc;
 pub mod questionnaire;
@@ -49,6 +52,7 @@ pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_dupl
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 pub use localized::{Language, Localized};
+pub use projection::{PROJECTION_VERSION, Projection, ProspectRow};
 pub use prospect::{
     Address, AddressPatch, Contact, ContactPatch, Created, Location, NewProspect, Photo, Prospect, QuestionnaireRef,
     Review, ReviewState, Status, Visit,

@@ -13,8 +13,14 @@
 //! with a clear message rather than misread. Decoding checks every length against what is left,
 //! so random, truncated or damaged input is an error, never a panic or a huge allocation.
 //! Compression is applied by the HTTP layer around the frame.
+//!
+//! A [`Projection`] travels inside a bootstrap page as its own small encoding (no frame: the
+//! page's frame covers it), led by its [`PROJECTION_VERSION`].
 
 use crate::ids::{ProspectId, TerritoryId};
+use crate::projection::{PROJECTION_VERSION, Projection, ProspectRow};
+use crate::prospect::{ReviewState, Status};
+use crate::time::Timestamp;
 
 const MAGIC: &[u8; 4] = b"CNSW";
 /// The wire format version this code writes and reads.
@@ -103,6 +109,31 @@ pub struct PullPage {
     pub remaining: u64,
 }
 
+/// A document as a compacted snapshot, with its projection (encoded by [`Projection::encode`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotItem {
+    pub doc: ProspectId,
+    pub kind: DocKind,
+    /// A saved Automerge document.
+    pub snapshot: Vec<u8>,
+    pub projection: Vec<u8>,
+}
+
+/// A page of a scope's documents as snapshots, in document id order, for a device that has
+/// none of them yet: it stores them as they are and then pulls the scope from `watermark`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapPage {
+    pub scope: TerritoryId,
+    /// Every change of the scope up to this point of the feed is in the snapshots (later ones
+    /// may be too: applying a change twice changes nothing).
+    pub watermark: u64,
+    pub docs: Vec<SnapshotItem>,
+    /// Whether this page reached the scope's last document.
+    pub up_to_date: bool,
+    /// How many documents come after this page, for a progress bar.
+    pub remaining: u64,
+}
+
 /// Why a body could not be decoded. The messages are meant for logs and error responses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -129,6 +160,10 @@ pub enum DecodeError {
     UnknownOutcome(u64),
     #[error("the sync body has {0} unexpected bytes at its end")]
     TrailingBytes(usize),
+    #[error("the sync body has a projection of version {0}, but this Census makes version {PROJECTION_VERSION}")]
+    OtherProjectionVersion(u64),
+    #[error("the sync body has an unknown value \"{0}\"")]
+    UnknownValue(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +171,7 @@ enum BodyKind {
     PushBatch = 1,
     PushResult = 2,
     PullPage = 3,
+    BootstrapPage = 4,
 }
 
 impl BodyKind {
@@ -144,6 +180,7 @@ impl BodyKind {
             BodyKind::PushBatch => "push batch",
             BodyKind::PushResult => "push result",
             BodyKind::PullPage => "pull page",
+            BodyKind::BootstrapPage => "bootstrap page",
         }
     }
 
@@ -152,6 +189,7 @@ impl BodyKind {
             1 => Ok(BodyKind::PushBatch),
             2 => Ok(BodyKind::PushResult),
             3 => Ok(BodyKind::PullPage),
+            4 => Ok(BodyKind::BootstrapPage),
             other => Err(DecodeError::UnknownKind(other)),
         }
     }
@@ -182,6 +220,23 @@ impl Writer {
 
     fn id(&mut self, bytes: &[u8; 16]) {
         self.0.extend_from_slice(bytes);
+    }
+
+    /// A signed number, zigzag-encoded so that small negatives stay short.
+    fn signed(&mut self, n: i64) {
+        self.varint(((n << 1) ^ (n >> 63)) as u64);
+    }
+
+    fn float(&mut self, x: f64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+
+    /// An optional value: a 0 or 1 byte, then the value if present.
+    fn option<T>(&mut self, value: Option<T>, mut write: impl FnMut(&mut Self, T)) {
+        self.varint(u64::from(value.is_some()));
+        if let Some(value) = value {
+            write(self, value);
+        }
     }
 
     fn bytes(&mut self, bytes: &[u8]) {
@@ -269,6 +324,21 @@ impl<'a> Reader<'a> {
 
     fn text(&mut self) -> Result<String, DecodeError> {
         String::from_utf8(self.bytes()?).map_err(|_| DecodeError::BadText)
+    }
+
+    fn signed(&mut self) -> Result<i64, DecodeError> {
+        let n = self.varint()?;
+        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
+    }
+
+    fn float(&mut self) -> Result<f64, DecodeError> {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(self.take(8)?);
+        Ok(f64::from_le_bytes(bytes))
+    }
+
+    fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> Result<T, DecodeError>) -> Result<Option<T>, DecodeError> {
+        if self.bool()? { read(self).map(Some) } else { Ok(None) }
     }
 
     fn bool(&mut self) -> Result<bool, DecodeError> {
@@ -412,5 +482,116 @@ impl PullPage {
         let remaining = r.varint()?;
         r.finish()?;
         Ok(PullPage { scope, changes, next_cursor, up_to_date, departed, remaining })
+    }
+}
+
+impl BootstrapPage {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(BodyKind::BootstrapPage);
+        w.id(self.scope.as_bytes());
+        w.varint(self.watermark);
+        w.varint(u64::from(self.up_to_date));
+        w.varint(self.remaining);
+        w.varint(self.docs.len() as u64);
+        for item in &self.docs {
+            w.id(item.doc.as_bytes());
+            w.varint(item.kind.code());
+            w.bytes(&item.snapshot);
+            w.bytes(&item.projection);
+        }
+        w.finish()
+    }
+
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(frame, BodyKind::BootstrapPage)?;
+        let scope = TerritoryId::from_bytes(r.id()?);
+        let watermark = r.varint()?;
+        let up_to_date = r.bool()?;
+        let remaining = r.varint()?;
+        let n = r.count(19)?;
+        let mut docs = Vec::with_capacity(n);
+        for _ in 0..n {
+            docs.push(SnapshotItem {
+                doc: ProspectId::from_bytes(r.id()?),
+                kind: DocKind::from_code(r.varint()?)?,
+                snapshot: r.bytes()?,
+                projection: r.bytes()?,
+            });
+        }
+        r.finish()?;
+        Ok(BootstrapPage { scope, watermark, docs, up_to_date, remaining })
+    }
+}
+
+impl Projection {
+    /// The projection as bytes, led by [`PROJECTION_VERSION`].
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer(Vec::with_capacity(256));
+        let row = &self.row;
+        w.varint(PROJECTION_VERSION);
+        w.id(row.id.as_bytes());
+        w.bytes(row.territory.as_bytes());
+        w.bytes(row.name.as_bytes());
+        w.bytes(row.category.as_bytes());
+        w.bytes(row.status.as_str().as_bytes());
+        w.option(row.review_state, |w, r| w.bytes(r.as_str().as_bytes()));
+        w.varint(u64::from(row.has_conflicts));
+        w.option(row.merged_into.as_deref(), |w, m| w.bytes(m.as_bytes()));
+        w.varint(u64::from(row.deleted));
+        w.bytes(row.address.as_bytes());
+        w.bytes(row.phones.as_bytes());
+        w.option(row.lat, Writer::float);
+        w.option(row.lon, Writer::float);
+        w.varint(u64::from(row.visits));
+        w.option(row.last_visit_at, |w, t| w.signed(t.unix_millis()));
+        w.signed(row.created_at.unix_millis());
+        w.signed(row.updated_at.unix_millis());
+        w.bytes(self.contacts.as_bytes());
+        w.bytes(self.notes.as_bytes());
+        w.0
+    }
+
+    /// Reads a projection made by [`Projection::encode`]; one of another version is refused
+    /// with [`DecodeError::OtherProjectionVersion`] (derive it from the document instead).
+    pub fn decode(bytes: &[u8]) -> Result<Projection, DecodeError> {
+        let mut r = Reader { bytes, pos: 0 };
+        let version = r.varint()?;
+        if version != PROJECTION_VERSION {
+            return Err(DecodeError::OtherProjectionVersion(version));
+        }
+        let unknown = |text: String| DecodeError::UnknownValue(text);
+        let id = ProspectId::from_bytes(r.id()?);
+        let territory = r.text()?;
+        let name = r.text()?;
+        let category = r.text()?;
+        let status = r.text()?;
+        let status: Status = status.parse().map_err(|_| unknown(status))?;
+        let review_state = r.option(Reader::text)?;
+        let review_state = match review_state {
+            Some(text) => Some(ReviewState::parse(&text).ok_or_else(|| unknown(text))?),
+            None => None,
+        };
+        let row = ProspectRow {
+            id,
+            territory,
+            name,
+            category,
+            status,
+            review_state,
+            has_conflicts: r.bool()?,
+            merged_into: r.option(Reader::text)?,
+            deleted: r.bool()?,
+            address: r.text()?,
+            phones: r.text()?,
+            lat: r.option(Reader::float)?,
+            lon: r.option(Reader::float)?,
+            visits: u32::try_from(r.varint()?).map_err(|_| DecodeError::BadNumber)?,
+            last_visit_at: r.option(Reader::signed)?.map(Timestamp::from_unix_millis),
+            created_at: Timestamp::from_unix_millis(r.signed()?),
+            updated_at: Timestamp::from_unix_millis(r.signed()?),
+        };
+        let projection = Projection { row, contacts: r.text()?, notes: r.text()? };
+        r.finish()?;
+        Ok(projection)
     }
 }

@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use census_core::wire::{DecodeError, DocKind, PullPage, PulledChange, PushBatch, PushItem, PushOutcome, PushResult};
-use census_core::{ProspectId, TerritoryId};
+use census_core::wire::{
+    BootstrapPage, DecodeError, DocKind, PullPage, PulledChange, PushBatch, PushItem, PushOutcome, PushResult,
+    SnapshotItem,
+};
+use census_core::{Projection, ProspectId, ProspectRow, ReviewState, Status, TerritoryId, Timestamp};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -14,13 +17,15 @@ use proptest::prelude::*;
 const PUSH_BATCH: u8 = 1;
 const PUSH_RESULT: u8 = 2;
 const PULL_PAGE: u8 = 3;
+const BOOTSTRAP_PAGE: u8 = 4;
 
-/// The three decoders, by body kind byte, with the results reduced to "decoded or why not".
+/// The decoders, by body kind byte, with the results reduced to "decoded or why not".
 type Decoder = fn(&[u8]) -> Result<(), DecodeError>;
-const DECODERS: [(u8, &str, Decoder); 3] = [
+const DECODERS: [(u8, &str, Decoder); 4] = [
     (PUSH_BATCH, "push batch", |b| PushBatch::decode(b).map(drop)),
     (PUSH_RESULT, "push result", |b| PushResult::decode(b).map(drop)),
     (PULL_PAGE, "pull page", |b| PullPage::decode(b).map(drop)),
+    (BOOTSTRAP_PAGE, "bootstrap page", |b| BootstrapPage::decode(b).map(drop)),
 ];
 
 fn decode_as(kind: u8, bytes: &[u8]) -> Result<(), DecodeError> {
@@ -121,12 +126,57 @@ fn empty_page() -> PullPage {
     PullPage { scope: tid(7), changes: vec![], next_cursor: 0, up_to_date: false, departed: vec![], remaining: 0 }
 }
 
+fn sample_projection() -> Projection {
+    Projection {
+        row: ProspectRow {
+            id: pid(1),
+            territory: tid(9).to_string(),
+            name: "Ромашка".into(),
+            category: "kiosk".into(),
+            status: Status::Interested,
+            review_state: Some(ReviewState::Flagged),
+            has_conflicts: true,
+            merged_into: None,
+            deleted: false,
+            address: "Тверь, Советская 1".into(),
+            phones: "+7 900".into(),
+            lat: Some(56.85),
+            lon: Some(-35.9),
+            visits: 3,
+            last_visit_at: Some(Timestamp::from_unix_millis(-5)),
+            created_at: Timestamp::from_unix_millis(1_795_800_000_000),
+            updated_at: Timestamp::from_unix_millis(i64::MAX),
+        },
+        contacts: "Ольга manager +7 900 o@example.com".into(),
+        notes: "склад во дворе".into(),
+    }
+}
+
+fn sample_bootstrap() -> BootstrapPage {
+    BootstrapPage {
+        scope: tid(9),
+        watermark: 1 << 33,
+        docs: vec![
+            SnapshotItem {
+                doc: pid(1),
+                kind: DocKind::Prospect,
+                snapshot: vec![0x85; 300],
+                projection: sample_projection().encode(),
+            },
+            SnapshotItem { doc: pid(2), kind: DocKind::Prospect, snapshot: vec![1, 2, 3], projection: vec![] },
+        ],
+        up_to_date: false,
+        remaining: 12_345,
+    }
+}
+
 /// A non-trivial encoded body of each kind, with its kind byte.
-fn sample_frames() -> [(u8, Vec<u8>); 3] {
+fn sample_frames() -> [(u8, Vec<u8>); 4] {
     [
         (PUSH_BATCH, sample_batch().encode()),
         (PUSH_RESULT, sample_result().encode()),
         (PULL_PAGE, sample_page().encode()),
+        (BOOTSTRAP_PAGE, sample_bootstrap().encode()),
     ]
 }
 
@@ -135,13 +185,23 @@ fn decodes_to_sample(kind: u8, bytes: &[u8]) -> Result<bool, DecodeError> {
     Ok(match kind {
         PUSH_BATCH => PushBatch::decode(bytes)? == sample_batch(),
         PUSH_RESULT => PushResult::decode(bytes)? == sample_result(),
-        _ => PullPage::decode(bytes)? == sample_page(),
+        PULL_PAGE => PullPage::decode(bytes)? == sample_page(),
+        _ => BootstrapPage::decode(bytes)? == sample_bootstrap(),
     })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Round trips and the frame layout
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_projection_of_another_version_is_refused_by_name() {
+    let mut bytes = sample_projection().encode();
+    assert_eq!(Projection::decode(&bytes), Ok(sample_projection()));
+    bytes[0] = 2;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(2)));
+    assert_eq!(Projection::decode(&[]), Err(DecodeError::Truncated));
+}
 
 #[test]
 fn empty_bodies_round_trip() {
@@ -306,11 +366,8 @@ fn a_bit_flip_behind_a_valid_checksum_never_panics_nor_decodes_to_the_original()
 #[test]
 fn a_body_of_another_kind_is_the_wrong_kind() {
     for (found_kind, found, _) in DECODERS {
-        let bytes = match found_kind {
-            PUSH_BATCH => sample_batch().encode(),
-            PUSH_RESULT => sample_result().encode(),
-            _ => sample_page().encode(),
-        };
+        let (_, bytes) =
+            sample_frames().into_iter().find(|(kind, _)| *kind == found_kind).expect("a sample of every kind");
         for (expected_kind, expected, decode) in DECODERS {
             if expected_kind != found_kind {
                 assert_eq!(decode(&bytes), Err(DecodeError::WrongKind { expected, found }));
@@ -326,7 +383,7 @@ fn a_body_of_another_kind_is_the_wrong_kind() {
 
 #[test]
 fn an_unknown_body_kind_is_refused() {
-    for kind in [0, 4, 9, 0xff] {
+    for kind in [0, 5, 9, 0xff] {
         for (_, _, decode) in DECODERS {
             assert_eq!(decode(&frame(kind, &[0])), Err(DecodeError::UnknownKind(kind)));
         }
@@ -625,6 +682,59 @@ fn pull_page() -> impl Strategy<Value = PullPage> {
         })
 }
 
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![".{0,40}", Just(String::new()), Just("Ромашка".to_owned())]
+}
+
+fn projection() -> impl Strategy<Value = Projection> {
+    let status = prop_oneof![Just(Status::New), Just(Status::Visited), Just(Status::Closed)];
+    let review = prop_oneof![Just(None), Just(Some(ReviewState::Approved)), Just(Some(ReviewState::Flagged))];
+    let position = prop::option::of((-90.0..90.0f64, -180.0..180.0f64));
+    (
+        (id_bytes(), text(), text(), text(), status, review, any::<bool>(), prop::option::of(text())),
+        (
+            any::<bool>(),
+            text(),
+            text(),
+            position,
+            any::<u32>(),
+            prop::option::of(any::<i64>()),
+            any::<i64>(),
+            any::<i64>(),
+        ),
+        (text(), text()),
+    )
+        .prop_map(
+            |(
+                (id, territory, name, category, status, review_state, has_conflicts, merged_into),
+                (deleted, address, phones, position, visits, last_visit, created, updated),
+                (contacts, notes),
+            )| Projection {
+                row: ProspectRow {
+                    id: ProspectId::from_bytes(id),
+                    territory,
+                    name,
+                    category,
+                    status,
+                    review_state,
+                    has_conflicts,
+                    merged_into,
+                    deleted,
+                    address,
+                    phones,
+                    lat: position.map(|p| p.0),
+                    lon: position.map(|p| p.1),
+                    visits,
+                    last_visit_at: last_visit.map(Timestamp::from_unix_millis),
+                    created_at: Timestamp::from_unix_millis(created),
+                    updated_at: Timestamp::from_unix_millis(updated),
+                },
+                contacts,
+                notes,
+            },
+        )
+}
+
 /// Edits to a body: (what, where, byte) with what = 0 set, 1 insert, 2 remove.
 fn edits() -> impl Strategy<Value = Vec<(u8, usize, u8)>> {
     prop::collection::vec((0..3u8, any::<usize>(), any::<u8>()), 1..6)
@@ -666,10 +776,24 @@ proptest! {
     }
 
     #[test]
+    fn projections_round_trip(projection in projection()) {
+        prop_assert_eq!(Projection::decode(&projection.encode()), Ok(projection));
+    }
+
+    #[test]
+    fn damaged_projections_never_panic(projection in projection(), edits in edits()) {
+        let damaged = apply(&edits, projection.encode());
+        if let Ok(p) = Projection::decode(&damaged) {
+            prop_assert_eq!(Projection::decode(&p.encode()), Ok(p));
+        }
+    }
+
+    #[test]
     fn random_bytes_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
         prop_assert!(PushBatch::decode(&bytes).is_err());
         prop_assert!(PushResult::decode(&bytes).is_err());
         prop_assert!(PullPage::decode(&bytes).is_err());
+        prop_assert!(BootstrapPage::decode(&bytes).is_err());
     }
 
     #[test]
@@ -689,7 +813,7 @@ proptest! {
 
     #[test]
     fn random_bodies_with_a_valid_checksum_never_panic(
-        kind in 1u8..=3,
+        kind in 1u8..=4,
         body in prop_oneof![
             prop::collection::vec(any::<u8>(), 0..2000),
             // Mostly small bytes, so counts, kinds, codes and lengths are often plausible.
@@ -711,8 +835,11 @@ proptest! {
             PUSH_RESULT => if let Ok(v) = PushResult::decode(&bytes) {
                 prop_assert_eq!(PushResult::decode(&v.encode()), Ok(v));
             },
-            _ => if let Ok(v) = PullPage::decode(&bytes) {
+            PULL_PAGE => if let Ok(v) = PullPage::decode(&bytes) {
                 prop_assert_eq!(PullPage::decode(&v.encode()), Ok(v));
+            },
+            _ => if let Ok(v) = BootstrapPage::decode(&bytes) {
+                prop_assert_eq!(BootstrapPage::decode(&v.encode()), Ok(v));
             },
         }
     }

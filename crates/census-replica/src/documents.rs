@@ -16,6 +16,14 @@ pub(crate) fn document_exists(conn: &Connection, id: ProspectId) -> Result<bool,
     Ok(statement.query_row([id.as_bytes()], |_| Ok(())).optional()?.is_some())
 }
 
+/// Whether the replica holds anything of a prospect: its document, or changes waiting.
+pub(crate) fn anything_of(conn: &Connection, id: ProspectId) -> Result<bool, ReplicaError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM documents WHERE prospect_id = ?1)          OR EXISTS (SELECT 1 FROM waiting_changes WHERE prospect_id = ?1)",
+    )?;
+    Ok(statement.query_row([id.as_bytes()], |r| r.get(0))?)
+}
+
 /// Loads a document: its snapshot followed by the changes since.
 pub(crate) fn load_document(conn: &Connection, id: ProspectId, device: DeviceId) -> Result<ProspectDoc, ReplicaError> {
     let mut bytes: Vec<u8> = conn
@@ -44,7 +52,8 @@ pub(crate) fn insert_received(conn: &Connection, id: ProspectId, changes: &[&[u8
     insert_snapshot(conn, id, &changes.concat())
 }
 
-fn insert_snapshot(conn: &Connection, id: ProspectId, bytes: &[u8]) -> Result<(), ReplicaError> {
+/// Stores a document seen for the first time from its saved bytes.
+pub(crate) fn insert_snapshot(conn: &Connection, id: ProspectId, bytes: &[u8]) -> Result<(), ReplicaError> {
     conn.prepare_cached("INSERT INTO documents (prospect_id, snapshot) VALUES (?1, ?2)")?
         .execute(params![id.as_bytes(), bytes])?;
     Ok(())

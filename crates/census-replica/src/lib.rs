@@ -13,6 +13,7 @@
 //! append-only migrations (`schema.rs`). The `census` command line (`src/bin/census.rs`) is a
 //! thin shell over this API.
 
+mod bootstrap;
 mod checkpoint;
 mod directory;
 mod documents;
@@ -26,11 +27,11 @@ mod replica;
 mod schema;
 mod sync;
 
+pub use census_core::ProspectRow;
 pub use drafts::VisitDraft;
 pub use error::ReplicaError;
 pub use export::CSV_COLUMNS;
 pub use outbox::OutboxEntry;
-pub use projection::ProspectRow;
 pub use queries::{ListFilter, SortBy};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
-pub use sync::{RefusedChange, SyncClient, SyncError, SyncProgress, SyncReport};
+pub use sync::{RefusedChange, ServerStatus, SyncClient, SyncError, SyncProgress, SyncReport};

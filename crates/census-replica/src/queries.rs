@@ -1,12 +1,11 @@
 //! Reading the projections: filtered and sorted lists, full-text search, and nearby prospects.
 //! None of these load a document, so they stay fast however large the base grows.
 
-use census_core::{Location, ProspectId, ReviewState, Status, TerritoryId, Timestamp};
+use census_core::{Location, ProspectId, ProspectRow, ReviewState, Status, TerritoryId, Timestamp};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicaError;
-use crate::projection::ProspectRow;
 use crate::replica::Replica;
 
 /// Which prospects a list shows, and in what order.

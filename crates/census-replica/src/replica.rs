@@ -7,7 +7,7 @@ use std::path::Path;
 
 use census_core::{
     Conflict, DeviceId, DocumentError, EditContext, FieldEdit, FieldPath, FieldValue, NewProspect, Problem, Prospect,
-    ProspectDoc, ProspectEditor, ProspectId, Questionnaire, UserId, Visit, validate_answers,
+    ProspectDoc, ProspectEditor, ProspectId, ProspectRow, Questionnaire, UserId, Visit, validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use crate::documents::{
 };
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
-use crate::projection::{ProspectRow, write_projection};
+use crate::projection::write_projection;
 use crate::queries::{SELECT_ROW, read_row};
 use crate::schema;
 
@@ -206,7 +206,7 @@ impl Replica {
             );
             let mut doc = load_document(&self.conn, id, self.device)?;
             let prospect = doc.read();
-            rebuilt.push(ProspectRow::from_document(&mut doc, &prospect).0);
+            rebuilt.push(doc.projection(&prospect).row);
         }
         Ok((stored, rebuilt))
     }
@@ -308,17 +308,28 @@ pub(crate) fn apply_received(
         match apply_to_prospect(tx, device, id, incoming.clone()) {
             Ok(touched) => applied.touched += usize::from(touched),
             Err(ReplicaError::Document(e)) if mode == Received::FromServer => {
-                let mut keep = tx
-                    .prepare_cached("INSERT INTO set_aside_changes (prospect_id, bytes, reason) VALUES (?1, ?2, ?3)")?;
-                for bytes in incoming {
-                    keep.execute(params![id.as_bytes(), bytes, e.to_string()])?;
-                }
+                set_aside_received(tx, id, &incoming, &e.to_string())?;
                 applied.set_aside += 1;
             }
             Err(e) => return Err(e),
         }
     }
     Ok(applied)
+}
+
+/// Keeps received bytes this device cannot apply, with the reason, instead of dropping them.
+pub(crate) fn set_aside_received<B: AsRef<[u8]>>(
+    tx: &Connection,
+    id: ProspectId,
+    received: &[B],
+    reason: &str,
+) -> Result<(), ReplicaError> {
+    let mut keep =
+        tx.prepare_cached("INSERT INTO set_aside_changes (prospect_id, bytes, reason) VALUES (?1, ?2, ?3)")?;
+    for bytes in received {
+        keep.execute(params![id.as_bytes(), bytes.as_ref(), reason])?;
+    }
+    Ok(())
 }
 
 /// Applies one prospect's received changes; says whether the prospect changed.

@@ -124,6 +124,10 @@ const MIGRATIONS: &[&str] = &[
         reason TEXT NOT NULL
     );
     "#,
+    // 3: a territory being bootstrapped from snapshots: the watermark, and the last document stored.
+    r#"
+    CREATE TABLE bootstraps (scope BLOB PRIMARY KEY, watermark INTEGER NOT NULL, after BLOB) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -1,6 +1,10 @@
 //! Syncing a replica with the Census server (`docs/protocol.md`): sign in once, then push the
 //! outbox in batches and pull every territory the person may see until up to date.
 //!
+//! A territory the device has never pulled starts from the server's snapshots (a bootstrap:
+//! compacted documents with their list rows, stored without loading them), then pulls the feed
+//! from the point the snapshots cover.
+//!
 //! Every step is safe to interrupt and to repeat: a push is acknowledged per change and the
 //! server stores each change once, so a retried push changes nothing; a pulled page is applied
 //! and its cursor moved in one transaction, so an interrupted pull resumes where it stopped.
@@ -12,7 +16,7 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use census_core::wire::{DocKind, PullPage, PushBatch, PushItem, PushOutcome, PushResult};
+use census_core::wire::{BootstrapPage, DocKind, PullPage, PushBatch, PushItem, PushOutcome, PushResult};
 use census_core::{DeviceId, Directory, Person, ProspectId, Role, TerritoryId, Timestamp};
 use flate2::Compression;
 use flate2::read::GzDecoder;
@@ -20,12 +24,14 @@ use flate2::write::GzEncoder;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::bootstrap::store_snapshots;
 use crate::error::ReplicaError;
 use crate::replica::{Received, Replica, apply_received, info, set_info};
 
-/// Changes per push request, and per pull page.
+/// Changes per push request, and per pull page; documents per bootstrap page.
 const PUSH_BATCH: u32 = 1_000;
 const PULL_PAGE: u32 = 2_000;
+const BOOTSTRAP_PAGE: u32 = 1_000;
 const FRAME_TYPE: &str = "application/vnd.census.frame";
 
 /// Why a sync or sign-in did not complete, in words for the person at the device.
@@ -65,6 +71,8 @@ pub enum SyncProgress {
     Directory,
     /// Pushing: `done` of `total` changes.
     Push { done: u64, total: u64 },
+    /// Receiving a territory new to this device: `received` of `total` prospects.
+    Bootstrap { scope: TerritoryId, received: u64, total: u64 },
     /// Pulling a territory: `received` of `total` changes so far in this sync.
     Pull { scope: TerritoryId, received: u64, total: u64 },
 }
@@ -76,6 +84,8 @@ pub struct SyncReport {
     /// Changes the server refused in this sync; kept on the device, see [`Replica::refused_changes`].
     pub refused: u64,
     pub pulled: u64,
+    /// Prospects received whole, as snapshots, for territories new to this device.
+    pub bootstrapped: u64,
     /// Prospects that changed on this device.
     pub updated: u64,
     /// Prospects that left this device because their territory is no longer the person's.
@@ -122,6 +132,15 @@ struct DirectoryReply {
 struct Me {
     role: Role,
     scopes: Vec<TerritoryId>,
+}
+
+/// How far the server's feed and its snapshots have come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerStatus {
+    /// The last sequence number of the feed.
+    pub feed_end: u64,
+    /// Snapshots hold every change up to here; a new device starts from them.
+    pub snapshots_through: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +210,11 @@ impl SyncClient {
         response.json().map_err(|e| SyncError::Server(format!("an unreadable directory: {e}")))
     }
 
+    fn status(&self, token: &str) -> Result<ServerStatus, SyncError> {
+        let response = self.send(self.http.get(self.url("status")).bearer_auth(token))?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable status: {e}")))
+    }
+
     /// Pushes a batch; returns the server's answer and the bytes sent.
     fn push(&self, token: &str, batch: &PushBatch) -> Result<(PushResult, u64), SyncError> {
         let body = gzip(&batch.encode());
@@ -206,6 +230,22 @@ impl SyncClient {
         let result =
             PushResult::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable push reply: {e}")))?;
         Ok((result, sent))
+    }
+
+    /// Fetches a page of a territory's snapshots; returns it and the bytes received.
+    fn bootstrap(
+        &self,
+        token: &str,
+        scope: TerritoryId,
+        after: Option<ProspectId>,
+    ) -> Result<(BootstrapPage, u64), SyncError> {
+        let after = after.map(|a| a.to_string()).unwrap_or_default();
+        let query = [("scope", scope.to_string()), ("after", after), ("limit", BOOTSTRAP_PAGE.to_string())];
+        let response = self.send(self.http.get(self.url("bootstrap")).bearer_auth(token).query(&query))?;
+        let body = response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?;
+        let page = BootstrapPage::decode(&gunzip(&body)?)
+            .map_err(|e| SyncError::Server(format!("an unreadable bootstrap page: {e}")))?;
+        Ok((page, body.len() as u64))
     }
 
     /// Pulls a page; returns it and the bytes received.
@@ -265,6 +305,7 @@ impl Replica {
         if info(&tx, "server")?.is_some_and(|server| server != client.server()) {
             // The cursors count another server's feed.
             tx.execute("DELETE FROM scope_cursors", []).map_err(ReplicaError::from)?;
+            tx.execute("DELETE FROM bootstraps", []).map_err(ReplicaError::from)?;
             tx.execute("DELETE FROM replica_info WHERE key = 'scopes'", []).map_err(ReplicaError::from)?;
         }
         set_info(&tx, "server", client.server())?;
@@ -277,6 +318,11 @@ impl Replica {
     /// The server this replica syncs with, once signed in.
     pub fn server(&self) -> Result<Option<String>, ReplicaError> {
         info(&self.conn, "server")
+    }
+
+    /// How far the server's feed and its snapshots have come.
+    pub fn server_status(&self, client: &SyncClient) -> Result<ServerStatus, SyncError> {
+        client.status(&info(&self.conn, "token")?.ok_or(SyncError::SignedOut)?)
     }
 
     /// The signed-in person's role, as of the last sync.
@@ -325,6 +371,9 @@ impl Replica {
 
         self.push_outbox(client, &token, now, &mut report, progress)?;
         for scope in &scopes {
+            if self.cursor(*scope)?.is_none() {
+                self.bootstrap_scope(client, &token, *scope, &mut report, progress)?;
+            }
             self.pull_scope(client, &token, *scope, &scopes, &mut report, progress)?;
         }
         // Prospects only need sorting out when the person's territories changed.
@@ -443,13 +492,8 @@ impl Replica {
     ) -> Result<(), SyncError> {
         let mut received = 0;
         loop {
-            let cursor: i64 = self
-                .conn
-                .query_row("SELECT cursor FROM scope_cursors WHERE scope = ?1", [scope.as_bytes()], |r| r.get(0))
-                .optional()
-                .map_err(ReplicaError::from)?
-                .unwrap_or(0);
-            let (page, received_bytes) = client.pull(token, scope, cursor.unsigned_abs())?;
+            let cursor = self.cursor(scope)?.unwrap_or(0);
+            let (page, received_bytes) = client.pull(token, scope, cursor)?;
             report.bytes_received += received_bytes;
             if page.scope != scope {
                 return Err(SyncError::Server("the server sent another territory's changes".into()));
@@ -471,6 +515,81 @@ impl Replica {
             received += changes.len() as u64;
             report.pulled += changes.len() as u64;
             progress(SyncProgress::Pull { scope, received, total: received.saturating_add(page.remaining) });
+            if page.up_to_date {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Where the pull of a territory stands, if it has begun.
+    fn cursor(&self, scope: TerritoryId) -> Result<Option<u64>, ReplicaError> {
+        let cursor: Option<i64> = self
+            .conn
+            .query_row("SELECT cursor FROM scope_cursors WHERE scope = ?1", [scope.as_bytes()], |r| r.get(0))
+            .optional()?;
+        Ok(cursor.map(i64::unsigned_abs))
+    }
+
+    /// Receives a territory new to this device as snapshots, page by page, each page stored
+    /// with the place to resume in one transaction; at the end its pull starts from the
+    /// watermark the first page named.
+    fn bootstrap_scope(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        scope: TerritoryId,
+        report: &mut SyncReport,
+        progress: &mut dyn FnMut(SyncProgress),
+    ) -> Result<(), SyncError> {
+        let resume: Option<(i64, Option<Vec<u8>>)> = self
+            .conn
+            .query_row("SELECT watermark, after FROM bootstraps WHERE scope = ?1", [scope.as_bytes()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .map_err(ReplicaError::from)?;
+        let damaged = || ReplicaError::Corrupt("a bootstrap in progress is damaged".into());
+        let (mut watermark, mut after) = match resume {
+            Some((watermark, after)) => {
+                let after =
+                    after.map(|a| a.try_into().map(ProspectId::from_bytes)).transpose().map_err(|_| damaged())?;
+                (Some(watermark.unsigned_abs()), after)
+            }
+            None => (None, None),
+        };
+        let mut received = 0;
+        loop {
+            let (page, received_bytes) = client.bootstrap(token, scope, after)?;
+            report.bytes_received += received_bytes;
+            if page.scope != scope {
+                return Err(SyncError::Server("the server sent another territory's snapshots".into()));
+            }
+            let watermark = *watermark.get_or_insert(page.watermark);
+            let stored_watermark = i64::try_from(watermark).unwrap_or(i64::MAX);
+            after = page.docs.last().map(|d| d.doc).or(after);
+            let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+            let applied = store_snapshots(&tx, self.device, &page.docs)?;
+            report.updated += applied.touched as u64;
+            report.set_aside += applied.set_aside as u64;
+            if page.up_to_date {
+                tx.execute("DELETE FROM bootstraps WHERE scope = ?1", [scope.as_bytes()])
+                    .map_err(ReplicaError::from)?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO scope_cursors (scope, cursor) VALUES (?1, ?2)",
+                    params![scope.as_bytes(), stored_watermark],
+                )
+                .map_err(ReplicaError::from)?;
+            } else {
+                tx.execute(
+                    "INSERT OR REPLACE INTO bootstraps (scope, watermark, after) VALUES (?1, ?2, ?3)",
+                    params![scope.as_bytes(), stored_watermark, after.map(|a| a.as_bytes().to_vec())],
+                )
+                .map_err(ReplicaError::from)?;
+            }
+            tx.commit().map_err(ReplicaError::from)?;
+            received += page.docs.len() as u64;
+            report.bootstrapped += page.docs.len() as u64;
+            progress(SyncProgress::Bootstrap { scope, received, total: received.saturating_add(page.remaining) });
             if page.up_to_date {
                 return Ok(());
             }
@@ -504,7 +623,8 @@ impl Replica {
         };
         for scope in cursors {
             if !scopes.iter().any(|s| s.as_bytes().as_slice() == scope.as_slice()) {
-                tx.execute("DELETE FROM scope_cursors WHERE scope = ?1", [scope])?;
+                tx.execute("DELETE FROM scope_cursors WHERE scope = ?1", [&scope])?;
+                tx.execute("DELETE FROM bootstraps WHERE scope = ?1", [&scope])?;
             }
         }
         tx.commit()?;
