@@ -12,7 +12,7 @@ use rusqlite::Connection;
 
 use crate::documents::{anything_of, insert_snapshot};
 use crate::error::ReplicaError;
-use crate::projection::store_projection;
+use crate::projection::ProjectionBatch;
 use crate::replica::{Applied, Received, Replica, apply_received, set_aside_received};
 
 impl Replica {
@@ -34,12 +34,13 @@ pub(crate) fn store_snapshots(
     items: &[SnapshotItem],
 ) -> Result<Applied, ReplicaError> {
     let mut applied = Applied::default();
+    let mut projections = ProjectionBatch::default();
     for item in items {
         let projection = Projection::decode(&item.projection).ok().filter(|p| p.row.id == item.doc);
         match projection {
             Some(projection) if !anything_of(tx, item.doc)? => {
                 insert_snapshot(tx, item.doc, &item.snapshot)?;
-                store_projection(tx, &projection)?;
+                projections.add(tx, &projection)?;
                 applied.touched += 1;
             }
             _ => {
@@ -49,6 +50,7 @@ pub(crate) fn store_snapshots(
             }
         }
     }
+    projections.finish(tx)?;
     Ok(applied)
 }
 

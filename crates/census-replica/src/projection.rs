@@ -2,25 +2,53 @@
 //!
 //! A projection row is derived entirely from a prospect's document, so it can always be rebuilt
 //! from it; census-core's `ProspectDoc::projection` is that derivation, used on every write.
+//!
+//! The rows of a transaction are written as they come, but their search text and map positions
+//! wait for the end of it ([`ProjectionBatch::finish`]) and go in with one statement each: FTS5
+//! flushes its pending terms to disk whenever a statement of the transaction opens a savepoint,
+//! so writing them prospect by prospect would cost a flush, and later a merge, per prospect.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use census_core::{Projection, Prospect, ProspectDoc};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::ReplicaError;
 
-/// Rewrites the projection row, search text and map position of one prospect.
+/// Rewrites the projection of one prospect.
 pub(crate) fn write_projection(
     conn: &Connection,
     doc: &mut ProspectDoc,
     prospect: &Prospect,
 ) -> Result<(), ReplicaError> {
-    store_projection(conn, &doc.projection(prospect))
+    let mut batch = ProjectionBatch::default();
+    batch.add(conn, &doc.projection(prospect))?;
+    batch.finish(conn)
 }
 
-/// Writes a projection row, its search text and its map position.
-pub(crate) fn store_projection(conn: &Connection, projection: &Projection) -> Result<(), ReplicaError> {
-    let row = &projection.row;
-    let rowid: i64 = conn.prepare_cached(
+/// The projections written in one transaction; [`ProjectionBatch::finish`] must run before
+/// the commit.
+#[derive(Debug, Default)]
+pub(crate) struct ProjectionBatch {
+    /// Search text by row: name, address, contacts, notes.
+    text: BTreeMap<i64, [String; 4]>,
+    /// Map positions by row.
+    places: BTreeMap<i64, Option<(f64, f64)>>,
+    /// Rows that existed before this batch, whose old text and position go.
+    replaced: BTreeSet<i64>,
+    /// Rows this batch created.
+    created: BTreeSet<i64>,
+}
+
+impl ProjectionBatch {
+    /// Writes a prospect's row now; its search text and position wait for [`Self::finish`].
+    pub(crate) fn add(&mut self, conn: &Connection, projection: &Projection) -> Result<(), ReplicaError> {
+        let row = &projection.row;
+        let existing: Option<i64> = conn
+            .prepare_cached("SELECT row FROM prospects WHERE id = ?1")?
+            .query_row([row.id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        let rowid: i64 = conn.prepare_cached(
         "INSERT INTO prospects (id, territory, name, category, status, review_state, has_conflicts, merged_into, deleted, \
          address, phones, lat, lon, visits, last_visit_at, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
@@ -52,17 +80,48 @@ pub(crate) fn store_projection(conn: &Connection, projection: &Projection) -> Re
         ],
         |r| r.get(0),
     )?;
-    conn.prepare_cached("DELETE FROM prospect_text WHERE rowid = ?1")?.execute([rowid])?;
-    conn.prepare_cached(
-        "INSERT INTO prospect_text (rowid, name, address, contacts, notes) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![rowid, row.name, row.address, projection.contacts, projection.notes])?;
-    conn.prepare_cached("DELETE FROM prospect_places WHERE row = ?1")?.execute([rowid])?;
-    if let (Some(lat), Some(lon)) = (row.lat, row.lon) {
-        conn.prepare_cached(
-            "INSERT INTO prospect_places (row, min_lat, max_lat, min_lon, max_lon) VALUES (?1, ?2, ?2, ?3, ?3)",
-        )?
-        .execute(params![rowid, lat, lon])?;
+        match existing {
+            Some(existing) if !self.created.contains(&existing) => self.replaced.insert(existing),
+            Some(_) => false,
+            None => self.created.insert(rowid),
+        };
+        let text = [row.name.clone(), row.address.clone(), projection.contacts.clone(), projection.notes.clone()];
+        self.text.insert(rowid, text);
+        self.places.insert(rowid, row.lat.zip(row.lon));
+        Ok(())
     }
-    Ok(())
+
+    /// Writes the search text and map positions of every prospect added.
+    pub(crate) fn finish(self, conn: &Connection) -> Result<(), ReplicaError> {
+        if self.text.is_empty() {
+            return Ok(());
+        }
+        if !self.replaced.is_empty() {
+            let replaced = json(&self.replaced)?;
+            conn.prepare_cached("DELETE FROM prospect_text WHERE rowid IN (SELECT value FROM json_each(?1))")?
+                .execute([&replaced])?;
+            conn.prepare_cached("DELETE FROM prospect_places WHERE row IN (SELECT value FROM json_each(?1))")?
+                .execute([&replaced])?;
+        }
+        let text: Vec<(i64, &[String; 4])> = self.text.iter().map(|(row, text)| (*row, text)).collect();
+        conn.prepare_cached(
+            "INSERT INTO prospect_text (rowid, name, address, contacts, notes) \
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?1)",
+        )?
+        .execute([json(&text.iter().map(|(row, t)| (row, &t[0], &t[1], &t[2], &t[3])).collect::<Vec<_>>())?])?;
+        let places: Vec<(i64, f64, f64)> =
+            self.places.iter().filter_map(|(row, place)| place.map(|(lat, lon)| (*row, lat, lon))).collect();
+        if !places.is_empty() {
+            conn.prepare_cached(
+                "INSERT INTO prospect_places (row, min_lat, max_lat, min_lon, max_lon) \
+                 SELECT value ->> 0, value ->> 1, value ->> 1, value ->> 2, value ->> 2 FROM json_each(?1)",
+            )?
+            .execute([json(&places)?])?;
+        }
+        Ok(())
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, ReplicaError> {
+    serde_json::to_string(value).map_err(|e| ReplicaError::Corrupt(format!("a projection cannot be written: {e}")))
 }

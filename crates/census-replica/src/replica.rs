@@ -18,7 +18,7 @@ use crate::documents::{
 };
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
-use crate::projection::write_projection;
+use crate::projection::{ProjectionBatch, write_projection};
 use crate::queries::{SELECT_ROW, read_row};
 use crate::schema;
 
@@ -234,6 +234,9 @@ fn configure(mut conn: Connection) -> Result<Connection, ReplicaError> {
     // process crashes (a power cut may lose the last commits, never corrupt the file).
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Statement journals (written for every statement that touches the search index) stay in
+    // memory instead of a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Checkpoints run on the checkpointer's thread, off the path of edits. Under steady
     // writing it never catches the end of the log, which then only restarts once a checkpoint
     // on this connection has copied the last pages: SQLite's automatic one, here at 4,000
@@ -304,8 +307,9 @@ pub(crate) fn apply_received(
         by_prospect.entry(*id).or_default().push(bytes);
     }
     let mut applied = Applied::default();
+    let mut projections = ProjectionBatch::default();
     for (id, incoming) in by_prospect {
-        match apply_to_prospect(tx, device, id, incoming.clone()) {
+        match apply_to_prospect(tx, device, id, incoming.clone(), &mut projections) {
             Ok(touched) => applied.touched += usize::from(touched),
             Err(ReplicaError::Document(e)) if mode == Received::FromServer => {
                 set_aside_received(tx, id, &incoming, &e.to_string())?;
@@ -314,6 +318,7 @@ pub(crate) fn apply_received(
             Err(e) => return Err(e),
         }
     }
+    projections.finish(tx)?;
     Ok(applied)
 }
 
@@ -338,6 +343,7 @@ fn apply_to_prospect(
     device: DeviceId,
     id: ProspectId,
     incoming: Vec<&[u8]>,
+    projections: &mut ProjectionBatch,
 ) -> Result<bool, ReplicaError> {
     let waiting = waiting_changes(tx, id)?;
     let mut received: Vec<&[u8]> = incoming;
@@ -376,6 +382,6 @@ fn apply_to_prospect(
     }
 
     let prospect = doc.read();
-    write_projection(tx, &mut doc, &prospect)?;
+    projections.add(tx, &doc.projection(&prospect))?;
     Ok(true)
 }
