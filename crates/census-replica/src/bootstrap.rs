@@ -13,7 +13,8 @@ use rusqlite::Connection;
 use crate::documents::{anything_of, insert_snapshot};
 use crate::error::ReplicaError;
 use crate::projection::ProjectionBatch;
-use crate::replica::{Applied, Received, Replica, apply_received, set_aside_received};
+use crate::received::{Applied, Received, apply_received, set_aside_received};
+use crate::replica::Replica;
 
 impl Replica {
     /// Stores prospects received as snapshots (a bootstrap page's documents), merging any the

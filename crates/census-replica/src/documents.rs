@@ -24,32 +24,53 @@ pub(crate) fn anything_of(conn: &Connection, id: ProspectId) -> Result<bool, Rep
     Ok(statement.query_row([id.as_bytes()], |r| r.get(0))?)
 }
 
-/// Loads a document: its snapshot followed by the changes since.
-pub(crate) fn load_document(conn: &Connection, id: ProspectId, device: DeviceId) -> Result<ProspectDoc, ReplicaError> {
-    let mut bytes: Vec<u8> = conn
+/// A stored document as bytes (its snapshot followed by the changes since), with what deciding
+/// on compaction needs.
+#[derive(Debug)]
+pub(crate) struct Stored {
+    pub(crate) bytes: Vec<u8>,
+    /// How many changes follow the snapshot, and their total size.
+    pub(crate) changes: i64,
+    pub(crate) changes_bytes: i64,
+    pub(crate) snapshot_len: i64,
+}
+
+/// Reads a stored document, if the replica has it.
+pub(crate) fn read_stored(conn: &Connection, id: ProspectId) -> Result<Option<Stored>, ReplicaError> {
+    let snapshot: Option<Vec<u8>> = conn
         .prepare_cached("SELECT snapshot FROM documents WHERE prospect_id = ?1")?
         .query_row([id.as_bytes()], |r| r.get(0))
-        .optional()?
-        .ok_or(ReplicaError::UnknownProspect(id))?;
+        .optional()?;
+    let Some(mut bytes) = snapshot else { return Ok(None) };
+    let snapshot_len = bytes.len() as i64;
+    let (mut changes, mut changes_bytes) = (0, 0);
     let mut statement =
         conn.prepare_cached("SELECT bytes FROM document_changes WHERE prospect_id = ?1 ORDER BY seq")?;
     let mut rows = statement.query([id.as_bytes()])?;
     while let Some(row) = rows.next()? {
-        bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| ReplicaError::Corrupt(e.to_string()))?);
+        let change = row.get_ref(0)?.as_blob().map_err(|e| ReplicaError::Corrupt(e.to_string()))?;
+        bytes.extend_from_slice(change);
+        changes += 1;
+        changes_bytes += change.len() as i64;
     }
-    Ok(ProspectDoc::load(id, &bytes, device)?)
+    Ok(Some(Stored { bytes, changes, changes_bytes, snapshot_len }))
+}
+
+/// Loads a document: its snapshot followed by the changes since.
+pub(crate) fn load_document(conn: &Connection, id: ProspectId, device: DeviceId) -> Result<ProspectDoc, ReplicaError> {
+    let stored = read_stored(conn, id)?.ok_or(ReplicaError::UnknownProspect(id))?;
+    Ok(ProspectDoc::load(id, &stored.bytes, device)?)
+}
+
+/// Whether a document whose snapshot is followed by `changes` changes of `bytes` bytes in all is
+/// due to be compacted.
+pub(crate) fn should_compact(changes: i64, bytes: i64, snapshot_len: i64) -> bool {
+    changes >= COMPACT_AFTER_CHANGES || bytes * 2 >= snapshot_len
 }
 
 /// Stores a document seen for the first time, as its snapshot.
 pub(crate) fn insert_document(conn: &Connection, doc: &mut ProspectDoc) -> Result<(), ReplicaError> {
     insert_snapshot(conn, doc.id(), &doc.save())
-}
-
-/// Stores a document seen for the first time as the raw changes it was built from (Automerge
-/// loads a run of changes like a saved document), which spares compacting it on arrival; it is
-/// compacted when it is next changed.
-pub(crate) fn insert_received(conn: &Connection, id: ProspectId, changes: &[&[u8]]) -> Result<(), ReplicaError> {
-    insert_snapshot(conn, id, &changes.concat())
 }
 
 /// Stores a document seen for the first time from its saved bytes.
@@ -77,7 +98,7 @@ pub(crate) fn append_changes<B: AsRef<[u8]>>(
              FROM document_changes WHERE prospect_id = ?1",
         )?
         .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    if count >= COMPACT_AFTER_CHANGES || bytes * 2 >= snapshot {
+    if should_compact(count, bytes, snapshot) {
         conn.prepare_cached("UPDATE documents SET snapshot = ?2 WHERE prospect_id = ?1")?
             .execute(params![id.as_bytes(), doc.save()])?;
         conn.prepare_cached("DELETE FROM document_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
@@ -92,37 +113,37 @@ pub(crate) fn waiting_changes(conn: &Connection, id: ProspectId) -> Result<Vec<V
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Keeps, among `received`, the changes the document could not apply yet, and forgets the
-/// waiting ones it now holds. Says whether any still wait.
-pub(crate) fn keep_waiting<B: AsRef<[u8]>>(
+/// Records new changes of a stored document, or replaces it with its compacted form.
+pub(crate) fn write_appended(
     conn: &Connection,
     id: ProspectId,
-    doc: Option<&mut ProspectDoc>,
-    received: &[B],
-) -> Result<bool, ReplicaError> {
-    let mut doc = doc;
-    if let Some(doc) = doc.as_deref_mut()
-        && !doc.is_waiting()
-    {
-        conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
-        return Ok(false);
+    changes: &[Vec<u8>],
+    compacted: Option<&[u8]>,
+) -> Result<(), ReplicaError> {
+    if let Some(compacted) = compacted {
+        conn.prepare_cached("UPDATE documents SET snapshot = ?2 WHERE prospect_id = ?1")?
+            .execute(params![id.as_bytes(), compacted])?;
+        conn.prepare_cached("DELETE FROM document_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
+        return Ok(());
     }
-    // Every change is read before anything is written, so unreadable bytes change nothing.
-    let hashes = received
-        .iter()
-        .map(|bytes| ProspectDoc::change_hash(bytes.as_ref()))
-        .collect::<Result<Vec<ChangeHash>, _>>()?;
+    let mut insert = conn.prepare_cached("INSERT INTO document_changes (prospect_id, bytes) VALUES (?1, ?2)")?;
+    for change in changes {
+        insert.execute(params![id.as_bytes(), change])?;
+    }
+    Ok(())
+}
+
+/// Replaces the changes of a prospect that wait for the changes they build on.
+pub(crate) fn replace_waiting(
+    conn: &Connection,
+    id: ProspectId,
+    waiting: &[(ChangeHash, Vec<u8>)],
+) -> Result<(), ReplicaError> {
     conn.prepare_cached("DELETE FROM waiting_changes WHERE prospect_id = ?1")?.execute([id.as_bytes()])?;
     let mut insert =
         conn.prepare_cached("INSERT OR IGNORE INTO waiting_changes (prospect_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
-    for (bytes, hash) in received.iter().zip(hashes) {
-        let applied = match doc.as_deref_mut() {
-            Some(doc) => doc.has_change(&hash),
-            None => false,
-        };
-        if !applied {
-            insert.execute(params![id.as_bytes(), hash.0, bytes.as_ref()])?;
-        }
+    for (hash, bytes) in waiting {
+        insert.execute(params![id.as_bytes(), hash.0, bytes])?;
     }
-    Ok(true)
+    Ok(())
 }

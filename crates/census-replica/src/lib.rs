@@ -23,6 +23,7 @@ mod export;
 mod outbox;
 mod projection;
 mod queries;
+mod received;
 mod replica;
 mod schema;
 mod sync;

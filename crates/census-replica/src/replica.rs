@@ -2,24 +2,22 @@
 //! them. Reads of the projections are in `queries.rs`; the outbox, the directory cache, visit
 //! drafts and export each have their own file.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use census_core::{
     Conflict, DeviceId, DocumentError, EditContext, FieldEdit, FieldPath, FieldValue, NewProspect, Problem, Prospect,
     ProspectDoc, ProspectEditor, ProspectId, ProspectRow, Questionnaire, UserId, Visit, validate_answers,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpointer;
-use crate::documents::{
-    append_changes, document_exists, insert_document, insert_received, keep_waiting, load_document, waiting_changes,
-};
+use crate::documents::{append_changes, document_exists, insert_document, load_document};
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
-use crate::projection::{ProjectionBatch, write_projection};
+use crate::projection::write_projection;
 use crate::queries::{SELECT_ROW, read_row};
+use crate::received::{Received, apply_received};
 use crate::schema;
 
 /// A prospect opened in full: the document's view, its conflicts, and who changed each field.
@@ -276,112 +274,4 @@ where
         write_projection(tx, &mut doc, &prospect)?;
     }
     Ok(prospect)
-}
-
-/// How to treat received changes that cannot be applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Received {
-    /// Refuse the whole batch (changes handed over directly).
-    Strict,
-    /// Keep that prospect's changes aside with the reason and go on (a page of the server's
-    /// feed: one bad change must not stop a territory's sync for good).
-    FromServer,
-}
-
-/// What applying received changes did.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Applied {
-    pub(crate) touched: usize,
-    pub(crate) set_aside: usize,
-}
-
-/// Applies received changes inside the caller's transaction; see [`Replica::apply_changes`].
-pub(crate) fn apply_received(
-    tx: &Connection,
-    device: DeviceId,
-    changes: &[(ProspectId, Vec<u8>)],
-    mode: Received,
-) -> Result<Applied, ReplicaError> {
-    let mut by_prospect: BTreeMap<ProspectId, Vec<&[u8]>> = BTreeMap::new();
-    for (id, bytes) in changes {
-        by_prospect.entry(*id).or_default().push(bytes);
-    }
-    let mut applied = Applied::default();
-    let mut projections = ProjectionBatch::default();
-    for (id, incoming) in by_prospect {
-        match apply_to_prospect(tx, device, id, incoming.clone(), &mut projections) {
-            Ok(touched) => applied.touched += usize::from(touched),
-            Err(ReplicaError::Document(e)) if mode == Received::FromServer => {
-                set_aside_received(tx, id, &incoming, &e.to_string())?;
-                applied.set_aside += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    projections.finish(tx)?;
-    Ok(applied)
-}
-
-/// Keeps received bytes this device cannot apply, with the reason, instead of dropping them.
-pub(crate) fn set_aside_received<B: AsRef<[u8]>>(
-    tx: &Connection,
-    id: ProspectId,
-    received: &[B],
-    reason: &str,
-) -> Result<(), ReplicaError> {
-    let mut keep =
-        tx.prepare_cached("INSERT INTO set_aside_changes (prospect_id, bytes, reason) VALUES (?1, ?2, ?3)")?;
-    for bytes in received {
-        keep.execute(params![id.as_bytes(), bytes.as_ref(), reason])?;
-    }
-    Ok(())
-}
-
-/// Applies one prospect's received changes; says whether the prospect changed.
-fn apply_to_prospect(
-    tx: &Connection,
-    device: DeviceId,
-    id: ProspectId,
-    incoming: Vec<&[u8]>,
-    projections: &mut ProjectionBatch,
-) -> Result<bool, ReplicaError> {
-    let waiting = waiting_changes(tx, id)?;
-    let mut received: Vec<&[u8]> = incoming;
-    received.extend(waiting.iter().map(Vec::as_slice));
-    let known = document_exists(tx, id)?;
-    let (mut doc, before) = if known {
-        let mut doc = load_document(tx, id, device)?;
-        let heads = doc.heads();
-        doc.apply_changes(&received)?;
-        (doc, heads)
-    } else {
-        match ProspectDoc::from_changes(id, &received, device) {
-            Ok(doc) => (doc, Vec::new()),
-            Err(DocumentError::Incomplete(_)) => {
-                keep_waiting(tx, id, None, &received)?;
-                return Ok(false);
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let had_waiting = !waiting.is_empty();
-    let still_waiting = keep_waiting(tx, id, Some(&mut doc), &received)?;
-    if !known {
-        // Everything arrived at once and applied (the usual case): store it as it came.
-        if had_waiting || still_waiting {
-            insert_document(tx, &mut doc)?;
-        } else {
-            insert_received(tx, id, &received)?;
-        }
-    } else {
-        let new_changes = doc.changes_since(&before);
-        if new_changes.is_empty() {
-            return Ok(false);
-        }
-        append_changes(tx, &mut doc, &new_changes)?;
-    }
-
-    let prospect = doc.read();
-    projections.add(tx, &doc.projection(&prospect))?;
-    Ok(true)
 }

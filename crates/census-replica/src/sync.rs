@@ -12,7 +12,7 @@
 //! device (when its territory is no longer the person's) only once nothing of it waits to be
 //! pushed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{Read, Write};
 use std::time::Duration;
 
@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::store_snapshots;
 use crate::error::ReplicaError;
-use crate::replica::{Received, Replica, apply_received, info, set_info};
+use crate::received::{Received, apply_received};
+use crate::replica::{Replica, info, set_info};
 
 /// Changes per push request, and per pull page; documents per bootstrap page.
 const PUSH_BATCH: u32 = 1_000;
@@ -369,12 +370,13 @@ impl Replica {
         set_info(&self.conn, "role", reply.me.role.as_str())?;
         let scopes: BTreeSet<TerritoryId> = reply.me.scopes.iter().copied().collect();
 
-        self.push_outbox(client, &token, now, &mut report, progress)?;
+        let pushed = self.push_outbox(client, &token, now, &mut report, progress)?;
         for scope in &scopes {
             if self.cursor(*scope)?.is_none() {
                 self.bootstrap_scope(client, &token, *scope, &mut report, progress)?;
             }
-            self.pull_scope(client, &token, *scope, &scopes, &mut report, progress)?;
+            let context = PullContext { client, token: &token, scopes: &scopes, pushed: &pushed };
+            self.pull_scope(&context, *scope, &mut report, progress)?;
         }
         // Prospects only need sorting out when the person's territories changed.
         let scope_list = scopes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
@@ -412,6 +414,8 @@ impl Replica {
         }
     }
 
+    /// Pushes the outbox; returns the sequence numbers the server filed the changes under, so
+    /// that the pull that follows can pass over them (this device holds them already).
     fn push_outbox(
         &mut self,
         client: &SyncClient,
@@ -419,14 +423,15 @@ impl Replica {
         now: Timestamp,
         report: &mut SyncReport,
         progress: &mut dyn FnMut(SyncProgress),
-    ) -> Result<(), SyncError> {
+    ) -> Result<HashSet<u64>, SyncError> {
         let total = self.outbox_len()?;
         let mut done = 0;
+        let mut pushed = HashSet::new();
         progress(SyncProgress::Push { done, total });
         loop {
             let entries = self.outbox(PUSH_BATCH)?;
             if entries.is_empty() {
-                return Ok(());
+                return Ok(pushed);
             }
             let batch = PushBatch {
                 items: entries
@@ -447,12 +452,16 @@ impl Replica {
             let tx = self.conn.transaction().map_err(ReplicaError::from)?;
             let mut refused_prospects = BTreeSet::new();
             for (entry, outcome) in entries.iter().zip(&result.outcomes) {
-                if let PushOutcome::Refused { code, message } = outcome {
-                    set_aside(&tx, &entry.hash.0, entry.prospect, entry.territory.as_bytes(), code, message, now)?;
-                    refused_prospects.insert(entry.prospect);
-                    report.refused += 1;
-                } else {
-                    report.pushed += 1;
+                match outcome {
+                    PushOutcome::Refused { code, message } => {
+                        set_aside(&tx, &entry.hash.0, entry.prospect, entry.territory.as_bytes(), code, message, now)?;
+                        refused_prospects.insert(entry.prospect);
+                        report.refused += 1;
+                    }
+                    PushOutcome::Stored { seq } | PushOutcome::AlreadyStored { seq } => {
+                        pushed.insert(*seq);
+                        report.pushed += 1;
+                    }
                 }
                 tx.execute("DELETE FROM outbox WHERE seq = ?1", [entry.seq]).map_err(ReplicaError::from)?;
             }
@@ -483,13 +492,12 @@ impl Replica {
 
     fn pull_scope(
         &mut self,
-        client: &SyncClient,
-        token: &str,
+        context: &PullContext<'_>,
         scope: TerritoryId,
-        scopes: &BTreeSet<TerritoryId>,
         report: &mut SyncReport,
         progress: &mut dyn FnMut(SyncProgress),
     ) -> Result<(), SyncError> {
+        let PullContext { client, token, scopes, pushed } = *context;
         let mut received = 0;
         loop {
             let cursor = self.cursor(scope)?.unwrap_or(0);
@@ -498,7 +506,10 @@ impl Replica {
             if page.scope != scope {
                 return Err(SyncError::Server("the server sent another territory's changes".into()));
             }
-            let changes: Vec<(ProspectId, Vec<u8>)> = page.changes.into_iter().map(|c| (c.doc, c.change)).collect();
+            let pulled = page.changes.len() as u64;
+            // The changes this sync just pushed come back as they were filed: nothing to apply.
+            let changes: Vec<(ProspectId, Vec<u8>)> =
+                page.changes.into_iter().filter(|c| !pushed.contains(&c.seq)).map(|c| (c.doc, c.change)).collect();
             let tx = self.conn.transaction().map_err(ReplicaError::from)?;
             let applied = apply_received(&tx, self.device, &changes, Received::FromServer)?;
             report.updated += applied.touched as u64;
@@ -512,8 +523,8 @@ impl Replica {
             )
             .map_err(ReplicaError::from)?;
             tx.commit().map_err(ReplicaError::from)?;
-            received += changes.len() as u64;
-            report.pulled += changes.len() as u64;
+            received += pulled;
+            report.pulled += pulled;
             progress(SyncProgress::Pull { scope, received, total: received.saturating_add(page.remaining) });
             if page.up_to_date {
                 return Ok(());
@@ -630,6 +641,17 @@ impl Replica {
         tx.commit()?;
         Ok((removed, kept))
     }
+}
+
+/// What every territory's pull in one sync shares.
+#[derive(Clone, Copy)]
+struct PullContext<'a> {
+    client: &'a SyncClient,
+    token: &'a str,
+    /// The person's territories.
+    scopes: &'a BTreeSet<TerritoryId>,
+    /// Where the server filed the changes this sync pushed.
+    pushed: &'a HashSet<u64>,
 }
 
 /// Keeps a change the server refused on the device, with the server's reason.
