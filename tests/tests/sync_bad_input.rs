@@ -169,6 +169,17 @@ fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
     };
     assert_error(pull(&riverside.to_string(), &api.token), 403, "forbidden");
     assert_error(pull("nowhere", &api.token), 400, "bad_request");
+    let bootstrap = |query: &[(&str, &str)], token: &str| {
+        http.get(format!("{}/api/v1/bootstrap", server.url)).bearer_auth(token).query(query).send().unwrap()
+    };
+    assert_error(bootstrap(&[("scope", &riverside.to_string())], &api.token), 403, "forbidden");
+    assert_error(bootstrap(&[("scope", "nowhere")], &api.token), 400, "bad_request");
+    assert_error(bootstrap(&[("after", "x")], &api.token), 400, "bad_request");
+    let message =
+        assert_error(bootstrap(&[("scope", &centre.to_string()), ("after", "x")], &api.token), 400, "bad_request");
+    assert!(!message.is_empty());
+    assert_error(bootstrap(&[("scope", &centre.to_string())], "0123456789abcdef"), 401, "bad_token");
+    assert_error(http.get(format!("{}/api/v1/status", server.url)).send().unwrap(), 401, "no_token");
 
     // Tokens.
     assert_error(http.get(format!("{}/api/v1/directory", server.url)).send().unwrap(), 401, "no_token");
