@@ -2,9 +2,12 @@
 //!
 //! Helpers for the scenarios in `tests/`: a real `census-server` process on 127.0.0.1 (port 0,
 //! its address read from its first line of output, killed with SIGKILL when dropped), its
-//! administration commands, and devices (a replica file with a sync client).
+//! administration commands, devices (a replica file with a sync client), and the real app
+//! driven through tauri-driver (`app.rs`).
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
+
+pub mod app;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -24,7 +27,7 @@ pub fn cli_binary() -> PathBuf {
     binary("census-cli", "census")
 }
 
-fn binary(package: &str, name: &str) -> PathBuf {
+pub(crate) fn binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/<test> or target/<profile>/<bench> -> target/<profile>/<name>
     let mut profile_dir = exe.parent().unwrap().to_path_buf();

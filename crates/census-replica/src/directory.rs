@@ -44,6 +44,15 @@ impl Replica {
         Ok(())
     }
 
+    /// Caches one person (the one who signs in, known before the first directory arrives).
+    pub(crate) fn cache_person(conn: &rusqlite::Connection, person: &Person) -> Result<(), ReplicaError> {
+        conn.execute(
+            "INSERT OR REPLACE INTO people (id, body) VALUES (?1, ?2)",
+            params![person.id.as_bytes(), to_json(person)?],
+        )?;
+        Ok(())
+    }
+
     /// The cached people, by name.
     pub fn people(&self) -> Result<Vec<Person>, ReplicaError> {
         let mut people: Vec<Person> = self.read_bodies("SELECT body FROM people")?;

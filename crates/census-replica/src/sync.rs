@@ -312,6 +312,7 @@ impl Replica {
         set_info(&tx, "server", client.server())?;
         set_info(&tx, "token", &reply.token)?;
         set_info(&tx, "user", &reply.user.id.to_string())?;
+        Replica::cache_person(&tx, &reply.user)?;
         tx.commit().map_err(ReplicaError::from)?;
         Ok(reply.user)
     }
@@ -324,6 +325,11 @@ impl Replica {
     /// How far the server's feed and its snapshots have come.
     pub fn server_status(&self, client: &SyncClient) -> Result<ServerStatus, SyncError> {
         client.status(&info(&self.conn, "token")?.ok_or(SyncError::SignedOut)?)
+    }
+
+    /// When the last complete sync finished.
+    pub fn last_sync(&self) -> Result<Option<Timestamp>, ReplicaError> {
+        Ok(info(&self.conn, "last_sync")?.and_then(|t| t.parse().ok()).map(Timestamp::from_unix_millis))
     }
 
     /// The signed-in person's role, as of the last sync.
@@ -388,6 +394,7 @@ impl Replica {
                 set_info(&self.conn, "scopes", &scope_list)?;
             }
         }
+        set_info(&self.conn, "last_sync", &now.unix_millis().to_string())?;
         Ok(report)
     }
 

@@ -1,0 +1,93 @@
+//! # census-app: the Census window
+//!
+//! The app agents and managers use: a Tauri 2 window whose front end (Svelte, in `ui/`) calls
+//! the commands below. Each command is a few lines over the device's replica
+//! (`census-replica`): everything the person does is saved on the device first and works with
+//! no network; syncing with the server is one more command, run off the window's thread, that
+//! reports its progress as `sync-progress` events.
+//!
+//! The replica is one SQLite file in the app's data folder (`CENSUS_APP_DATA` overrides the
+//! folder, for tests and for keeping several devices on one machine). Errors reach the window as
+//! `{kind, message}` ([`AppError`]).
+
+pub mod commands;
+mod error;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use census_core::{DeviceId, Timestamp};
+use census_replica::Replica;
+use tauri::Manager;
+
+pub use error::{AppError, ErrorKind};
+
+/// The file of this device's replica, inside the app's data folder.
+const REPLICA_FILE: &str = "census.replica";
+
+/// What the commands share: the replica, and where it lives (syncs open their own connection).
+#[derive(Debug)]
+pub struct AppState {
+    pub replica: Mutex<Replica>,
+    pub replica_path: PathBuf,
+    /// Serialises syncs: a second request waits for the running one.
+    pub syncing: Arc<Mutex<()>>,
+}
+
+impl AppState {
+    /// Opens this device's replica in `folder`, creating it (with a new device id) the first time.
+    pub fn open(folder: PathBuf) -> Result<AppState, AppError> {
+        std::fs::create_dir_all(&folder)
+            .map_err(|e| AppError::new(ErrorKind::Storage, format!("cannot create {}: {e}", folder.display())))?;
+        let replica_path = folder.join(REPLICA_FILE);
+        let replica = if replica_path.exists() {
+            Replica::open(&replica_path)?
+        } else {
+            Replica::create(&replica_path, DeviceId::new_v7(now(), rand::random()))?
+        };
+        Ok(AppState { replica: Mutex::new(replica), replica_path, syncing: Arc::new(Mutex::new(())) })
+    }
+
+    pub fn replica(&self) -> std::sync::MutexGuard<'_, Replica> {
+        self.replica.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The moment, for stamping edits and syncs.
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    Timestamp::from_unix_millis(millis)
+}
+
+/// The app's commands on any Tauri builder (the real one, or the mock runtime in tests).
+pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::session,
+        commands::sign_in,
+        commands::sync_now,
+        commands::sync_status,
+        commands::list_prospects,
+        commands::search_prospects,
+        commands::prospect,
+    ])
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let app = builder(tauri::Builder::default())
+        .setup(|app| {
+            let folder = match std::env::var_os("CENSUS_APP_DATA") {
+                Some(folder) => PathBuf::from(folder),
+                None => app.path().app_data_dir()?,
+            };
+            app.manage(AppState::open(folder)?);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(e) = app {
+        eprintln!("Census could not start: {e}");
+        std::process::exit(1);
+    }
+}

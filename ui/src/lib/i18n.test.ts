@@ -1,0 +1,48 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { formatTime, i18n, setLanguage, t } from './i18n.svelte';
+import { STATUSES, statusKey } from './format';
+
+describe('languages', () => {
+  beforeEach(() => setLanguage('ru'));
+
+  it('speaks Russian first and switches to English and back', () => {
+    expect(t('sign_in')).toBe('Войти');
+    setLanguage('en');
+    expect(i18n.language).toBe('en');
+    expect(t('sign_in')).toBe('Sign in');
+    expect(document.documentElement.lang).toBe('en');
+    setLanguage('ru');
+    expect(t('sign_in')).toBe('Войти');
+  });
+
+  it('remembers the choice on the device', () => {
+    setLanguage('en');
+    expect(localStorage.getItem('census.language')).toBe('en');
+  });
+
+  it('fills in placeholders, and shows a missing one as it is', () => {
+    expect(t('pending', { n: 3 })).toBe('Ждут отправки: 3');
+    setLanguage('en');
+    expect(t('synced', { pushed: 2, received: 5 })).toBe('Done: 2 sent, 5 received');
+    expect(t('pending')).toBe('Waiting to send: {n}');
+  });
+
+  it('names every status in both languages', () => {
+    for (const language of ['ru', 'en'] as const) {
+      setLanguage(language);
+      const names = STATUSES.map((s) => t(statusKey(s)));
+      expect(new Set(names).size).toBe(STATUSES.length);
+      for (const name of names) expect(name).not.toMatch(/^status\./);
+    }
+  });
+
+  it('formats times in the language chosen, and no time as a dash', () => {
+    const moment = Date.UTC(2026, 10, 28, 12, 0);
+    setLanguage('ru');
+    expect(formatTime(moment)).toMatch(/2026/);
+    expect(formatTime(moment)).toMatch(/нояб/);
+    setLanguage('en');
+    expect(formatTime(moment)).toMatch(/Nov/);
+    expect(formatTime(null)).toBe('—');
+  });
+});

@@ -1,0 +1,143 @@
+// The shapes the Rust commands exchange with the window (serde's JSON of census-core,
+// census-replica and census-app types).
+
+export type Role = 'agent' | 'manager' | 'admin';
+export type Status =
+  | 'new'
+  | 'visited'
+  | 'interested'
+  | 'negotiating'
+  | 'client'
+  | 'refused'
+  | 'closed'
+  | 'not_found';
+export type ReviewState = 'pending' | 'approved' | 'flagged';
+
+export interface Person {
+  id: string;
+  login: string;
+  name: string;
+  role: Role;
+  retired: boolean;
+}
+
+export interface Session {
+  device: string;
+  server: string | null;
+  user: Person | null;
+  role: Role | null;
+}
+
+export interface ProspectRow {
+  id: string;
+  territory: string;
+  name: string;
+  category: string;
+  status: Status;
+  review_state: ReviewState | null;
+  has_conflicts: boolean;
+  merged_into: string | null;
+  deleted: boolean;
+  address: string;
+  phones: string;
+  lat: number | null;
+  lon: number | null;
+  visits: number;
+  last_visit_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type SortBy = 'name' | 'recently_updated' | 'status';
+
+export interface ListFilter {
+  territory: string | null;
+  status: Status | null;
+  category: string | null;
+  review_state: ReviewState | null;
+  has_conflicts: boolean | null;
+  updated_since: number | null;
+  include_hidden: boolean;
+  sort: SortBy;
+  limit: number;
+  offset: number;
+}
+
+export interface Contact {
+  name: string;
+  role: string;
+  phone: string;
+  email: string;
+}
+
+export interface Prospect {
+  id: string;
+  territory: string;
+  name: string;
+  category: string;
+  status: Status;
+  address: { line: string; city: string; region: string; postcode: string; note: string };
+  location: { lat: number; lon: number; accuracy_m: number | null; at: number } | null;
+  contacts: Record<string, Contact>;
+  tags: string[];
+  notes: string;
+  visits: Record<string, { id: string; at: number; answers: Record<string, unknown> }>;
+  created: { by: string; at: number };
+}
+
+export interface FieldEdit {
+  /** `name`, `address/city`, `contacts/<id>/phone`, `visits/<id>`, … */
+  path: string;
+  value: string | null;
+  at: number;
+  user: string | null;
+  device: string | null;
+  source: string | null;
+  change: string;
+}
+
+export interface Conflict {
+  path: string;
+  values: { value: unknown; at: number; user: string | null; device: string | null }[];
+}
+
+export interface ProspectDetail {
+  prospect: Prospect;
+  conflicts: Conflict[];
+  history: FieldEdit[];
+}
+
+export type SyncProgress =
+  | { phase: 'directory' }
+  | { phase: 'push'; done: number; total: number }
+  | { phase: 'bootstrap'; scope: string; received: number; total: number }
+  | { phase: 'pull'; scope: string; received: number; total: number };
+
+export interface SyncReport {
+  pushed: number;
+  refused: number;
+  pulled: number;
+  bootstrapped: number;
+  updated: number;
+  removed: number;
+  set_aside: number;
+}
+
+export interface SyncStatus {
+  pending: number;
+  last_sync: number | null;
+}
+
+export type ErrorKind =
+  | 'signed_out'
+  | 'offline'
+  | 'wrong_password'
+  | 'revoked'
+  | 'server'
+  | 'invalid'
+  | 'storage';
+
+export interface AppError {
+  kind: ErrorKind;
+  message: string;
+}
