@@ -2,7 +2,7 @@
 //! milliseconds and run on the command thread; a sync runs on the blocking pool over its own
 //! connection, so the window stays responsive while it lasts.
 
-use census_core::{Person, ProspectId, Role, Timestamp};
+use census_core::{EditContext, NewProspect, Person, Prospect, ProspectId, Role, Territory, Timestamp};
 use census_replica::{ListFilter, ProspectDetail, ProspectRow, Replica, SyncClient, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -97,4 +97,26 @@ pub fn search_prospects(state: State<'_, AppState>, query: String, limit: u32) -
 #[tauri::command]
 pub fn prospect(state: State<'_, AppState>, id: ProspectId) -> Result<ProspectDetail, AppError> {
     Ok(state.replica().prospect(id)?)
+}
+
+/// The territories this person works in (every territory, for managers and admins).
+#[tauri::command]
+pub fn territories(state: State<'_, AppState>) -> Result<Vec<Territory>, AppError> {
+    let replica = state.replica();
+    let user = replica.signed_in_user()?;
+    let everything = matches!(replica.role()?, Some(Role::Manager | Role::Admin));
+    let all = replica.territories()?;
+    Ok(all.into_iter().filter(|t| everything || user.is_some_and(|u| t.agents.contains(&u))).collect())
+}
+
+/// Records a new prospect on this device; it is sent with the next sync.
+#[tauri::command]
+pub fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<Prospect, AppError> {
+    if new.name.trim().is_empty() {
+        return Err(AppError::new(ErrorKind::Invalid, "a prospect needs a name"));
+    }
+    let mut replica = state.replica();
+    let user = replica.signed_in_user()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
+    let id = ProspectId::new_v7(now(), rand::random());
+    Ok(replica.create_prospect(id, &EditContext::new(user, now()), &new)?)
 }

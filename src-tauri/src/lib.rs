@@ -71,6 +71,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::list_prospects,
         commands::search_prospects,
         commands::prospect,
+        commands::territories,
+        commands::create_prospect,
     ])
 }
 

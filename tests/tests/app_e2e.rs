@@ -1,6 +1,7 @@
 //! The real app in a real window (tauri-driver, WebKitWebDriver, Xvfb) against a real
 //! `census-server`: a wrong password is said plainly; signing in and syncing fills the list; search
-//! narrows it; a card opens; the language switches; the screens are photographed in both
+//! narrows it; a card opens; a new prospect's form says what is missing, and once saved the
+//! prospect reaches the server; the language switches; the screens are photographed in both
 //! languages and at phone width (into `target/screenshots/`).
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use census_tests::app::Driver;
-use census_tests::{Server, admin};
+use census_tests::{Device, Server, admin};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -109,6 +110,30 @@ async fn an_agent_signs_in_syncs_searches_and_reads_a_card_in_both_languages() {
     client.find(Locator::Css(&testid("prospect-row"))).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "card-name", |t| t.starts_with("Ромашка")).await;
     screenshot(&driver, &client, "card-ru").await;
+
+    // A new prospect: the form says what is missing, then it is saved and waits to be sent.
+    client.find(Locator::Css(&testid("add-prospect"))).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "problem-name", |t| t == "Укажите название").await;
+    fill(&client, "name", "Новая точка").await;
+    fill(&client, "city", "Тверь").await;
+    fill(&client, "lat", "56,86").await;
+    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "problem-position", |t| t.contains("Широта")).await;
+    screenshot(&driver, &client, "new-prospect-ru").await;
+    fill(&client, "lon", "35,91").await;
+    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 1").await;
+    client.find(Locator::Css(&testid("sync"))).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+    // The manager's device (a blocking client) checks what reached the server.
+    let arrived = tokio::task::block_in_place(|| {
+        let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+        manager.sync().unwrap();
+        manager.replica.search("новая точка", 10).unwrap()
+    });
+    assert_eq!(arrived.len(), 1, "the prospect typed in the app reached the server");
+    assert_eq!((arrived[0].lat, arrived[0].lon), (Some(56.86), Some(35.91)));
 
     // English, then phone width.
     client.find(Locator::Css(&testid("language"))).await.unwrap().click().await.unwrap();

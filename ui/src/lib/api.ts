@@ -3,12 +3,15 @@ import { invoke } from '@tauri-apps/api/core';
 import type {
   AppError,
   ListFilter,
+  NewProspect,
   Person,
+  Prospect,
   ProspectDetail,
   ProspectRow,
   Session,
   SyncReport,
   SyncStatus,
+  Territory,
 } from './types';
 
 export const api = {
@@ -21,6 +24,8 @@ export const api = {
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
+  territories: () => invoke<Territory[]>('territories'),
+  createProspect: (prospect: NewProspect) => invoke<Prospect>('create_prospect', { new: prospect }),
 };
 
 /** The `{kind, message}` of a failed command, whatever was thrown. */

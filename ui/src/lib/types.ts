@@ -76,8 +76,8 @@ export interface Prospect {
   name: string;
   category: string;
   status: Status;
-  address: { line: string; city: string; region: string; postcode: string; note: string };
-  location: { lat: number; lon: number; accuracy_m: number | null; at: number } | null;
+  address: Address;
+  location: Location | null;
   contacts: Record<string, Contact>;
   tags: string[];
   notes: string;
@@ -140,4 +140,35 @@ export type ErrorKind =
 export interface AppError {
   kind: ErrorKind;
   message: string;
+}
+
+export interface Territory {
+  id: string;
+  name: string;
+  planned_prospects: number | null;
+  agents: string[];
+}
+
+export interface Address {
+  line: string;
+  city: string;
+  region: string;
+  postcode: string;
+  country: string;
+}
+
+export interface Location {
+  lat: number;
+  lon: number;
+  accuracy_m: number | null;
+  at: number;
+}
+
+export interface NewProspect {
+  territory: string;
+  name: string;
+  category: string;
+  status: Status;
+  address: Address;
+  location: Location | null;
 }
