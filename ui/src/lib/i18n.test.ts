@@ -23,7 +23,7 @@ describe('languages', () => {
   it('fills in placeholders, and shows a missing one as it is', () => {
     expect(t('pending', { n: 3 })).toBe('Ждут отправки: 3');
     setLanguage('en');
-    expect(t('synced', { pushed: 2, received: 5 })).toBe('Done: 2 sent, 5 received');
+    expect(t('synced', { pushed: 2, received: 5 })).toBe('Done: 2 changes sent, 5 prospects updated');
     expect(t('pending')).toBe('Waiting to send: {n}');
   });
 
