@@ -15,7 +15,7 @@
 
 use census_core::wire::{BootstrapPage, DocKind, SnapshotItem};
 use census_core::{DeviceId, PROJECTION_VERSION, ProspectDoc, ProspectId, TerritoryId};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::error::StoreError;
 
@@ -159,9 +159,7 @@ pub(crate) fn bootstrap_page(
     let remaining: i64 = match docs.last() {
         Some(last) if !up_to_date => tx
             .prepare_cached("SELECT count(*) FROM documents WHERE territory = ?1 AND doc > ?2")?
-            .query_row(params![scope.as_bytes(), last.doc.as_bytes()], |r| r.get(0))
-            .optional()?
-            .unwrap_or(0),
+            .query_row(params![scope.as_bytes(), last.doc.as_bytes()], |r| r.get(0))?,
         _ => 0,
     };
     tx.finish()?;

@@ -87,7 +87,7 @@ pub(crate) fn apply_received(
         match decision {
             Ok(decision) => {
                 applied.touched += usize::from(decision.projection.is_some());
-                write(tx, arrival.id, decision, &mut projections)?;
+                write(tx, arrival.id, !arrival.waiting.is_empty(), decision, &mut projections)?;
             }
             Err(e) if mode == Received::FromServer => {
                 set_aside_received(tx, arrival.id, &arrival.incoming, &e.to_string())?;
@@ -173,13 +173,18 @@ fn still_waiting(
     Ok(waiting)
 }
 
+/// Writes one decision; `had_waiting` says whether changes of the prospect were waiting before
+/// (the usual arrival has none before or after, and then the waiting list is left alone).
 fn write(
     tx: &Connection,
     id: ProspectId,
+    had_waiting: bool,
     decision: Decision,
     projections: &mut ProjectionBatch,
 ) -> Result<(), ReplicaError> {
-    replace_waiting(tx, id, &decision.waiting)?;
+    if had_waiting || !decision.waiting.is_empty() {
+        replace_waiting(tx, id, &decision.waiting)?;
+    }
     match decision.document {
         Some(DocumentWrite::Insert(bytes)) => insert_snapshot(tx, id, &bytes)?,
         Some(DocumentWrite::Append { changes, compacted }) => write_appended(tx, id, &changes, compacted.as_deref())?,

@@ -70,14 +70,9 @@ export interface Contact {
   email: string;
 }
 
-export interface Prospect {
+/** A whole prospect: what a new one starts with, and the rest. */
+export interface Prospect extends NewProspect {
   id: string;
-  territory: string;
-  name: string;
-  category: string;
-  status: Status;
-  address: Address;
-  location: Location | null;
   contacts: Record<string, Contact>;
   tags: string[];
   notes: string;
