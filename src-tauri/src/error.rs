@@ -45,6 +45,7 @@ impl From<ReplicaError> for AppError {
             | ReplicaError::InvalidQuestionnaire(_)
             | ReplicaError::WrongQuestionnaire
             | ReplicaError::VisitExists(_)
+            | ReplicaError::InvalidPhoto(_)
             | ReplicaError::Document(_) => ErrorKind::Invalid,
             _ => ErrorKind::Storage,
         };

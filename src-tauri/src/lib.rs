@@ -7,8 +7,9 @@
 //! reports its progress as `sync-progress` events.
 //!
 //! The replica is one SQLite file in the app's data folder (`CENSUS_APP_DATA` overrides the
-//! folder, for tests and for keeping several devices on one machine). Errors reach the window as
-//! `{kind, message}` ([`AppError`]).
+//! folder, for tests and for keeping several devices on one machine). Once someone has signed
+//! in, the app also syncs by itself every two minutes (`CENSUS_SYNC_EVERY_S` changes the pause;
+//! 0 turns it off). Errors reach the window as `{kind, message}` ([`AppError`]).
 
 pub mod commands;
 mod error;
@@ -69,10 +70,26 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::sync_now,
         commands::sync_status,
         commands::list_prospects,
+        commands::count_prospects,
         commands::search_prospects,
         commands::prospect,
         commands::territories,
+        commands::territory_progress,
         commands::create_prospect,
+        commands::set_status,
+        commands::set_notes,
+        commands::set_location,
+        commands::add_contact,
+        commands::edit_contact,
+        commands::remove_contact,
+        commands::resolve_conflict,
+        commands::questionnaires,
+        commands::visit_drafts,
+        commands::save_visit_draft,
+        commands::discard_visit_draft,
+        commands::record_visit,
+        commands::store_photo,
+        commands::photo,
     ])
 }
 
@@ -85,6 +102,9 @@ pub fn run() {
                 None => app.path().app_data_dir()?,
             };
             app.manage(AppState::open(folder)?);
+            if let Some(every) = commands::background_interval() {
+                commands::sync_in_background(app.handle().clone(), every);
+            }
             Ok(())
         })
         .run(tauri::generate_context!());

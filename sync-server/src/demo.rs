@@ -3,8 +3,9 @@
 //! Automerge documents pushed through the same path as any device's changes.
 
 use census_core::{
-    Address, DeviceId, EditContext, Localized, Location, NewProspect, Person, ProspectDoc, ProspectId, Question,
-    QuestionId, QuestionType, Questionnaire, QuestionnaireId, Role, Status, Territory, TerritoryId, Timestamp, UserId,
+    Address, Condition, DeviceId, EditContext, Localized, Location, Match, NewProspect, Person, ProspectDoc,
+    ProspectId, Question, QuestionId, QuestionType, Questionnaire, QuestionnaireId, Role, Status, Territory,
+    TerritoryId, Timestamp, UserId,
     wire::{DocKind, PushItem, PushOutcome},
 };
 
@@ -62,6 +63,11 @@ pub fn demo_questionnaire() -> Questionnaire {
     };
     let choice =
         |value: &str, ru: &str, en: &str| census_core::Choice { value: value.into(), label: Localized::new(ru, en) };
+    // The owner's contacts are asked for only when the owner is there.
+    let owner_present = Condition::Answer {
+        question: QuestionId::new("owner_present").expect("a valid question id"),
+        matches: Match::Equals("yes".into()),
+    };
     Questionnaire {
         id: QuestionnaireId::from_bytes(uuid_like(3, 1)),
         version: 1,
@@ -78,7 +84,14 @@ pub fn demo_questionnaire() -> Questionnaire {
                 choices: vec![choice("yes", "Да", "Yes"), choice("no", "Нет", "No")],
                 ..question("owner_present", QuestionType::SelectOne, "Владелец на месте?", "Is the owner present?")
             },
-            question("owner_phone", QuestionType::Phone, "Телефон владельца", "Owner's phone"),
+            Question {
+                relevant: Some(owner_present.clone()),
+                ..question("owner_phone", QuestionType::Phone, "Телефон владельца", "Owner's phone")
+            },
+            Question {
+                relevant: Some(owner_present),
+                ..question("owner_email", QuestionType::Email, "Эл. почта владельца", "Owner's e-mail")
+            },
             Question {
                 choices: vec![
                     choice("alpha", "Альфа", "Alpha"),
@@ -87,6 +100,17 @@ pub fn demo_questionnaire() -> Questionnaire {
                 ],
                 ..question("brands", QuestionType::SelectMany, "Какие бренды продаются?", "Which brands are sold?")
             },
+            Question {
+                min: Some(1.0),
+                max: Some(10_000.0),
+                ..question("floor_area", QuestionType::Decimal, "Площадь зала, м²", "Sales floor, m²")
+            },
+            Question {
+                min_date: Some("1990-01-01".into()),
+                ..question("opened", QuestionType::Date, "Дата открытия", "Opened on")
+            },
+            question("entrance", QuestionType::Geopoint, "Вход (координаты)", "Entrance (position)"),
+            question("shopfront", QuestionType::Photo, "Фото витрины", "Shopfront photo"),
             question("comment", QuestionType::Text, "Комментарий", "Comment"),
         ],
     }

@@ -28,8 +28,13 @@ pub struct Driver {
 
 impl Driver {
     /// Starts Xvfb and, inside a D-Bus session on it, tauri-driver; the app it launches keeps
-    /// its data in `data` (through `CENSUS_APP_DATA`).
+    /// its data in `data` (through `CENSUS_APP_DATA`) and syncs only when asked.
     pub fn start(data: &Path) -> Driver {
+        Driver::start_syncing_every(data, 0)
+    }
+
+    /// Like [`Driver::start`], with the app syncing by itself every `seconds` (0: never).
+    pub fn start_syncing_every(data: &Path, seconds: u64) -> Driver {
         // The WebDriver client speaks through rustls, with the same provider as the sync client.
         let _ = rustls::crypto::ring::default_provider().install_default();
         for tool in ["Xvfb", "dbus-run-session", "tauri-driver", "WebKitWebDriver", "import"] {
@@ -48,6 +53,7 @@ impl Driver {
             .args(["-c", &script])
             .env("DISPLAY", &display)
             .env("CENSUS_APP_DATA", data)
+            .env("CENSUS_SYNC_EVERY_S", seconds.to_string())
             // The webview's own storage (the language chosen, caches) starts empty too.
             .env("XDG_DATA_HOME", data.join("xdg-data"))
             .env("XDG_CACHE_HOME", data.join("xdg-cache"))

@@ -71,10 +71,19 @@ impl Server {
 
     /// Starts a server with more `serve` options.
     pub fn start_with(db: &Path, options: &[&str]) -> Server {
+        Server::spawn(db, 0, options)
+    }
+
+    /// Starts a server on `port`: the same address as before, for clients that remember it.
+    pub fn start_on(db: &Path, port: u16) -> Server {
+        Server::spawn(db, port, &[])
+    }
+
+    fn spawn(db: &Path, port: u16, options: &[&str]) -> Server {
         let mut child = Command::new(server_binary())
             .arg("--db")
             .arg(db)
-            .args(["serve", "--port", "0"])
+            .args(["serve", "--port", &port.to_string()])
             .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -85,6 +94,15 @@ impl Server {
         let url = line.trim().rsplit(' ').next().unwrap().to_owned();
         assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {line}");
         Server { child, db: db.to_path_buf(), url }
+    }
+
+    /// The loopback port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .expect("the URL ends with a port")
     }
 
     /// The server's process id.

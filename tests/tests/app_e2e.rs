@@ -1,8 +1,14 @@
 //! The real app in a real window (tauri-driver, WebKitWebDriver, Xvfb) against a real
-//! `census-server`: a wrong password is said plainly; signing in and syncing fills the list; search
-//! narrows it; a card opens; a new prospect's form says what is missing, and once saved the
-//! prospect reaches the server; the language switches; the screens are photographed in both
-//! languages and at phone width (into `target/screenshots/`).
+//! `census-server`.
+//!
+//! The first test is an agent's day: a wrong password is said plainly; signing in and syncing
+//! fills the list; search narrows it; then, with the server down, a new prospect (its form says
+//! what is missing), a contact added and edited, a census visit whose questionnaire shows its
+//! problems next to the questions until they are fixed, a photo; the app is quit and started
+//! again and everything is still there; the server comes back, one sync, and a second device
+//! finds all of it. The second test: the app syncs by itself, a change made on another device
+//! appears, and a concurrent edit shows a conflict badge until it is settled in the card. The
+//! screens are photographed in both languages and at phone width (into `target/screenshots/`).
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
@@ -11,6 +17,7 @@ use std::time::Duration;
 
 use census_tests::app::Driver;
 use census_tests::{Device, Server, admin};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -45,22 +52,58 @@ async fn wait_for_text(client: &Client, id: &str, expected: impl Fn(&str) -> boo
     }
 }
 
-async fn rows(client: &Client) -> usize {
-    client.find_all(Locator::Css(&testid("prospect-row"))).await.unwrap().len()
+/// Waits until the list says it holds `count` prospects.
+async fn wait_for_rows(client: &Client, count: usize) {
+    wait_for_text(client, "list-count", |t| t.ends_with(&format!(": {count}"))).await;
 }
 
-/// Waits until the list shows `count` rows.
-async fn wait_for_rows(client: &Client, count: usize) {
-    let deadline = std::time::Instant::now() + WAIT;
+async fn click(client: &Client, id: &str) {
+    let selector = testid(id);
+    let started = std::time::Instant::now();
     loop {
-        let shown = rows(client).await;
-        if shown == count {
-            return;
+        if let Ok(element) = client.find(Locator::Css(&selector)).await {
+            if click_element(client, element).await {
+                return;
+            }
         }
-        assert!(std::time::Instant::now() < deadline, "the list shows {shown} rows, not {count}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(started.elapsed() < WAIT, "{selector} could not be clicked");
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// Clicks in the middle of the window (at its edge a scroll bar may take the click); says
+/// whether the click was made.
+async fn click_element(client: &Client, element: fantoccini::elements::Element) -> bool {
+    let centre = "arguments[0].scrollIntoView({ block: 'center', inline: 'center' })";
+    let _ = client.execute(centre, vec![serde_json::to_value(&element).unwrap()]).await;
+    element.click().await.is_ok()
+}
+
+/// Waits until nothing on the page matches `selector`.
+async fn wait_until_gone(client: &Client, selector: &str) {
+    let started = std::time::Instant::now();
+    while !client.find_all(Locator::Css(selector)).await.unwrap().is_empty() {
+        assert!(started.elapsed() < WAIT, "{selector} is still there");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Opens the first prospect whose name starts with `name`.
+async fn open_prospect(client: &Client, name: &str) {
+    let search = client.find(Locator::Css(&testid("search"))).await.unwrap();
+    search.clear().await.unwrap();
+    search.send_keys(name).await.unwrap();
+    wait_for_text(client, "prospect-row", |t| t.starts_with(name)).await;
+    click(client, "prospect-row").await;
+    wait_for_text(client, "card-name", |t| t.starts_with(name)).await;
+}
+
+async fn connect(driver: &Driver) -> Client {
+    ClientBuilder::rustls().unwrap().capabilities(Driver::capabilities()).connect(&driver.url).await.unwrap()
+}
+
+/// One window at a time: the tests share the driver's ports.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn fill(client: &Client, name: &str, value: &str) {
     let field = client.find(Locator::Css(&format!("input[name='{name}']"))).await.unwrap();
@@ -76,15 +119,32 @@ async fn screenshot(driver: &Driver, client: &Client, name: &str) {
     driver.screenshot(client.get_window_rect().await.unwrap(), &dir.join(format!("{name}.png")));
 }
 
+async fn sign_in(client: &Client, server: &Server, login: &str) {
+    client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
+    fill(client, "server", &server.url).await;
+    fill(client, "login", login).await;
+    fill(client, "password", "census-demo").await;
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    wait_for_text(client, "who", |t| !t.is_empty()).await;
+}
+
+/// Types into a question's text input (`name` is the question id).
+async fn answer(client: &Client, question: &str, text: &str) {
+    let field = client.find(Locator::Css(&format!("input[name='{question}']"))).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(&format!("{text}{}", Key::Tab)).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn an_agent_signs_in_syncs_searches_and_reads_a_card_in_both_languages() {
+async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
+    let _window = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
     admin(&db, &["demo", "--prospects", "40"]);
-    let server = Server::start(&db);
+    let mut server = Server::start(&db);
+    let port = server.port();
     let driver = Driver::start(&dir.path().join("app"));
-    let client =
-        ClientBuilder::rustls().unwrap().capabilities(Driver::capabilities()).connect(&driver.url).await.unwrap();
+    let client = connect(&driver).await;
 
     // Sign in: a wrong password first.
     client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
@@ -93,55 +153,196 @@ async fn an_agent_signs_in_syncs_searches_and_reads_a_card_in_both_languages() {
     fill(&client, "login", "anna").await;
     fill(&client, "password", "not-her-password").await;
     client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
-    wait_for_text(&client, "sign-in-error", |t| t.contains("login or password is wrong")).await;
+    wait_for_text(&client, "sign-in-error", |t| t == "Неверный логин или пароль.").await;
     fill(&client, "password", "census-demo").await;
     client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
     wait_for_text(&client, "who", |t| t == "Анна Смирнова").await;
 
     // Sync: her territory arrives (half of the demo base).
-    client.find(Locator::Css(&testid("sync"))).await.unwrap().click().await.unwrap();
+    click(&client, "sync").await;
     wait_for_rows(&client, 20).await;
     wait_for_text(&client, "sync-message", |t| t.contains("20")).await;
     screenshot(&driver, &client, "list-ru").await;
+    click(&client, "to-territories").await;
+    wait_for_text(&client, "territory", |t| t.contains("Обследовано 0 из")).await;
+    screenshot(&driver, &client, "territories-ru").await;
+    click(&client, "to-prospects").await;
 
     // Search narrows the list; a card opens.
     client.find(Locator::Css(&testid("search"))).await.unwrap().send_keys("ромаш").await.unwrap();
     wait_for_rows(&client, 5).await;
-    client.find(Locator::Css(&testid("prospect-row"))).await.unwrap().click().await.unwrap();
+    click(&client, "prospect-row").await;
     wait_for_text(&client, "card-name", |t| t.starts_with("Ромашка")).await;
     screenshot(&driver, &client, "card-ru").await;
 
+    // The server goes down; the agent goes on.
+    server.kill();
+    click(&client, "sync").await;
+    wait_for_text(&client, "sync-error", |t| t.starts_with("Нет связи с сервером")).await;
+
     // A new prospect: the form says what is missing, then it is saved and waits to be sent.
-    client.find(Locator::Css(&testid("add-prospect"))).await.unwrap().click().await.unwrap();
-    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    click(&client, "add-prospect").await;
+    click(&client, "save-prospect").await;
     wait_for_text(&client, "problem-name", |t| t == "Укажите название").await;
     fill(&client, "name", "Новая точка").await;
     fill(&client, "city", "Тверь").await;
     fill(&client, "lat", "56,86").await;
-    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    click(&client, "save-prospect").await;
     wait_for_text(&client, "problem-position", |t| t.contains("Широта")).await;
     screenshot(&driver, &client, "new-prospect-ru").await;
     fill(&client, "lon", "35,91").await;
-    client.find(Locator::Css(&testid("save-prospect"))).await.unwrap().click().await.unwrap();
+    click(&client, "save-prospect").await;
     wait_for_text(&client, "pending", |t| t == "Ждут отправки: 1").await;
-    client.find(Locator::Css(&testid("sync"))).await.unwrap().click().await.unwrap();
+
+    // A contact, added and then corrected.
+    open_prospect(&client, "Новая точка").await;
+    click(&client, "add-contact").await;
+    fill(&client, "contact-name", "Ольга Петрова").await;
+    fill(&client, "contact-phone", "+7 900 111-22-33").await;
+    click(&client, "save-contact").await;
+    wait_for_text(&client, "contact", |t| t.contains("+7 900 111-22-33")).await;
+    click(&client, "edit-contact").await;
+    fill(&client, "contact-role", "владелец").await;
+    fill(&client, "contact-phone", "+7 900 111-22-44").await;
+    click(&client, "save-contact").await;
+    wait_for_text(&client, "contact", |t| t.contains("+7 900 111-22-44") && t.contains("владелец")).await;
+
+    // The census visit: a word where a number belongs, then the questionnaire's own rules.
+    click(&client, "new-visit").await;
+    answer(&client, "staff", "много").await;
+    wait_for_text(&client, "problem-staff", |t| t == "Введите целое число").await;
+    answer(&client, "staff", "0").await;
+    click(&client, "record-visit").await;
+    wait_for_text(&client, "problem-staff", |t| !t.is_empty() && t != "Введите целое число").await;
+    wait_for_text(&client, "problem-owner_present", |t| !t.is_empty()).await;
+    screenshot(&driver, &client, "visit-problems-ru").await;
+    // The owner's phone is asked only once the owner is there.
+    assert!(client.find(Locator::Css("input[name='owner_phone']")).await.is_err());
+    answer(&client, "staff", "12").await;
+    let owner_present = client.find(Locator::Css("input[name='owner_present'][value='yes']")).await.unwrap();
+    assert!(click_element(&client, owner_present).await);
+    answer(&client, "owner_phone", "+7 900 555-66-77").await;
+    answer(&client, "floor_area", "85,5").await;
+    let picture = dir.path().join("shopfront.png");
+    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/icons/icon.png"), &picture).unwrap();
+    client
+        .find(Locator::Css("input[name='shopfront']"))
+        .await
+        .unwrap()
+        .send_keys(&picture.display().to_string())
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("{} {}", testid("visit-form"), testid("photo"))))
+        .await
+        .unwrap();
+    screenshot(&driver, &client, "visit-ru").await;
+    click(&client, "record-visit").await;
+    wait_for_text(&client, "visit", |t| t.contains("12") && t.contains("85.5")).await;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(&format!("{} {}", testid("visit"), testid("photo"))))
+        .await
+        .unwrap();
+
+    // Quit and start again: everything is still there.
+    client.close().await.unwrap();
+    let client = connect(&driver).await;
+    wait_for_text(&client, "who", |t| t == "Анна Смирнова").await;
+    wait_for_text(&client, "pending", |t| t != "Ждут отправки: 0" && t.starts_with("Ждут отправки")).await;
+    open_prospect(&client, "Новая точка").await;
+    wait_for_text(&client, "contact", |t| t.contains("+7 900 111-22-44")).await;
+    wait_for_text(&client, "visit", |t| t.contains("12")).await;
+    screenshot(&driver, &client, "card-with-visit-ru").await;
+
+    // The server is back on the same address: one sync sends everything.
+    let server = Server::start_on(&db, port);
+    click(&client, "sync").await;
     wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
-    // The manager's device (a blocking client) checks what reached the server.
     let arrived = tokio::task::block_in_place(|| {
         let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
         manager.sync().unwrap();
-        manager.replica.search("новая точка", 10).unwrap()
+        let found = manager.replica.search("новая точка", 10).unwrap();
+        assert_eq!(found.len(), 1, "the prospect typed in the app reached the server");
+        assert_eq!((found[0].lat, found[0].lon), (Some(56.86), Some(35.91)));
+        manager.replica.prospect(found[0].id).unwrap().prospect
     });
-    assert_eq!(arrived.len(), 1, "the prospect typed in the app reached the server");
-    assert_eq!((arrived[0].lat, arrived[0].lon), (Some(56.86), Some(35.91)));
+    let contacts: Vec<_> = arrived.contacts.values().collect();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!((contacts[0].phone.as_str(), contacts[0].role.as_str()), ("+7 900 111-22-44", "владелец"));
+    let visit = arrived.visits.values().next().expect("the visit arrived");
+    let staff = census_core::QuestionId::new("staff").unwrap();
+    assert_eq!(visit.answers.get(&staff), Some(&census_core::Answer::Integer(12)));
+    assert!(visit.answers.contains_key(&census_core::QuestionId::new("shopfront").unwrap()));
 
     // English, then phone width.
-    client.find(Locator::Css(&testid("language"))).await.unwrap().click().await.unwrap();
+    click(&client, "language").await;
     wait_for_text(&client, "language", |t| t == "Русский").await;
     wait_for_text(&client, "pending", |t| t.starts_with("Waiting to send")).await;
     screenshot(&driver, &client, "card-en").await;
+    click(&client, "to-territories").await;
+    wait_for_text(&client, "territory", |t| t.contains("Surveyed")).await;
+    screenshot(&driver, &client, "territories-en").await;
+    click(&client, "to-prospects").await;
     client.set_window_size(390, 844).await.unwrap();
+    screenshot(&driver, &client, "list-en-phone").await;
+    open_prospect(&client, "Новая точка").await;
     screenshot(&driver, &client, "card-en-phone").await;
+    click(&client, "close-card").await;
+    wait_until_gone(&client, &testid("prospect-card")).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_shows_a_conflict() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "40"]);
+    let mut server = Server::start(&db);
+    let port = server.port();
+    let driver = Driver::start_syncing_every(&dir.path().join("app"), 2);
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "anna").await;
+    // No button pressed: the app syncs by itself.
+    wait_for_rows(&client, 20).await;
+
+    // Another of Anna's devices renames a prospect; the app shows it after its next sync.
+    let mut phone = tokio::task::block_in_place(|| {
+        let mut phone = Device::sign_in(dir.path(), "phone", &server, "anna");
+        phone.sync().unwrap();
+        let target = phone.replica.search("ромашка 1", 1).unwrap()[0].id;
+        phone.replica.edit_prospect(target, &phone.ctx(), |p| p.set_name("Ромашка у вокзала")).unwrap();
+        phone.sync().unwrap();
+        phone
+    });
+    open_prospect(&client, "Ромашка у вокзала").await;
+
+    // Both change its status while the server is down: a conflict, once both have synced.
+    server.kill();
+    let status = client.find(Locator::Css(&testid("card-status"))).await.unwrap();
+    status.select_by_value("interested").await.unwrap();
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 1").await;
+    let _server_again = tokio::task::block_in_place(|| {
+        let target = phone.replica.search("ромашка у вокзала", 1).unwrap()[0].id;
+        phone.replica.edit_prospect(target, &phone.ctx(), |p| p.set_status(census_core::Status::Refused)).unwrap();
+        let server = Server::start_on(&db, port);
+        phone.sync().unwrap();
+        server
+    });
+    wait_for_text(&client, "conflict-badge", |t| t == "Конфликт").await;
+    click(&client, "prospect-row").await;
+    wait_for_text(&client, "card-conflicts", |t| t.contains("Статус") && t.contains("Интерес") && t.contains("Отказ"))
+        .await;
+    screenshot(&driver, &client, "conflict-ru").await;
+    click(&client, "keep-value").await;
+    wait_until_gone(&client, &testid("card-conflicts")).await;
+    wait_until_gone(&client, &testid("conflict-badge")).await;
 
     client.close().await.unwrap();
     drop(driver);

@@ -39,6 +39,8 @@ pub enum ReplicaError {
     VisitExists(VisitId),
     #[error("{0}")]
     Document(#[from] DocumentError),
+    #[error("{0}")]
+    InvalidPhoto(String),
     #[error("the export could not be written: {0}")]
     Export(String),
     #[error("replica storage error: {0}")]

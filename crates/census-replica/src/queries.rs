@@ -25,6 +25,19 @@ pub struct ListFilter {
     pub offset: u32,
 }
 
+/// How far the census of one territory has got, on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerritoryProgress {
+    /// The territory's id, as in [`ProspectRow::territory`].
+    pub territory: String,
+    /// Prospects not deleted or merged away.
+    pub prospects: u32,
+    /// Prospects with at least one census visit.
+    pub surveyed: u32,
+    /// Prospects whose last visit was at or after the time asked about.
+    pub visited_since: u32,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
@@ -42,6 +55,32 @@ impl Replica {
         sql.push_str(&format!(" LIMIT {limit} OFFSET {}", filter.offset));
         let mut statement = self.conn.prepare_cached(&sql)?;
         let rows = statement.query_map(rusqlite::params_from_iter(args), read_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many prospects the filter shows, ignoring its page: the length of a scrolled list.
+    pub fn count(&self, filter: &ListFilter) -> Result<u64, ReplicaError> {
+        let (condition, args) = filter_condition(filter);
+        let sql = format!("SELECT count(*) FROM prospects WHERE {condition}");
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        Ok(statement.query_row(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Each territory's progress: its visible prospects, how many have had a census visit, and
+    /// how many were last visited at or after `since` (Unix milliseconds; the start of the week).
+    pub fn territory_progress(&self, since: i64) -> Result<Vec<TerritoryProgress>, ReplicaError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT territory, count(*), sum(visits > 0), sum(coalesce(last_visit_at >= ?1, 0)) FROM prospects \
+             WHERE deleted = 0 AND merged_into IS NULL GROUP BY territory",
+        )?;
+        let rows = statement.query_map([since], |r| {
+            Ok(TerritoryProgress {
+                territory: r.get(0)?,
+                prospects: r.get(1)?,
+                surveyed: r.get(2)?,
+                visited_since: r.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -159,8 +198,18 @@ impl Replica {
 
 /// The query for the prospects a filter shows, in its order, and its arguments.
 fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
-    let mut sql = String::from(SELECT_ROW);
-    sql.push_str(" WHERE 1 = 1");
+    let (condition, args) = filter_condition(filter);
+    let order = match filter.sort {
+        SortBy::Name => "name COLLATE NOCASE, row",
+        SortBy::RecentlyUpdated => "updated_at DESC, row",
+        SortBy::Status => "status, name COLLATE NOCASE, row",
+    };
+    (format!("{SELECT_ROW} WHERE {condition} ORDER BY {order}"), args)
+}
+
+/// The `WHERE` condition of a filter (numbered parameters), and its arguments.
+fn filter_condition(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("1 = 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut add = |clause: &str, value: rusqlite::types::Value| {
         args.push(value);
@@ -187,11 +236,6 @@ fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
     if !filter.include_hidden {
         sql.push_str(" AND deleted = 0 AND merged_into IS NULL");
     }
-    sql.push_str(match filter.sort {
-        SortBy::Name => " ORDER BY name COLLATE NOCASE, row",
-        SortBy::RecentlyUpdated => " ORDER BY updated_at DESC, row",
-        SortBy::Status => " ORDER BY status, name COLLATE NOCASE, row",
-    });
     (sql, args)
 }
 

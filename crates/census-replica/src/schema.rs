@@ -128,6 +128,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE bootstraps (scope BLOB PRIMARY KEY, watermark INTEGER NOT NULL, after BLOB) WITHOUT ROWID;
     "#,
+    // 4: pictures taken for photo questions, by the SHA-256 of their bytes.
+    r#"
+    CREATE TABLE photos (
+        sha256 TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        stored_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -314,3 +314,76 @@ fn search_shows_prospects_whose_name_matches_first() {
     assert_eq!(names("ленин рынок", 10), ["Ленинградский рынок"]);
     assert!(names("ленин", 0).is_empty());
 }
+
+#[test]
+fn a_list_knows_its_length_and_each_territory_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    for n in 1..=5u8 {
+        let id = ProspectId::from_bytes([n; 16]);
+        replica.create_prospect(id, &ctx(1, i64::from(n)), &new_prospect(&format!("P{n}"), 56.85, 35.9)).unwrap();
+    }
+    let elsewhere = NewProspect { territory: TerritoryId::from_bytes([8; 16]), ..new_prospect("Far", 56.0, 35.0) };
+    replica.create_prospect(ProspectId::from_bytes([20; 16]), &ctx(1, 0), &elsewhere).unwrap();
+    // Two visits early on, one later; one prospect deleted (it no longer counts).
+    for (n, at) in [(1u8, 100), (2, 100), (3, 5_000)] {
+        let visit = Visit { at: Timestamp::from_unix_millis(T0 + at), ..visit(n, 3) };
+        let id = ProspectId::from_bytes([n; 16]);
+        assert!(matches!(
+            replica.record_visit(id, &ctx(1, at), &questionnaire(1), &visit).unwrap(),
+            VisitOutcome::Recorded { .. }
+        ));
+    }
+    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 6_000), |p| p.delete()).unwrap();
+
+    assert_eq!(replica.count(&ListFilter::default()).unwrap(), 5);
+    assert_eq!(replica.count(&ListFilter { territory: Some(territory()), ..ListFilter::default() }).unwrap(), 4);
+    assert_eq!(replica.count(&ListFilter { include_hidden: true, ..ListFilter::default() }).unwrap(), 6);
+    assert_eq!(
+        replica.count(&ListFilter { limit: 1, offset: 3, ..ListFilter::default() }).unwrap(),
+        5,
+        "pages do not shorten it"
+    );
+
+    let mut progress = replica.territory_progress(T0 + 1_000).unwrap();
+    progress.sort_by_key(|p| p.prospects);
+    assert_eq!(
+        progress,
+        [
+            TerritoryProgress {
+                territory: TerritoryId::from_bytes([8; 16]).to_string(),
+                prospects: 1,
+                surveyed: 0,
+                visited_since: 0
+            },
+            TerritoryProgress { territory: territory().to_string(), prospects: 4, surveyed: 2, visited_since: 1 },
+        ]
+    );
+}
+
+#[test]
+fn pictures_are_kept_once_by_content_hash_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut replica) = open_new(&dir, "r.census", 1);
+    let at = Timestamp::from_unix_millis(T0);
+    let answer = replica.store_photo(b"not really a jpeg", "image/jpeg", at).unwrap();
+    // SHA-256 of the bytes, in lower-case hex.
+    assert_eq!(answer.sha256, "21ac2586e213d1f490778a07bf0025a98fc57595863a282372bac594b398322b");
+    assert_eq!(answer.mime, "image/jpeg");
+    assert_eq!(replica.store_photo(b"not really a jpeg", "image/jpeg", at).unwrap(), answer, "the same bytes twice");
+    drop(replica);
+    let replica = Replica::open(&path).unwrap();
+    let stored = replica.photo(&answer.sha256).unwrap().unwrap();
+    assert_eq!((stored.mime.as_str(), stored.bytes.as_slice()), ("image/jpeg", &b"not really a jpeg"[..]));
+    assert_eq!(replica.photo(&"0".repeat(64)).unwrap(), None);
+
+    let mut replica = replica;
+    for (bytes, mime, says) in [
+        (Vec::new(), "image/png", "empty"),
+        (vec![0u8; MAX_PHOTO_BYTES + 1], "image/png", "too large"),
+        (vec![1u8; 10], "application/pdf", "not a picture"),
+    ] {
+        let error = replica.store_photo(&bytes, mime, at).unwrap_err();
+        assert!(error.to_string().contains(says), "{error}");
+    }
+}

@@ -2,16 +2,28 @@
 import { invoke } from '@tauri-apps/api/core';
 import type {
   AppError,
+  Contact,
+  ContactPatch,
+  FieldValue,
   ListFilter,
+  Location,
   NewProspect,
   Person,
+  PhotoAnswer,
   Prospect,
   ProspectDetail,
   ProspectRow,
+  Questionnaire,
   Session,
+  Status,
   SyncReport,
   SyncStatus,
   Territory,
+  TerritoryProgress,
+  Visit,
+  VisitDraft,
+  VisitForm,
+  VisitOutcome,
 } from './types';
 
 export const api = {
@@ -21,11 +33,30 @@ export const api = {
   syncNow: () => invoke<SyncReport>('sync_now'),
   syncStatus: () => invoke<SyncStatus>('sync_status'),
   listProspects: (filter: ListFilter) => invoke<ProspectRow[]>('list_prospects', { filter }),
+  countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
+  territoryProgress: () => invoke<TerritoryProgress[]>('territory_progress'),
   createProspect: (prospect: NewProspect) => invoke<Prospect>('create_prospect', { new: prospect }),
+  setStatus: (id: string, status: Status) => invoke<Prospect>('set_status', { id, status }),
+  setNotes: (id: string, notes: string) => invoke<Prospect>('set_notes', { id, notes }),
+  setLocation: (id: string, location: Location) => invoke<Prospect>('set_location', { id, location }),
+  addContact: (id: string, contact: Contact) => invoke<Prospect>('add_contact', { id, contact }),
+  editContact: (id: string, contact: string, patch: ContactPatch) =>
+    invoke<Prospect>('edit_contact', { id, contact, patch }),
+  removeContact: (id: string, contact: string) => invoke<Prospect>('remove_contact', { id, contact }),
+  resolveConflict: (id: string, path: string, value: FieldValue) =>
+    invoke<Prospect>('resolve_conflict', { id, path, value }),
+  questionnaires: () => invoke<Questionnaire[]>('questionnaires'),
+  visitDrafts: (prospect: string) => invoke<VisitDraft[]>('visit_drafts', { prospect }),
+  saveVisitDraft: (prospect: string, form: VisitForm) => invoke<Visit>('save_visit_draft', { prospect, form }),
+  discardVisitDraft: (visit: string) => invoke<boolean>('discard_visit_draft', { visit }),
+  recordVisit: (prospect: string, form: VisitForm) => invoke<VisitOutcome>('record_visit', { prospect, form }),
+  storePhoto: (bytes: Uint8Array, mime: string) =>
+    invoke<PhotoAnswer>('store_photo', bytes, { headers: { 'census-photo-type': mime } }),
+  photo: (sha256: string) => invoke<ArrayBuffer>('photo', { sha256 }),
 };
 
 /** The `{kind, message}` of a failed command, whatever was thrown. */

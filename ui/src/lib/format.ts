@@ -1,6 +1,6 @@
 // Formatting shared by the screens.
-import type { MessageKey } from './i18n.svelte';
-import type { Status } from './types';
+import { t, type MessageKey } from './i18n.svelte';
+import type { Answer, FieldValue, Status } from './types';
 
 export const STATUSES: Status[] = [
   'new',
@@ -15,4 +15,60 @@ export const STATUSES: Status[] = [
 
 export function statusKey(status: Status): MessageKey {
   return `status.${status}`;
+}
+
+/** An answer as a line of text in the card. */
+export function describeAnswer(answer: Answer): string {
+  switch (answer.type) {
+    case 'select_many':
+      return answer.value.join(', ');
+    case 'geopoint':
+      return `${answer.value.lat.toFixed(5)}, ${answer.value.lon.toFixed(5)}`;
+    case 'photo':
+      return answer.value.sha256.slice(0, 12);
+    default:
+      return String(answer.value);
+  }
+}
+
+const FIELD_KEYS: Record<string, MessageKey> = {
+  name: 'name',
+  category: 'category',
+  status: 'status',
+  notes: 'notes',
+  address: 'address',
+  location: 'position',
+  territory: 'territory',
+  contacts: 'contacts',
+  phone: 'phone',
+  email: 'email',
+  role: 'contact_role',
+  line: 'street',
+  city: 'city',
+};
+
+/** A field path (`status`, `address/city`, `contacts/<id>/phone`) in words; ids are left out. */
+export function fieldLabel(path: string): string {
+  return path
+    .split('/')
+    .filter((segment) => segment in FIELD_KEYS)
+    .map((segment) => t(FIELD_KEYS[segment]))
+    .join(' · ') || path;
+}
+
+/** One of a conflict's values, as text. */
+export function describeValue(value: FieldValue, path = ''): string {
+  switch (value.type) {
+    case 'text':
+      if (path === 'status' && (STATUSES as string[]).includes(value.value)) return t(statusKey(value.value as Status));
+      return `“${value.value}”`;
+    case 'flag':
+      return value.value ? '✓' : '✗';
+    case 'location':
+      return `${value.value.lat.toFixed(5)}, ${value.value.lon.toFixed(5)}`;
+    case 'review':
+      return JSON.stringify(value.value);
+    case 'missing':
+      return '—';
+  }
 }

@@ -1,5 +1,7 @@
 // Russian and English, switchable at any moment; the choice is remembered on the device.
 
+import type { AppError } from './types';
+
 export type Language = 'ru' | 'en';
 
 const messages = {
@@ -47,6 +49,50 @@ const messages = {
     need_territory: 'Выберите территорию',
     bad_position: 'Широта от −90 до 90, долгота от −180 до 180, или оставьте оба поля пустыми',
     language: 'English',
+    prospects: 'Точки',
+    territories: 'Территории',
+    all_territories: 'Все территории',
+    prospects_count: 'Точек: {n}',
+    nothing_found: 'Ничего не найдено',
+    surveyed: 'Обследовано {done} из {total}',
+    visited_this_week: 'Визитов на этой неделе: {n}',
+    no_territories: 'Вам пока не назначены территории. Синхронизируйте устройство.',
+    conflict_explained: 'Эти поля изменили одновременно на разных устройствах. Выберите, какое значение оставить.',
+    keep_this: 'Оставить это',
+    position: 'Координаты',
+    edit: 'Изменить',
+    remove: 'Удалить',
+    add_contact: 'Добавить контакт',
+    contact_name: 'Имя',
+    contact_role: 'Должность',
+    phone: 'Телефон',
+    email: 'Эл. почта',
+    new_visit: 'Новый визит',
+    continue_draft: 'Продолжить черновик от {when}',
+    no_questionnaire: 'Анкета ещё не загружена. Синхронизируйте устройство.',
+    locating: 'Определяем положение…',
+    'position.no_geolocation': 'На этом устройстве нет геолокации: введите координаты.',
+    'position.position_denied': 'Доступ к геолокации запрещён: введите координаты.',
+    'position.position_unavailable': 'Положение не определено: введите координаты.',
+    saving_photo: 'Сохраняем фото…',
+    photo: 'Фото',
+    photo_elsewhere: 'Фото снято на другом устройстве',
+    required: 'Обязательный вопрос',
+    draft_saved: 'Черновик сохранён',
+    fix_problems: 'Исправьте отмеченные ответы. Визит сохранён как черновик.',
+    visit_outcome: 'Итог визита',
+    visit_position: 'Место визита: {lat}, {lon}',
+    use_my_position: 'Моё положение',
+    record_visit: 'Записать визит',
+    keep_draft: 'Отложить',
+    discard_draft: 'Удалить черновик',
+    'error.offline': 'Нет связи с сервером. Работа сохранена на устройстве и уйдёт при следующей синхронизации.',
+    'error.wrong_password': 'Неверный логин или пароль.',
+    'error.revoked': 'Это устройство отключено администратором. Обратитесь к руководителю.',
+    'error.signed_out': 'Войдите в систему.',
+    'error.server': 'Сервер не принял запрос: {detail}',
+    'error.invalid': 'Не получилось: {detail}',
+    'error.storage': 'Ошибка хранилища на устройстве: {detail}',
     'status.new': 'Новая',
     'status.visited': 'Посещена',
     'status.interested': 'Интерес',
@@ -100,6 +146,50 @@ const messages = {
     need_territory: 'Choose a territory',
     bad_position: 'Latitude from −90 to 90 and longitude from −180 to 180, or leave both empty',
     language: 'Русский',
+    prospects: 'Prospects',
+    territories: 'Territories',
+    all_territories: 'All territories',
+    prospects_count: 'Prospects: {n}',
+    nothing_found: 'Nothing found',
+    surveyed: 'Surveyed {done} of {total}',
+    visited_this_week: 'Visits this week: {n}',
+    no_territories: 'No territories are assigned to you yet. Sync this device.',
+    conflict_explained: 'These fields were changed at the same time on different devices. Choose the value to keep.',
+    keep_this: 'Keep this',
+    position: 'Position',
+    edit: 'Edit',
+    remove: 'Remove',
+    add_contact: 'Add a contact',
+    contact_name: 'Name',
+    contact_role: 'Role',
+    phone: 'Phone',
+    email: 'E-mail',
+    new_visit: 'New visit',
+    continue_draft: 'Continue the draft of {when}',
+    no_questionnaire: 'The questionnaire has not arrived yet. Sync this device.',
+    locating: 'Finding the position…',
+    'position.no_geolocation': 'This device has no geolocation: type the coordinates.',
+    'position.position_denied': 'Geolocation is not allowed: type the coordinates.',
+    'position.position_unavailable': 'The position could not be found: type the coordinates.',
+    saving_photo: 'Saving the photo…',
+    photo: 'Photo',
+    photo_elsewhere: 'The photo was taken on another device',
+    required: 'Required',
+    draft_saved: 'Draft saved',
+    fix_problems: 'Fix the answers marked. The visit is kept as a draft.',
+    visit_outcome: 'Outcome of the visit',
+    visit_position: 'Visited at: {lat}, {lon}',
+    use_my_position: 'My position',
+    record_visit: 'Record the visit',
+    keep_draft: 'Later',
+    discard_draft: 'Delete the draft',
+    'error.offline': 'No connection to the server. Your work is kept on this device and goes with the next sync.',
+    'error.wrong_password': 'The login or password is wrong.',
+    'error.revoked': 'An administrator has revoked this device. Ask your manager.',
+    'error.signed_out': 'Sign in first.',
+    'error.server': 'The server did not accept it: {detail}',
+    'error.invalid': 'That did not work: {detail}',
+    'error.storage': 'The device storage failed: {detail}',
     'status.new': 'New',
     'status.visited': 'Visited',
     'status.interested': 'Interested',
@@ -130,6 +220,13 @@ export function setLanguage(language: Language): void {
 export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
   const text: string = messages[i18n.language][key];
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
+}
+
+/** A failed command in plain words, in the language shown. The Rust side's message is already
+ * plain English; Russian readers get the sentence for its kind, with the specifics when they
+ * matter (what the server refused, what was invalid). */
+export function errorText(error: AppError): string {
+  return t(`error.${error.kind}`, { detail: error.message });
 }
 
 export function formatTime(millis: number | null): string {

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { formatTime, i18n, setLanguage, t } from './i18n.svelte';
-import { STATUSES, statusKey } from './format';
+import { errorText, formatTime, i18n, setLanguage, t } from './i18n.svelte';
+import { describeValue, fieldLabel, STATUSES, statusKey } from './format';
 
 describe('languages', () => {
   beforeEach(() => setLanguage('ru'));
@@ -44,5 +44,26 @@ describe('languages', () => {
     setLanguage('en');
     expect(formatTime(moment)).toMatch(/Nov/);
     expect(formatTime(null)).toBe('—');
+  });
+});
+
+describe('fields and values in words', () => {
+  it('names a field path without its ids, and a status in the language shown', () => {
+    setLanguage('en');
+    expect(fieldLabel('contacts/0192f0c1-aaaa/phone')).toBe('Contacts · Phone');
+    expect(fieldLabel('status')).toBe('Status');
+    expect(describeValue({ type: 'text', value: 'refused' }, 'status')).toBe('Refused');
+    setLanguage('ru');
+    expect(describeValue({ type: 'text', value: 'refused' }, 'status')).toBe('Отказ');
+    expect(describeValue({ type: 'text', value: 'Ромашка' }, 'name')).toBe('“Ромашка”');
+    expect(describeValue({ type: 'missing' })).toBe('—');
+  });
+
+  it('says what went wrong in the language shown, with the specifics where they matter', () => {
+    setLanguage('ru');
+    expect(errorText({ kind: 'offline', message: 'cannot reach http://127.0.0.1:9' })).toMatch(/^Нет связи с сервером/);
+    expect(errorText({ kind: 'server', message: 'the change is too large' })).toBe('Сервер не принял запрос: the change is too large');
+    setLanguage('en');
+    expect(errorText({ kind: 'wrong_password', message: 'x' })).toBe('The login or password is wrong.');
   });
 });

@@ -76,7 +76,8 @@ export interface Prospect extends NewProspect {
   contacts: Record<string, Contact>;
   tags: string[];
   notes: string;
-  visits: Record<string, { id: string; at: number; answers: Record<string, unknown> }>;
+  visits: Record<string, Visit>;
+  photos: Record<string, { sha256: string; mime: string; bytes: number; taken_at: number; caption: string }>;
   created: { by: string; at: number };
 }
 
@@ -93,7 +94,7 @@ export interface FieldEdit {
 
 export interface Conflict {
   path: string;
-  values: { value: unknown; at: number; user: string | null; device: string | null }[];
+  values: { value: FieldValue; at: number; user: string | null; device: string | null }[];
 }
 
 export interface ProspectDetail {
@@ -167,3 +168,143 @@ export interface NewProspect {
   address: Address;
   location: Location | null;
 }
+
+export interface Localized {
+  ru: string;
+  en: string;
+}
+
+export type QuestionType =
+  | 'text'
+  | 'integer'
+  | 'decimal'
+  | 'select_one'
+  | 'select_many'
+  | 'date'
+  | 'geopoint'
+  | 'phone'
+  | 'email'
+  | 'photo';
+
+export type Match =
+  | 'answered'
+  | 'not_answered'
+  | { equals: string }
+  | { one_of: string[] }
+  | { at_least: number }
+  | { at_most: number };
+
+export type Condition =
+  | { answer: { question: string; matches: Match } }
+  | { all: Condition[] }
+  | { any: Condition[] };
+
+export interface Choice {
+  value: string;
+  label: Localized;
+}
+
+export interface Question {
+  id: string;
+  label: Localized;
+  type: QuestionType;
+  hint: Localized | null;
+  required: boolean;
+  min: number | null;
+  max: number | null;
+  min_date: string | null;
+  max_date: string | null;
+  pattern: string | null;
+  choices: Choice[];
+  relevant: Condition | null;
+}
+
+export interface Questionnaire {
+  id: string;
+  version: number;
+  title: Localized;
+  questions: Question[];
+}
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+  accuracy_m: number | null;
+}
+
+export interface PhotoAnswer {
+  sha256: string;
+  mime: string;
+}
+
+export type Answer =
+  | { type: 'text' | 'phone' | 'email' | 'date' | 'select_one'; value: string }
+  | { type: 'integer' | 'decimal'; value: number }
+  | { type: 'select_many'; value: string[] }
+  | { type: 'geopoint'; value: GeoPoint }
+  | { type: 'photo'; value: PhotoAnswer };
+
+export interface Problem {
+  question: string;
+  kind: string;
+  message: Localized;
+}
+
+export interface QuestionnaireRef {
+  id: string;
+  version: number;
+}
+
+export interface Visit {
+  id: string;
+  at: number;
+  agent: string;
+  questionnaire: QuestionnaireRef;
+  answers: Record<string, Answer>;
+  location: Location | null;
+  outcome: string;
+}
+
+/** A visit as the form holds it; the id comes with the first saved draft. */
+export interface VisitForm {
+  id: string | null;
+  questionnaire: QuestionnaireRef;
+  answers: Record<string, Answer>;
+  location: Location | null;
+  outcome: string;
+}
+
+export interface VisitDraft {
+  prospect: string;
+  saved_at: number;
+  visit: Visit;
+}
+
+export type VisitOutcome =
+  | { outcome: 'recorded'; prospect: Prospect }
+  | { outcome: 'invalid'; problems: Problem[] };
+
+export interface ContactPatch {
+  name: string | null;
+  role: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export type FieldValue =
+  | { type: 'text'; value: string }
+  | { type: 'flag'; value: boolean }
+  | { type: 'location'; value: Location }
+  | { type: 'review'; value: unknown }
+  | { type: 'missing' };
+
+export interface TerritoryProgress {
+  territory: string;
+  prospects: number;
+  surveyed: number;
+  visited_since: number;
+}
+
+export type SyncFinished =
+  | { outcome: 'synced'; report: SyncReport; background: boolean }
+  | { outcome: 'failed'; error: AppError; background: boolean };

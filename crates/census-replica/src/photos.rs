@@ -1,0 +1,61 @@
+//! Pictures taken for photo questions. A visit's answer names a picture by the SHA-256 of its
+//! bytes; the bytes stay here, on the device, so the same picture is stored once however many
+//! answers name it, and a document never carries images.
+
+use census_core::PhotoAnswer;
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::error::ReplicaError;
+use crate::replica::Replica;
+
+/// The largest picture a device keeps: a phone camera's full-size photo fits with room to spare.
+pub const MAX_PHOTO_BYTES: usize = 20 * 1024 * 1024;
+
+/// A picture as stored: its type and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Replica {
+    /// Keeps a picture and returns the answer that names it. Storing the same bytes again is
+    /// harmless.
+    pub fn store_photo(
+        &mut self,
+        bytes: &[u8],
+        mime: &str,
+        at: census_core::Timestamp,
+    ) -> Result<PhotoAnswer, ReplicaError> {
+        if bytes.is_empty() {
+            return Err(ReplicaError::InvalidPhoto("the picture is empty".into()));
+        }
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(ReplicaError::InvalidPhoto(format!(
+                "the picture is too large ({:.1} MB; at most {} MB)",
+                bytes.len() as f64 / 1_048_576.0,
+                MAX_PHOTO_BYTES / 1_048_576
+            )));
+        }
+        if !mime.starts_with("image/") || mime.len() > 100 {
+            return Err(ReplicaError::InvalidPhoto(format!("\"{mime}\" is not a picture type; choose an image file")));
+        }
+        let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        self.conn.execute(
+            "INSERT INTO photos (sha256, mime, bytes, stored_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            params![sha256, mime, bytes, at.unix_millis()],
+        )?;
+        Ok(PhotoAnswer { sha256, mime: mime.to_owned() })
+    }
+
+    /// A picture kept on this device, if it is here.
+    pub fn photo(&self, sha256: &str) -> Result<Option<StoredPhoto>, ReplicaError> {
+        Ok(self
+            .conn
+            .query_row("SELECT mime, bytes FROM photos WHERE sha256 = ?1", [sha256], |r| {
+                Ok(StoredPhoto { mime: r.get(0)?, bytes: r.get(1)? })
+            })
+            .optional()?)
+    }
+}

@@ -1,0 +1,88 @@
+//! Changing prospects on this device: each edit is saved at once and sent with the next sync.
+
+use census_core::{
+    Contact, ContactId, ContactPatch, EditContext, FieldPath, FieldValue, Location, NewProspect, Prospect, ProspectId,
+    Status,
+};
+use tauri::State;
+
+use crate::{AppError, AppState, ErrorKind, now};
+
+/// Records a new prospect on this device; it is sent with the next sync.
+#[tauri::command]
+pub fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<Prospect, AppError> {
+    if new.name.trim().is_empty() {
+        return Err(AppError::new(ErrorKind::Invalid, "a prospect needs a name"));
+    }
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    let id = ProspectId::new_v7(ctx.at, rand::random());
+    Ok(replica.create_prospect(id, &ctx, &new)?)
+}
+
+#[tauri::command]
+pub fn set_status(state: State<'_, AppState>, id: ProspectId, status: Status) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.edit_prospect(id, &ctx, |p| p.set_status(status))?)
+}
+
+#[tauri::command]
+pub fn set_notes(state: State<'_, AppState>, id: ProspectId, notes: String) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.edit_prospect(id, &ctx, |p| p.set_notes(&notes))?)
+}
+
+#[tauri::command]
+pub fn set_location(state: State<'_, AppState>, id: ProspectId, location: Location) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.edit_prospect(id, &ctx, |p| p.set_location(&location))?)
+}
+
+#[tauri::command]
+pub fn add_contact(state: State<'_, AppState>, id: ProspectId, contact: Contact) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    let contact_id = ContactId::new_v7(now(), rand::random());
+    Ok(replica.edit_prospect(id, &ctx, |p| p.add_contact(contact_id, &contact))?)
+}
+
+#[tauri::command]
+pub fn edit_contact(
+    state: State<'_, AppState>,
+    id: ProspectId,
+    contact: ContactId,
+    patch: ContactPatch,
+) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.edit_prospect(id, &ctx, |p| p.edit_contact(contact, &patch))?)
+}
+
+#[tauri::command]
+pub fn remove_contact(state: State<'_, AppState>, id: ProspectId, contact: ContactId) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.edit_prospect(id, &ctx, |p| p.remove_contact(contact))?)
+}
+
+/// Settles a conflict with one of its values (or a new one).
+#[tauri::command]
+pub fn resolve_conflict(
+    state: State<'_, AppState>,
+    id: ProspectId,
+    path: FieldPath,
+    value: FieldValue,
+) -> Result<Prospect, AppError> {
+    let mut replica = state.replica();
+    let ctx = edit_context(&replica)?;
+    Ok(replica.resolve_conflict(id, &ctx, &path, &value)?)
+}
+
+/// Who is making an edit, and when.
+pub(crate) fn edit_context(replica: &census_replica::Replica) -> Result<EditContext, AppError> {
+    let user = replica.signed_in_user()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
+    Ok(EditContext::new(user, now()))
+}

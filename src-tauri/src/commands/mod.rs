@@ -1,0 +1,123 @@
+//! The commands the window calls: each a few lines over the replica. Reads and edits take
+//! milliseconds and run on the command thread; a sync runs on the blocking pool over its own
+//! connection, so the window stays responsive while it lasts.
+//!
+//! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
+//! `edits.rs` changing a prospect, `visits.rs` census visits and their photos.
+
+mod edits;
+mod sync;
+mod visits;
+
+pub use edits::*;
+pub use sync::*;
+pub use visits::*;
+
+use census_core::{Person, ProspectId, Role, Territory, Timestamp};
+use census_replica::{ListFilter, ProspectDetail, ProspectRow, Replica, SyncClient, TerritoryProgress};
+use serde::Serialize;
+use tauri::State;
+
+use crate::{AppError, AppState, ErrorKind, now};
+
+/// Who is signed in on this device, and where it syncs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub device: String,
+    pub server: Option<String>,
+    pub user: Option<Person>,
+    pub role: Option<Role>,
+}
+
+#[tauri::command]
+pub fn session(state: State<'_, AppState>) -> Result<Session, AppError> {
+    let replica = state.replica();
+    let user = match replica.signed_in_user()? {
+        Some(id) => replica.people()?.into_iter().find(|p| p.id == id),
+        None => None,
+    };
+    Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role: replica.role()? })
+}
+
+#[tauri::command]
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    server: String,
+    login: String,
+    password: String,
+) -> Result<Person, AppError> {
+    let path = state.replica_path.clone();
+    off_the_window(move || {
+        let client = SyncClient::new(&server)?;
+        let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Census app".into());
+        Ok(Replica::open(&path)?.login(&client, &login, &password, &device_name)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
+    Ok(state.replica().list(&filter)?)
+}
+
+/// How many prospects the filter shows: the scrolled list's length.
+#[tauri::command]
+pub fn count_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<u64, AppError> {
+    Ok(state.replica().count(&filter)?)
+}
+
+#[tauri::command]
+pub fn search_prospects(state: State<'_, AppState>, query: String, limit: u32) -> Result<Vec<ProspectRow>, AppError> {
+    Ok(state.replica().search(&query, limit)?)
+}
+
+#[tauri::command]
+pub fn prospect(state: State<'_, AppState>, id: ProspectId) -> Result<ProspectDetail, AppError> {
+    Ok(state.replica().prospect(id)?)
+}
+
+/// The territories this person works in (every territory, for managers and admins).
+#[tauri::command]
+pub fn territories(state: State<'_, AppState>) -> Result<Vec<Territory>, AppError> {
+    let replica = state.replica();
+    let user = replica.signed_in_user()?;
+    let everything = matches!(replica.role()?, Some(Role::Manager | Role::Admin));
+    let all = replica.territories()?;
+    Ok(all.into_iter().filter(|t| everything || user.is_some_and(|u| t.agents.contains(&u))).collect())
+}
+
+/// Each territory's progress on this device; "this week" starts on Monday at 00:00 UTC.
+#[tauri::command]
+pub fn territory_progress(state: State<'_, AppState>) -> Result<Vec<TerritoryProgress>, AppError> {
+    Ok(state.replica().territory_progress(start_of_week(now()))?)
+}
+
+/// Monday 00:00 UTC of the week holding `at`, in Unix milliseconds (1 January 1970 was a Thursday).
+fn start_of_week(at: Timestamp) -> i64 {
+    const DAY: i64 = 86_400_000;
+    let days = at.unix_millis().div_euclid(DAY);
+    (days - (days + 3).rem_euclid(7)) * DAY
+}
+
+/// Runs network and long database work on the blocking pool, over its own connection.
+async fn off_the_window<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::new(ErrorKind::Storage, format!("the work stopped unexpectedly: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_week_starts_on_monday() {
+        // Wednesday 2026-11-25 15:00 UTC → Monday 2026-11-23 00:00 UTC.
+        let wednesday = Timestamp::from_unix_millis(1_795_618_800_000);
+        assert_eq!(start_of_week(wednesday), 1_795_392_000_000);
+        let monday_midnight = Timestamp::from_unix_millis(1_795_392_000_000);
+        assert_eq!(start_of_week(monday_midnight), 1_795_392_000_000);
+    }
+}

@@ -1,0 +1,103 @@
+//! Census visits: the questionnaire, drafts kept while it is filled in, recording the visit
+//! (checked against the questionnaire), and the photos its answers name.
+
+use std::collections::BTreeMap;
+
+use census_core::{
+    Answer, EditContext, Location, PhotoAnswer, ProspectId, QuestionId, Questionnaire, QuestionnaireRef, Visit, VisitId,
+};
+use census_replica::{VisitDraft, VisitOutcome};
+use serde::Deserialize;
+use tauri::State;
+use tauri::ipc::{InvokeBody, Request, Response};
+
+use super::edits::edit_context;
+use crate::{AppError, AppState, ErrorKind, now};
+
+/// A visit as the form holds it: the id is missing until the first draft is saved.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VisitForm {
+    pub id: Option<VisitId>,
+    pub questionnaire: QuestionnaireRef,
+    pub answers: BTreeMap<QuestionId, Answer>,
+    pub location: Option<Location>,
+    pub outcome: String,
+}
+
+impl VisitForm {
+    fn into_visit(self, ctx: &EditContext) -> Visit {
+        Visit {
+            id: self.id.unwrap_or_else(|| VisitId::new_v7(ctx.at, rand::random())),
+            at: ctx.at,
+            agent: ctx.user,
+            questionnaire: self.questionnaire,
+            answers: self.answers,
+            location: self.location,
+            outcome: self.outcome,
+        }
+    }
+}
+
+/// The latest version of each questionnaire.
+#[tauri::command]
+pub fn questionnaires(state: State<'_, AppState>) -> Result<Vec<Questionnaire>, AppError> {
+    Ok(state.replica().questionnaires()?)
+}
+
+#[tauri::command]
+pub fn visit_drafts(state: State<'_, AppState>, prospect: ProspectId) -> Result<Vec<VisitDraft>, AppError> {
+    Ok(state.replica().visit_drafts(Some(prospect))?)
+}
+
+/// Keeps the form as it is, so nothing is lost if the agent is interrupted.
+#[tauri::command]
+pub fn save_visit_draft(state: State<'_, AppState>, prospect: ProspectId, form: VisitForm) -> Result<Visit, AppError> {
+    let mut replica = state.replica();
+    let visit = form.into_visit(&edit_context(&replica)?);
+    replica.save_visit_draft(prospect, &visit, now())?;
+    Ok(visit)
+}
+
+#[tauri::command]
+pub fn discard_visit_draft(state: State<'_, AppState>, visit: VisitId) -> Result<bool, AppError> {
+    Ok(state.replica().discard_visit_draft(visit)?)
+}
+
+/// Records the visit if its answers hold; otherwise keeps it as a draft and returns the problems.
+#[tauri::command]
+pub fn record_visit(
+    state: State<'_, AppState>,
+    prospect: ProspectId,
+    form: VisitForm,
+) -> Result<VisitOutcome, AppError> {
+    let mut replica = state.replica();
+    let questionnaire = replica.questionnaire(form.questionnaire.id, Some(form.questionnaire.version))?;
+    let ctx = edit_context(&replica)?;
+    let visit = form.into_visit(&ctx);
+    let outcome = replica.record_visit(prospect, &ctx, &questionnaire, &visit)?;
+    if matches!(outcome, VisitOutcome::Invalid { .. }) {
+        replica.save_visit_draft(prospect, &visit, now())?;
+    }
+    Ok(outcome)
+}
+
+/// The request header naming a picture's type (the IPC keeps `content-type` for itself).
+const PHOTO_TYPE_HEADER: &str = "census-photo-type";
+
+/// Keeps a picture sent as the raw request body, its type in the [`PHOTO_TYPE_HEADER`] header.
+#[tauri::command]
+pub fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoAnswer, AppError> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::new(ErrorKind::Invalid, "the picture did not arrive as bytes"));
+    };
+    let mime = request.headers().get(PHOTO_TYPE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    Ok(state.replica().store_photo(bytes, mime, now())?)
+}
+
+/// A picture's bytes, for showing it.
+#[tauri::command]
+pub fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
+    let found = state.replica().photo(&sha256)?;
+    let photo = found.ok_or_else(|| AppError::new(ErrorKind::Invalid, "this picture is not on this device"))?;
+    Ok(Response::new(photo.bytes))
+}
