@@ -9,6 +9,7 @@ fn main() {
         "list_prospects",
         "count_prospects",
         "search_prospects",
+        "prospects_within",
         "prospect",
         "territories",
         "territory_progress",

@@ -11,8 +11,12 @@
 //! in, the app also syncs by itself every two minutes (`CENSUS_SYNC_EVERY_S` changes the pause;
 //! 0 turns it off). Errors reach the window as `{kind, message}` ([`AppError`]).
 
+#[cfg(test)]
+mod bindings;
 pub mod commands;
 mod error;
+#[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+mod keychain;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -41,17 +45,25 @@ impl AppState {
         std::fs::create_dir_all(&folder)
             .map_err(|e| AppError::new(ErrorKind::Storage, format!("cannot create {}: {e}", folder.display())))?;
         let replica_path = folder.join(REPLICA_FILE);
-        let replica = if replica_path.exists() {
-            Replica::open(&replica_path)?
-        } else {
-            Replica::create(&replica_path, DeviceId::new_v7(now(), rand::random()))?
-        };
+        if !replica_path.exists() {
+            Replica::create(&replica_path, DeviceId::new_v7(now(), rand::random()))?;
+        }
+        let replica = open_replica(&replica_path)?;
         Ok(AppState { replica: Mutex::new(replica), replica_path, syncing: Arc::new(Mutex::new(())) })
     }
 
     pub fn replica(&self) -> std::sync::MutexGuard<'_, Replica> {
         self.replica.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Opens the replica with its token kept in the keychain where there is one.
+pub fn open_replica(path: &std::path::Path) -> Result<Replica, AppError> {
+    #[allow(unused_mut, reason = "phones have no keychain vault yet")]
+    let mut replica = Replica::open(path)?;
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
+    replica.keep_token_in(Box::new(keychain::Keychain))?;
+    Ok(replica)
 }
 
 /// The moment, for stamping edits and syncs.
@@ -72,6 +84,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::list_prospects,
         commands::count_prospects,
         commands::search_prospects,
+        commands::prospects_within,
         commands::prospect,
         commands::territories,
         commands::territory_progress,
@@ -101,7 +114,10 @@ pub fn run() {
                 Some(folder) => PathBuf::from(folder),
                 None => app.path().app_data_dir()?,
             };
-            app.manage(AppState::open(folder)?);
+            // Tauri answers a setup error with a panic and its backtrace; the person deserves
+            // the reason in plain words (a damaged replica, an unwritable folder), then the end.
+            let state = AppState::open(folder).unwrap_or_else(|e| could_not_start(&e));
+            app.manage(state);
             if let Some(every) = commands::background_interval() {
                 commands::sync_in_background(app.handle().clone(), every);
             }
@@ -109,7 +125,11 @@ pub fn run() {
         })
         .run(tauri::generate_context!());
     if let Err(e) = app {
-        eprintln!("Census could not start: {e}");
-        std::process::exit(1);
+        could_not_start(&e);
     }
+}
+
+fn could_not_start(reason: &dyn std::fmt::Display) -> ! {
+    eprintln!("Census could not start: {reason}");
+    std::process::exit(1)
 }

@@ -166,6 +166,20 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     click(&client, "to-territories").await;
     wait_for_text(&client, "territory", |t| t.contains("Обследовано 0 из")).await;
     screenshot(&driver, &client, "territories-ru").await;
+
+    // The map: her prospects as markers; a tap on empty ground offers to add one there.
+    click(&client, "to-map").await;
+    wait_for_text(&client, "map-count", |t| t == "На карте: 20").await;
+    screenshot(&driver, &client, "map-ru").await;
+    let tap = "const c = arguments[0], r = c.getBoundingClientRect(); \
+               for (const type of ['pointerdown', 'pointerup']) \
+                 c.dispatchEvent(new PointerEvent(type, { clientX: r.left + 40, clientY: r.top + 40, pointerId: 7, bubbles: true }));";
+    let canvas = client.find(Locator::Css(&testid("map-canvas"))).await.unwrap();
+    client.execute(tap, vec![serde_json::to_value(&canvas).unwrap()]).await.unwrap();
+    click(&client, "add-here").await;
+    let lat = client.find(Locator::Css("input[name='lat']")).await.unwrap().prop("value").await.unwrap().unwrap();
+    assert!(lat.parse::<f64>().is_ok_and(|lat| (56.0..58.0).contains(&lat)), "the tapped latitude is filled in: {lat}");
+    click(&client, "cancel-prospect").await;
     click(&client, "to-prospects").await;
 
     // Search narrows the list; a card opens.
@@ -241,6 +255,7 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     screenshot(&driver, &client, "visit-ru").await;
     click(&client, "record-visit").await;
     wait_for_text(&client, "visit", |t| t.contains("12") && t.contains("85.5")).await;
+    assert!(client.find(Locator::Css(&testid("continue-draft"))).await.is_err(), "no draft is left behind");
     client
         .wait()
         .at_most(WAIT)
@@ -287,12 +302,15 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     wait_for_text(&client, "territory", |t| t.contains("Surveyed")).await;
     screenshot(&driver, &client, "territories-en").await;
     click(&client, "to-prospects").await;
+    click(&client, "close-card").await;
+    // At phone width the list and an open card take turns on the screen.
     client.set_window_size(390, 844).await.unwrap();
     screenshot(&driver, &client, "list-en-phone").await;
     open_prospect(&client, "Новая точка").await;
     screenshot(&driver, &client, "card-en-phone").await;
     click(&client, "close-card").await;
     wait_until_gone(&client, &testid("prospect-card")).await;
+    wait_for_text(&client, "prospect-row", |t| t.starts_with("Новая точка")).await;
 
     client.close().await.unwrap();
     drop(driver);

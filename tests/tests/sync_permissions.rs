@@ -155,3 +155,55 @@ fn an_expired_sign_in_must_be_renewed_and_nothing_is_lost_meanwhile() {
     anna.replica.login(&anna.client, "anna", "census-demo", "anna").unwrap();
     assert_eq!(anna.sync().unwrap().pushed, 1);
 }
+
+/// A keychain stand-in: tokens by device, or a keychain that refuses everything.
+#[derive(Clone, Default)]
+struct Vault {
+    tokens: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    broken: bool,
+}
+
+impl census_replica::TokenVault for Vault {
+    fn load(&self, device: &str) -> Result<Option<String>, String> {
+        if self.broken {
+            return Err("no keychain service".into());
+        }
+        Ok(self.tokens.lock().unwrap().get(device).cloned())
+    }
+
+    fn save(&self, device: &str, token: &str) -> Result<(), String> {
+        if self.broken {
+            return Err("no keychain service".into());
+        }
+        self.tokens.lock().unwrap().insert(device.into(), token.into());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_token_moves_into_the_keychain_and_stays_in_the_file_when_there_is_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "4"]);
+    let server = Server::start(&db);
+
+    // Signed in with the token in the file; a keychain appears and takes it.
+    let mut device = Device::sign_in(dir.path(), "laptop", &server, "anna");
+    let vault = Vault::default();
+    device.replica.keep_token_in(Box::new(vault.clone())).unwrap();
+    assert_eq!(vault.tokens.lock().unwrap().len(), 1);
+    device.sync().expect("the token from the keychain signs the sync");
+    assert_eq!(device.replica.count(&all()).unwrap(), 2, "her territory arrived");
+    // The file alone no longer carries the right to sync.
+    let mut copy = census_replica::Replica::open(&device.path).unwrap();
+    assert!(matches!(copy.sync(&device.client, now(), &mut |_| {}), Err(SyncError::SignedOut)));
+
+    // A keychain that does not answer: signing in still works, the token stays in the file.
+    let path = dir.path().join("phone.census");
+    let mut phone = census_replica::Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
+    phone.keep_token_in(Box::new(Vault { broken: true, ..Vault::default() })).unwrap();
+    phone.login(&device.client, "anna", "census-demo", "phone").unwrap();
+    drop(phone);
+    let mut phone = census_replica::Replica::open(&path).unwrap();
+    assert!(phone.sync(&device.client, now(), &mut |_| {}).is_ok());
+}

@@ -16,6 +16,7 @@ use crate::prospect_doc::{ChangeOrigin, read_review};
 use crate::time::Timestamp;
 
 /// Where a field lives in a prospect, e.g. `name`, `address/city`, `contacts/<id>/phone`.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "string"))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
 pub struct FieldPath(Vec<String>);
@@ -63,6 +64,7 @@ impl std::str::FromStr for FieldPath {
 }
 
 /// The value of a field that can be in conflict.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FieldValue {
@@ -87,6 +89,7 @@ impl fmt::Display for FieldValue {
 }
 
 /// One of a conflict's values, with where it came from.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
     pub value: FieldValue,
@@ -100,6 +103,7 @@ pub struct ConflictValue {
 }
 
 /// A field with several concurrent values.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
     pub path: FieldPath,

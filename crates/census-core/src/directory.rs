@@ -8,6 +8,7 @@ use crate::questionnaire::Questionnaire;
 
 /// What a person may do: agents survey their territories, managers oversee every prospect,
 /// admins manage the directory.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -40,6 +41,7 @@ impl std::str::FromStr for Role {
 }
 
 /// A person who signs in to Census.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub id: UserId,
@@ -53,6 +55,7 @@ pub struct Person {
 }
 
 /// A sales territory: an area surveyed by the agents assigned to it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Territory {
     pub id: TerritoryId,

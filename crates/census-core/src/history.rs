@@ -16,6 +16,7 @@ use crate::prospect_doc::ChangeOrigin;
 use crate::time::Timestamp;
 
 /// One change of one field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldEdit {
     /// The field, at the level people think of: `name`, `address/city`, `contacts/<id>/phone`,

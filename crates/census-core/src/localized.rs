@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The languages of the user interface.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
@@ -12,6 +13,7 @@ pub enum Language {
 }
 
 /// One text in Russian and in English.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct Localized {
     pub ru: String,

@@ -19,6 +19,7 @@ use crate::time::Timestamp;
 pub const PROJECTION_VERSION: u64 = 1;
 
 /// One prospect as lists show it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProspectRow {
     pub id: ProspectId,

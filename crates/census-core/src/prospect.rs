@@ -14,6 +14,7 @@ use crate::questionnaire::Answer;
 use crate::time::Timestamp;
 
 /// Where a prospect stands in the sales funnel.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -91,6 +92,7 @@ impl FromStr for Status {
 
 /// A postal address. Each part merges on its own: one agent fixing the postcode while another
 /// fixes the street keeps both fixes.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Address {
     pub line: String,
@@ -167,6 +169,7 @@ impl From<Address> for AddressPatch {
 
 /// A position on Earth (WGS 84). Set as a whole: two agents placing the same prospect at
 /// different points is one conflict, never a mix of one's latitude and the other's longitude.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     pub lat: f64,
@@ -199,6 +202,7 @@ impl Location {
 }
 
 /// A person to talk to at a prospect. Each field merges on its own.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Contact {
     pub name: String,
@@ -232,6 +236,7 @@ impl Contact {
 }
 
 /// A change to some fields of a contact; `None` leaves a field as it is.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactPatch {
     pub name: Option<String>,
@@ -252,6 +257,7 @@ impl ContactPatch {
 }
 
 /// Which published questionnaire version a visit answered.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct QuestionnaireRef {
     pub id: QuestionnaireId,
@@ -260,6 +266,7 @@ pub struct QuestionnaireRef {
 
 /// One census visit: an agent at the prospect, answering a questionnaire. Visits are written once
 /// and keyed by id, so visits recorded on different devices all survive a merge.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     pub id: VisitId,
@@ -273,6 +280,7 @@ pub struct Visit {
 }
 
 /// A photo attached to the prospect. The bytes live outside the document, addressed by hash.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Photo {
     /// Lower-case hex SHA-256 of the image bytes.
@@ -284,6 +292,7 @@ pub struct Photo {
 }
 
 /// Where a record stands in the manager's review.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
@@ -307,6 +316,7 @@ impl ReviewState {
 }
 
 /// A manager's verdict on a prospect, set as a whole.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Review {
     pub state: ReviewState,
@@ -319,6 +329,7 @@ pub struct Review {
 }
 
 /// Who created the prospect, and when.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {
     pub at: Timestamp,
@@ -326,6 +337,7 @@ pub struct Created {
 }
 
 /// What a new prospect starts with.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewProspect {
     pub territory: TerritoryId,
@@ -339,6 +351,7 @@ pub struct NewProspect {
 /// The whole prospect, read from its document. Where a field has concurrent values, this shows
 /// the one Automerge picks on every replica alike; [`ProspectDoc::conflicts`](crate::ProspectDoc::conflicts)
 /// lists them all.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prospect {
     pub id: ProspectId,

@@ -12,6 +12,7 @@ use crate::ids::{QuestionId, QuestionnaireId};
 use crate::localized::Localized;
 
 /// One published version of a questionnaire.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Questionnaire {
     pub id: QuestionnaireId,
@@ -21,6 +22,7 @@ pub struct Questionnaire {
 }
 
 /// The kinds of question a questionnaire can ask.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionType {
@@ -59,6 +61,7 @@ impl QuestionType {
 /// of `text`, `phone` and `email` answers, and the number of options picked in `select_many`.
 /// `min_date` and `max_date` (`YYYY-MM-DD`) bound `date` answers. `pattern` is a regular
 /// expression the whole of a text-like answer must match.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Question {
     pub id: QuestionId,
@@ -108,6 +111,7 @@ impl Question {
 }
 
 /// One option of a select question: the stored value and its label.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     pub value: String,
@@ -115,6 +119,7 @@ pub struct Choice {
 }
 
 /// A rule over earlier answers that decides whether a question is shown.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
@@ -127,6 +132,7 @@ pub enum Condition {
 }
 
 /// How an answer is compared in a [`Condition`].
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Match {
@@ -176,6 +182,7 @@ impl Condition {
 }
 
 /// A geographic point answer.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {
     pub lat: f64,
@@ -184,6 +191,7 @@ pub struct GeoPoint {
 }
 
 /// A photo answer: the picture is kept outside the document, by content hash.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoAnswer {
     /// Lower-case hex SHA-256 of the image bytes.
@@ -192,6 +200,7 @@ pub struct PhotoAnswer {
 }
 
 /// An answer to one question. The variant names the question type it answers.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum Answer {

@@ -8,6 +8,7 @@ use std::fmt;
 ///
 /// A newtype rather than a bare `i64` so that a duration, a sequence number or a count can never
 /// be passed where a moment is meant.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "number"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Timestamp(i64);

@@ -12,6 +12,7 @@ use crate::localized::Localized;
 use crate::questionnaire::{Answer, Question, QuestionType, Questionnaire};
 
 /// What is wrong with an answer.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
@@ -52,6 +53,7 @@ pub enum ProblemKind {
 }
 
 /// One problem with one answer, with a message for the agent in both languages.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Problem {
     pub question: QuestionId,

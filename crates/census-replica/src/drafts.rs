@@ -11,6 +11,7 @@ use crate::error::ReplicaError;
 use crate::replica::Replica;
 
 /// A visit not yet recorded.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitDraft {
     pub prospect: ProspectId,

@@ -28,6 +28,7 @@ mod received;
 mod replica;
 mod schema;
 mod sync;
+mod token;
 
 pub use census_core::ProspectRow;
 pub use drafts::VisitDraft;
@@ -38,3 +39,4 @@ pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
 pub use sync::{RefusedChange, ServerStatus, SyncClient, SyncError, SyncProgress, SyncReport};
+pub use token::TokenVault;

@@ -9,6 +9,7 @@ use crate::error::ReplicaError;
 use crate::replica::Replica;
 
 /// Which prospects a list shows, and in what order.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListFilter {
     pub territory: Option<TerritoryId>,
@@ -26,6 +27,7 @@ pub struct ListFilter {
 }
 
 /// How far the census of one territory has got, on this device.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerritoryProgress {
     /// The territory's id, as in [`ProspectRow::territory`].
@@ -38,6 +40,7 @@ pub struct TerritoryProgress {
     pub visited_since: u32,
 }
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {

@@ -21,6 +21,7 @@ use crate::received::{Received, apply_received};
 use crate::schema;
 
 /// A prospect opened in full: the document's view, its conflicts, and who changed each field.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProspectDetail {
     pub prospect: Prospect,
@@ -30,6 +31,7 @@ pub struct ProspectDetail {
 }
 
 /// The result of recording a visit: saved, or refused with the problems to fix.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum VisitOutcome {
@@ -42,6 +44,8 @@ pub enum VisitOutcome {
 pub struct Replica {
     pub(crate) conn: Connection,
     pub(crate) device: DeviceId,
+    /// Where the sign-in token is kept, when not in this file (`token.rs`).
+    pub(crate) vault: Option<crate::token::Vault>,
     _checkpointer: Checkpointer,
 }
 
@@ -55,7 +59,7 @@ impl Replica {
             return Err(ReplicaError::AlreadyExists(path.display().to_string()));
         }
         set_info(&conn, "device", &device.to_string())?;
-        Ok(Replica { conn, device, _checkpointer: Checkpointer::start(path)? })
+        Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
     }
 
     /// Opens an existing replica, upgrading its schema if it is older.
@@ -68,7 +72,7 @@ impl Replica {
         let device = info(&conn, "device")?.ok_or(ReplicaError::NotAReplica)?;
         let device =
             device.parse().map_err(|_| ReplicaError::Corrupt("the replica's device id is unreadable".into()))?;
-        Ok(Replica { conn, device, _checkpointer: Checkpointer::start(path)? })
+        Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
     }
 
     pub fn device(&self) -> DeviceId {

@@ -65,6 +65,7 @@ impl SyncError {
 }
 
 /// Where a sync is, for a progress bar.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum SyncProgress {
@@ -79,6 +80,7 @@ pub enum SyncProgress {
 }
 
 /// What a sync did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
     pub pushed: u64,
@@ -310,7 +312,7 @@ impl Replica {
             tx.execute("DELETE FROM replica_info WHERE key = 'scopes'", []).map_err(ReplicaError::from)?;
         }
         set_info(&tx, "server", client.server())?;
-        set_info(&tx, "token", &reply.token)?;
+        crate::token::store_token(self.vault.as_ref(), self.device, &tx, &reply.token)?;
         set_info(&tx, "user", &reply.user.id.to_string())?;
         Replica::cache_person(&tx, &reply.user)?;
         tx.commit().map_err(ReplicaError::from)?;
@@ -324,7 +326,7 @@ impl Replica {
 
     /// How far the server's feed and its snapshots have come.
     pub fn server_status(&self, client: &SyncClient) -> Result<ServerStatus, SyncError> {
-        client.status(&info(&self.conn, "token")?.ok_or(SyncError::SignedOut)?)
+        client.status(&self.token()?.ok_or(SyncError::SignedOut)?)
     }
 
     /// When the last complete sync finished.
@@ -367,7 +369,7 @@ impl Replica {
         now: Timestamp,
         progress: &mut dyn FnMut(SyncProgress),
     ) -> Result<SyncReport, SyncError> {
-        let token = info(&self.conn, "token")?.ok_or(SyncError::SignedOut)?;
+        let token = self.token()?.ok_or(SyncError::SignedOut)?;
         let mut report = SyncReport::default();
 
         progress(SyncProgress::Directory);

@@ -14,13 +14,14 @@ pub use sync::*;
 pub use visits::*;
 
 use census_core::{Person, ProspectId, Role, Territory, Timestamp};
-use census_replica::{ListFilter, ProspectDetail, ProspectRow, Replica, SyncClient, TerritoryProgress};
+use census_replica::{ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress};
 use serde::Serialize;
 use tauri::State;
 
 use crate::{AppError, AppState, ErrorKind, now};
 
 /// Who is signed in on this device, and where it syncs.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {
     pub device: String,
@@ -50,7 +51,7 @@ pub async fn sign_in(
     off_the_window(move || {
         let client = SyncClient::new(&server)?;
         let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Census app".into());
-        Ok(Replica::open(&path)?.login(&client, &login, &password, &device_name)?)
+        Ok(crate::open_replica(&path)?.login(&client, &login, &password, &device_name)?)
     })
     .await
 }
@@ -69,6 +70,19 @@ pub fn count_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result
 #[tauri::command]
 pub fn search_prospects(state: State<'_, AppState>, query: String, limit: u32) -> Result<Vec<ProspectRow>, AppError> {
     Ok(state.replica().search(&query, limit)?)
+}
+
+/// The prospects with a position inside a box, for the map (at most `limit`).
+#[tauri::command]
+pub fn prospects_within(
+    state: State<'_, AppState>,
+    south: f64,
+    north: f64,
+    west: f64,
+    east: f64,
+    limit: u32,
+) -> Result<Vec<ProspectRow>, AppError> {
+    Ok(state.replica().within((south, north), (west, east), limit)?)
 }
 
 #[tauri::command]

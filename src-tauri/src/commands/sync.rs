@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use census_core::Timestamp;
-use census_replica::{Replica, SyncClient, SyncProgress, SyncReport};
+use census_replica::{SyncClient, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -15,6 +15,7 @@ use super::off_the_window;
 use crate::{AppError, AppState, ErrorKind, now};
 
 /// What the sync status line shows.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncStatus {
     /// Changes made on this device that the server does not have yet.
@@ -23,6 +24,7 @@ pub struct SyncStatus {
 }
 
 /// How a sync ended, for the window (sent as the `sync-finished` event).
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum SyncFinished {
@@ -60,7 +62,7 @@ fn sync_and_tell<R: Runtime>(
 }
 
 fn sync_once<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<SyncReport, AppError> {
-    let mut replica = Replica::open(path)?;
+    let mut replica = crate::open_replica(path)?;
     let server = replica.server()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
     let client = SyncClient::new(&server)?;
     Ok(replica.sync_with_retries(&client, now(), 3, &mut |progress: SyncProgress| {

@@ -15,6 +15,7 @@ use super::edits::edit_context;
 use crate::{AppError, AppState, ErrorKind, now};
 
 /// A visit as the form holds it: the id is missing until the first draft is saved.
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Deserialize)]
 pub struct VisitForm {
     pub id: Option<VisitId>,

@@ -72,3 +72,8 @@ export function describeValue(value: FieldValue, path = ''): string {
       return '—';
   }
 }
+
+/** The entries of a map read from a document (its values are never actually missing). */
+export function entriesOf<V>(map: { [key: string]: V | undefined }): [string, V][] {
+  return Object.entries(map).filter((entry): entry is [string, V] => entry[1] !== undefined);
+}

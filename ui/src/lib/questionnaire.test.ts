@@ -9,7 +9,7 @@ import {
   readEntry,
   visibleQuestions,
 } from './questionnaire';
-import type { Answer, Question, Questionnaire } from './types';
+import type { Answer, Problem, Question, Questionnaire } from './types';
 
 function question(id: string, type: Question['type'], extra: Partial<Question> = {}): Question {
   return {
@@ -150,7 +150,7 @@ describe('reading what was typed', () => {
 
 describe('problems next to their questions', () => {
   it('shows the first problem of each question in the language chosen', () => {
-    const problems = [
+    const problems: Problem[] = [
       { question: 'staff', kind: 'required', message: { ru: 'Обязательный вопрос', en: 'This question is required' } },
       { question: 'staff', kind: 'too_small', message: { ru: 'Слишком мало', en: 'Too small' } },
       { question: 'area', kind: 'too_large', message: { ru: '', en: 'Too large' } },
