@@ -128,6 +128,14 @@ async fn sign_in(client: &Client, server: &Server, login: &str) {
     wait_for_text(client, "who", |t| !t.is_empty()).await;
 }
 
+/// A server over a demo base of 40 prospects (20 in Anna's territory).
+fn demo_server(dir: &std::path::Path) -> (PathBuf, Server) {
+    let db = dir.join("server.db");
+    admin(&db, &["demo", "--prospects", "40"]);
+    let server = Server::start(&db);
+    (db, server)
+}
+
 /// Types into a question's text input (`name` is the question id).
 async fn answer(client: &Client, question: &str, text: &str) {
     let field = client.find(Locator::Css(&format!("input[name='{question}']"))).await.unwrap();
@@ -139,9 +147,7 @@ async fn answer(client: &Client, question: &str, text: &str) {
 async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     let _window = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    admin(&db, &["demo", "--prospects", "40"]);
-    let mut server = Server::start(&db);
+    let (db, mut server) = demo_server(dir.path());
     let port = server.port();
     let driver = Driver::start(&dir.path().join("app"));
     let client = connect(&driver).await;
@@ -320,9 +326,7 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
 async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_shows_a_conflict() {
     let _window = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    admin(&db, &["demo", "--prospects", "40"]);
-    let mut server = Server::start(&db);
+    let (db, mut server) = demo_server(dir.path());
     let port = server.port();
     let driver = Driver::start_syncing_every(&dir.path().join("app"), 2);
     let client = connect(&driver).await;

@@ -1,8 +1,8 @@
 //! Changing prospects on this device: each edit is saved at once and sent with the next sync.
 
 use census_core::{
-    Contact, ContactId, ContactPatch, EditContext, FieldPath, FieldValue, Location, NewProspect, Prospect, ProspectId,
-    Status,
+    Contact, ContactId, ContactPatch, DocumentError, EditContext, FieldPath, FieldValue, Location, NewProspect,
+    Prospect, ProspectEditor, ProspectId, Status,
 };
 use tauri::State;
 
@@ -22,31 +22,23 @@ pub fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<P
 
 #[tauri::command]
 pub fn set_status(state: State<'_, AppState>, id: ProspectId, status: Status) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, |p| p.set_status(status))?)
+    edit(&state, id, |p| p.set_status(status))
 }
 
 #[tauri::command]
 pub fn set_notes(state: State<'_, AppState>, id: ProspectId, notes: String) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, |p| p.set_notes(&notes))?)
+    edit(&state, id, |p| p.set_notes(&notes))
 }
 
 #[tauri::command]
 pub fn set_location(state: State<'_, AppState>, id: ProspectId, location: Location) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, |p| p.set_location(&location))?)
+    edit(&state, id, |p| p.set_location(&location))
 }
 
 #[tauri::command]
 pub fn add_contact(state: State<'_, AppState>, id: ProspectId, contact: Contact) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
     let contact_id = ContactId::new_v7(now(), rand::random());
-    Ok(replica.edit_prospect(id, &ctx, |p| p.add_contact(contact_id, &contact))?)
+    edit(&state, id, |p| p.add_contact(contact_id, &contact))
 }
 
 #[tauri::command]
@@ -56,19 +48,15 @@ pub fn edit_contact(
     contact: ContactId,
     patch: ContactPatch,
 ) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, |p| p.edit_contact(contact, &patch))?)
+    edit(&state, id, |p| p.edit_contact(contact, &patch))
 }
 
 #[tauri::command]
 pub fn remove_contact(state: State<'_, AppState>, id: ProspectId, contact: ContactId) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, |p| p.remove_contact(contact))?)
+    edit(&state, id, |p| p.remove_contact(contact))
 }
 
-/// Settles a conflict with one of its values (or a new one).
+/// Settles a conflict with one of its values (or a new one), as `Replica::resolve_conflict` does.
 #[tauri::command]
 pub fn resolve_conflict(
     state: State<'_, AppState>,
@@ -76,9 +64,18 @@ pub fn resolve_conflict(
     path: FieldPath,
     value: FieldValue,
 ) -> Result<Prospect, AppError> {
+    edit(&state, id, |p| p.resolve(&path, &value))
+}
+
+/// Makes one edit of a prospect as the signed-in person, now.
+fn edit(
+    state: &AppState,
+    id: ProspectId,
+    change: impl FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
+) -> Result<Prospect, AppError> {
     let mut replica = state.replica();
     let ctx = edit_context(&replica)?;
-    Ok(replica.resolve_conflict(id, &ctx, &path, &value)?)
+    Ok(replica.edit_prospect(id, &ctx, change)?)
 }
 
 /// Who is making an edit, and when.
