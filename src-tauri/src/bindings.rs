@@ -5,7 +5,8 @@
 
 use census_core::*;
 use census_replica::{
-    ListFilter, ProspectDetail, SortBy, SyncProgress, SyncReport, TerritoryProgress, VisitDraft, VisitOutcome,
+    ListFilter, ProspectDetail, RefusedChange, SortBy, SyncProgress, SyncReport, TerritoryProgress, VisitDraft,
+    VisitOutcome,
 };
 use ts_rs::TS;
 
@@ -79,6 +80,7 @@ fn generated() -> String {
         VisitDraft,
         SyncProgress,
         SyncReport,
+        RefusedChange,
         // the app
         Session,
         SyncStatus,

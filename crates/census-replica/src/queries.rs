@@ -69,6 +69,16 @@ impl Replica {
         Ok(statement.query_row(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))? as u64)
     }
 
+    /// The categories in use on this device, for the list's filter, by name.
+    pub fn categories(&self) -> Result<Vec<String>, ReplicaError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT DISTINCT category FROM prospects WHERE category <> '' AND deleted = 0 AND merged_into IS NULL \
+             ORDER BY category COLLATE NOCASE",
+        )?;
+        let rows = statement.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Each territory's progress: its visible prospects, how many have had a census visit, and
     /// how many were last visited at or after `since` (Unix milliseconds; the start of the week).
     pub fn territory_progress(&self, since: i64) -> Result<Vec<TerritoryProgress>, ReplicaError> {

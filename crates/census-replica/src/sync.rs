@@ -102,6 +102,7 @@ pub struct SyncReport {
 }
 
 /// A change the server refused, kept aside.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefusedChange {
     pub prospect: ProspectId,

@@ -337,6 +337,7 @@ fn a_list_knows_its_length_and_each_territory_its_progress() {
     replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 6_000), |p| p.delete()).unwrap();
 
     assert_eq!(replica.count(&ListFilter::default()).unwrap(), 5);
+    assert_eq!(replica.categories().unwrap(), ["grocery"], "each category once");
     assert_eq!(replica.count(&ListFilter { territory: Some(territory()), ..ListFilter::default() }).unwrap(), 4);
     assert_eq!(replica.count(&ListFilter { include_hidden: true, ..ListFilter::default() }).unwrap(), 6);
     assert_eq!(

@@ -61,6 +61,12 @@ pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<
     Ok(state.replica().list(&filter)?)
 }
 
+/// The categories in use, for the list's filter.
+#[tauri::command]
+pub fn categories(state: State<'_, AppState>) -> Result<Vec<String>, AppError> {
+    Ok(state.replica().categories()?)
+}
+
 /// How many prospects the filter shows: the scrolled list's length.
 #[tauri::command]
 pub fn count_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<u64, AppError> {

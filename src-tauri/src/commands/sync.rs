@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use census_core::Timestamp;
-use census_replica::{SyncClient, SyncProgress, SyncReport};
+use census_replica::{RefusedChange, SyncClient, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -42,6 +42,12 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>)
 pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
     let replica = state.replica();
     Ok(SyncStatus { pending: replica.outbox_len()?, last_sync: replica.last_sync()? })
+}
+
+/// The changes the server refused, with its reasons; they stay on this device.
+#[tauri::command]
+pub fn refused_changes(state: State<'_, AppState>) -> Result<Vec<RefusedChange>, AppError> {
+    Ok(state.replica().refused_changes()?)
 }
 
 /// Syncs once, waiting for a sync already running, and tells the window how it went.

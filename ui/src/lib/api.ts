@@ -14,6 +14,7 @@ import type {
   ProspectDetail,
   ProspectRow,
   Questionnaire,
+  RefusedChange,
   Session,
   Status,
   SyncReport,
@@ -33,6 +34,8 @@ export const api = {
   syncNow: () => invoke<SyncReport>('sync_now'),
   syncStatus: () => invoke<SyncStatus>('sync_status'),
   listProspects: (filter: ListFilter) => invoke<ProspectRow[]>('list_prospects', { filter }),
+  categories: () => invoke<string[]>('categories'),
+  refusedChanges: () => invoke<RefusedChange[]>('refused_changes'),
   countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
