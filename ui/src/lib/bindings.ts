@@ -236,6 +236,8 @@ set_aside: number,
  */
 bytes_sent: number, bytes_received: number, };
 
+export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, refused_at: Timestamp, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
