@@ -5,12 +5,12 @@
 
 use census_core::*;
 use census_replica::{
-    ListFilter, ProspectDetail, RefusedChange, SortBy, SyncProgress, SyncReport, TerritoryProgress, VisitDraft,
-    VisitOutcome,
+    AgentDay, Coverage, Dashboard, DashboardFilter, ListFilter, ProspectDetail, RefusedChange, SortBy, SyncProgress,
+    SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
 };
 use ts_rs::TS;
 
-use crate::commands::{Session, SyncFinished, SyncStatus, VisitForm};
+use crate::commands::{ExportFormat, Exported, Session, SyncFinished, SyncStatus, VisitForm};
 use crate::{AppError, ErrorKind};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
@@ -81,6 +81,11 @@ fn generated() -> String {
         SyncProgress,
         SyncReport,
         RefusedChange,
+        DashboardFilter,
+        Tally,
+        Coverage,
+        AgentDay,
+        Dashboard,
         // the app
         Session,
         SyncStatus,
@@ -88,6 +93,8 @@ fn generated() -> String {
         AppError,
         ErrorKind,
         VisitForm,
+        ExportFormat,
+        Exported,
     ];
     let mut text = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

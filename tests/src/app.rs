@@ -28,7 +28,8 @@ pub struct Driver {
 
 impl Driver {
     /// Starts Xvfb and, inside a D-Bus session on it, tauri-driver; the app it launches keeps
-    /// its data in `data` (through `CENSUS_APP_DATA`) and syncs only when asked.
+    /// its data in `data` (through `CENSUS_APP_DATA`), exports into `data/exports`, and syncs
+    /// only when asked.
     pub fn start(data: &Path) -> Driver {
         Driver::start_syncing_every(data, 0)
     }
@@ -54,6 +55,7 @@ impl Driver {
             .env("DISPLAY", &display)
             .env("CENSUS_APP_DATA", data)
             .env("CENSUS_SYNC_EVERY_S", seconds.to_string())
+            .env("CENSUS_EXPORT_DIR", data.join("exports"))
             // The webview's own storage (the language chosen, caches) starts empty too.
             .env("XDG_DATA_HOME", data.join("xdg-data"))
             .env("XDG_CACHE_HOME", data.join("xdg-cache"))

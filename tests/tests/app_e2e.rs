@@ -369,3 +369,90 @@ async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_
     client.close().await.unwrap();
     drop(driver);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_settles_two_agents_conflict_for_everyone_and_exports_the_merged_base() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (db, server) = demo_server(dir.path());
+    let centre = census_server::demo::demo_territories()[0].id.to_string();
+    admin(&db, &["assign", &centre, "boris"]);
+
+    // Anna and Boris both set the status of the same shop while apart.
+    let (mut anna, mut boris, shop) = tokio::task::block_in_place(|| {
+        let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+        let mut boris = Device::sign_in(dir.path(), "boris", &server, "boris");
+        anna.sync().unwrap();
+        boris.sync().unwrap();
+        let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
+        anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_status(census_core::Status::Interested)).unwrap();
+        boris.replica.edit_prospect(shop, &boris.ctx(), |p| p.set_status(census_core::Status::Refused)).unwrap();
+        anna.sync().unwrap();
+        boris.sync().unwrap();
+        (anna, boris, shop)
+    });
+
+    // The manager's app: the conflict is in her inbox, with who set each value.
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "manager").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 40).await;
+    click(&client, "to-inbox").await;
+    wait_for_rows(&client, 1).await;
+    click(&client, "prospect-row").await;
+    let conflict =
+        wait_for_text(&client, "card-conflicts", |t| t.contains("Анна Смирнова") && t.contains("Борис Петров")).await;
+    assert!(conflict.contains("Интерес") && conflict.contains("Отказ"), "{conflict}");
+    screenshot(&driver, &client, "inbox-ru").await;
+    let keep_refused = client.find_all(Locator::Css(&testid("keep-value"))).await.unwrap();
+    let texts = conflict_value_texts(&client).await;
+    let refused = texts.iter().position(|t| t.contains("Отказ")).expect("a value says Отказ");
+    assert!(click_element(&client, keep_refused[refused].clone()).await);
+    wait_until_gone(&client, &testid("card-conflicts")).await;
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+
+    // Both agents converge on the manager's choice.
+    tokio::task::block_in_place(|| {
+        for device in [&mut anna, &mut boris] {
+            device.sync().unwrap();
+            let detail = device.replica.prospect(shop).unwrap();
+            assert!(detail.conflicts.is_empty(), "the conflict is settled on every device");
+            assert_eq!(detail.prospect.status, census_core::Status::Refused);
+        }
+    });
+
+    // The dashboard, then the whole base exported and read back.
+    click(&client, "to-dashboard").await;
+    wait_for_text(&client, "coverage", |t| t.contains("Тверь — Центр") && t.contains("Тверь — Заволжье")).await;
+    wait_for_text(&client, "funnel-refused", |t| t.ends_with(" 1") || t.ends_with("\n1")).await;
+    wait_for_text(&client, "categories", |t| t.contains("grocery")).await;
+    screenshot(&driver, &client, "dashboard-ru").await;
+    click(&client, "to-prospects").await;
+    wait_for_rows(&client, 40).await;
+    client.find(Locator::Css(&testid("export"))).await.unwrap().select_by_value("xlsx").await.unwrap();
+    let said = wait_for_text(&client, "exported", |t| t.contains(".xlsx")).await;
+    assert!(said.contains("40"), "{said}");
+    let exports = dir.path().join("app/exports");
+    let file = std::fs::read_dir(&exports).unwrap().next().unwrap().unwrap().path();
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut workbook, census_replica::XLSX_SHEET).unwrap();
+    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows.len(), 41, "a header and every prospect of the base");
+    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let row = rows.iter().find(|r| r[column("census_id")] == shop.to_string()).expect("the shop is exported");
+    assert_eq!(row[column("status")], "refused", "the export holds the settled value");
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// The text of every value line of the conflict view, in order.
+async fn conflict_value_texts(client: &Client) -> Vec<String> {
+    let mut texts = Vec::new();
+    for item in client.find_all(Locator::Css(&format!("{} li", testid("card-conflicts")))).await.unwrap() {
+        texts.push(item.text().await.unwrap());
+    }
+    texts
+}

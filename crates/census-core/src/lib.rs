@@ -52,7 +52,7 @@ pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_dupl
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 pub use localized::{Language, Localized};
-pub use projection::{PROJECTION_VERSION, Projection, ProspectRow};
+pub use projection::{PROJECTION_VERSION, Projection, ProspectRow, VisitEntry};
 pub use prospect::{
     Address, AddressPatch, Contact, ContactPatch, Created, Location, NewProspect, Photo, Prospect, QuestionnaireRef,
     Review, ReviewState, Status, Visit,

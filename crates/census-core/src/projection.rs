@@ -9,14 +9,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ProspectId;
+use crate::ids::{ProspectId, UserId};
 use crate::prospect::{Prospect, ReviewState, Status};
 use crate::prospect_doc::ProspectDoc;
 use crate::time::Timestamp;
 
 /// The version of [`ProspectDoc::projection`]; raise it whenever a row would come out
 /// differently for the same document.
-pub const PROJECTION_VERSION: u64 = 1;
+pub const PROJECTION_VERSION: u64 = 2;
 
 /// One prospect as lists show it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -41,14 +41,24 @@ pub struct ProspectRow {
     pub updated_at: Timestamp,
 }
 
-/// A prospect's row and the text full-text search finds it by (besides the row's name and
-/// address).
+/// One census visit as dashboards count it: who and when.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct VisitEntry {
+    pub at: Timestamp,
+    pub agent: UserId,
+}
+
+/// A prospect's row, the text full-text search finds it by (besides the row's name and
+/// address), and its visits for the dashboards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Projection {
     pub row: ProspectRow,
     /// Every contact's name, role, phone and email, one contact per line.
     pub contacts: String,
     pub notes: String,
+    /// Every visit, oldest first.
+    pub visits: Vec<VisitEntry>,
 }
 
 impl ProspectDoc {
@@ -80,6 +90,8 @@ impl ProspectDoc {
             created_at: p.created.at,
             updated_at: self.updated_at(),
         };
-        Projection { row, contacts: contacts.join("\n"), notes: p.notes.clone() }
+        let mut visits: Vec<VisitEntry> = p.visits.values().map(|v| VisitEntry { at: v.at, agent: v.agent }).collect();
+        visits.sort();
+        Projection { row, contacts: contacts.join("\n"), notes: p.notes.clone(), visits }
     }
 }

@@ -17,8 +17,8 @@
 //! A [`Projection`] travels inside a bootstrap page as its own small encoding (no frame: the
 //! page's frame covers it), led by its [`PROJECTION_VERSION`].
 
-use crate::ids::{ProspectId, TerritoryId};
-use crate::projection::{PROJECTION_VERSION, Projection, ProspectRow};
+use crate::ids::{ProspectId, TerritoryId, UserId};
+use crate::projection::{PROJECTION_VERSION, Projection, ProspectRow, VisitEntry};
 use crate::prospect::{ReviewState, Status};
 use crate::time::Timestamp;
 
@@ -548,6 +548,11 @@ impl Projection {
         w.signed(row.updated_at.unix_millis());
         w.bytes(self.contacts.as_bytes());
         w.bytes(self.notes.as_bytes());
+        w.varint(self.visits.len() as u64);
+        for visit in &self.visits {
+            w.signed(visit.at.unix_millis());
+            w.id(visit.agent.as_bytes());
+        }
         w.0
     }
 
@@ -590,7 +595,14 @@ impl Projection {
             created_at: Timestamp::from_unix_millis(r.signed()?),
             updated_at: Timestamp::from_unix_millis(r.signed()?),
         };
-        let projection = Projection { row, contacts: r.text()?, notes: r.text()? };
+        let (contacts, notes) = (r.text()?, r.text()?);
+        let count = r.varint()?;
+        let mut visits = Vec::new();
+        for _ in 0..count {
+            let at = Timestamp::from_unix_millis(r.signed()?);
+            visits.push(VisitEntry { at, agent: UserId::from_bytes(r.id()?) });
+        }
+        let projection = Projection { row, contacts, notes, visits };
         r.finish()?;
         Ok(projection)
     }

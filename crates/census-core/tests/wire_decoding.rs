@@ -7,7 +7,9 @@ use census_core::wire::{
     BootstrapPage, DecodeError, DocKind, PullPage, PulledChange, PushBatch, PushItem, PushOutcome, PushResult,
     SnapshotItem,
 };
-use census_core::{Projection, ProspectId, ProspectRow, ReviewState, Status, TerritoryId, Timestamp};
+use census_core::{
+    Projection, ProspectId, ProspectRow, ReviewState, Status, TerritoryId, Timestamp, UserId, VisitEntry,
+};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -149,6 +151,10 @@ fn sample_projection() -> Projection {
         },
         contacts: "Ольга manager +7 900 o@example.com".into(),
         notes: "склад во дворе".into(),
+        visits: vec![
+            VisitEntry { at: Timestamp::from_unix_millis(-5), agent: UserId::from_bytes([3; 16]) },
+            VisitEntry { at: Timestamp::from_unix_millis(1_795_800_000_000), agent: UserId::from_bytes([4; 16]) },
+        ],
     }
 }
 
@@ -198,8 +204,11 @@ fn decodes_to_sample(kind: u8, bytes: &[u8]) -> Result<bool, DecodeError> {
 fn a_projection_of_another_version_is_refused_by_name() {
     let mut bytes = sample_projection().encode();
     assert_eq!(Projection::decode(&bytes), Ok(sample_projection()));
-    bytes[0] = 2;
-    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(2)));
+    // Version 1 rows had no visits: a device of this version derives them itself.
+    bytes[0] = 1;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(1)));
+    bytes[0] = 3;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(3)));
     assert_eq!(Projection::decode(&[]), Err(DecodeError::Truncated));
 }
 
@@ -702,13 +711,13 @@ fn projection() -> impl Strategy<Value = Projection> {
             any::<i64>(),
             any::<i64>(),
         ),
-        (text(), text()),
+        (text(), text(), prop::collection::vec((any::<i64>(), id_bytes()), 0..4)),
     )
         .prop_map(
             |(
                 (id, territory, name, category, status, review_state, has_conflicts, merged_into),
                 (deleted, address, phones, position, visits, last_visit, created, updated),
-                (contacts, notes),
+                (contacts, notes, visits_log),
             )| Projection {
                 row: ProspectRow {
                     id: ProspectId::from_bytes(id),
@@ -731,6 +740,13 @@ fn projection() -> impl Strategy<Value = Projection> {
                 },
                 contacts,
                 notes,
+                visits: visits_log
+                    .into_iter()
+                    .map(|(at, agent)| VisitEntry {
+                        at: Timestamp::from_unix_millis(at),
+                        agent: UserId::from_bytes(agent),
+                    })
+                    .collect(),
             },
         )
 }

@@ -1,17 +1,20 @@
-//! Export of the projection to CSV, for spreadsheets: one row per prospect the filter shows,
-//! with its Census id so an edited file can be imported back onto the same prospects.
+//! Export of the projection for spreadsheets and maps: one row (or map feature) per prospect the
+//! filter shows, with its Census id so an edited file can be imported back onto the same
+//! prospects. CSV and GeoJSON are written as they are read; XLSX is written in constant memory.
+//! The three formats share one set of columns ([`EXPORT_COLUMNS`]).
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 
-use census_core::Timestamp;
+use census_core::{ProspectRow, Timestamp};
 
 use crate::error::ReplicaError;
 use crate::queries::ListFilter;
 use crate::replica::Replica;
 
-/// The header row. Names are stable: imports and scripts rely on them.
-pub const CSV_COLUMNS: [&str; 16] = [
+/// The columns of every export. Names are stable: imports and scripts rely on them.
+pub const EXPORT_COLUMNS: [&str; 16] = [
     "census_id",
     "name",
     "category",
@@ -30,44 +33,117 @@ pub const CSV_COLUMNS: [&str; 16] = [
     "territory_id",
 ];
 
+/// The sheet an XLSX export writes.
+pub const XLSX_SHEET: &str = "Prospects";
+
+fn failed(e: &dyn std::fmt::Display) -> ReplicaError {
+    ReplicaError::Export(e.to_string())
+}
+
 impl Replica {
     /// Writes every prospect `filter` shows (all pages) as CSV in UTF-8 with a byte-order mark,
     /// which spreadsheet programs need to read Cyrillic correctly. Returns the number of rows.
     pub fn export_csv<W: Write>(&self, filter: &ListFilter, out: W) -> Result<u64, ReplicaError> {
-        let territory_names: HashMap<String, String> =
-            self.territories()?.into_iter().map(|t| (t.id.to_string(), t.name)).collect();
-        let failed = |e: &dyn std::fmt::Display| ReplicaError::Export(e.to_string());
         let mut out = out;
         out.write_all("\u{feff}".as_bytes()).map_err(|e| failed(&e))?;
         let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(CSV_COLUMNS).map_err(|e| failed(&e))?;
+        csv.write_record(EXPORT_COLUMNS).map_err(|e| failed(&e))?;
+        let count = self.for_each_export_row(filter, |_, cells| csv.write_record(cells).map_err(|e| failed(&e)))?;
+        csv.flush().map_err(|e| failed(&e))?;
+        Ok(count)
+    }
+
+    /// Writes the prospects `filter` shows as a GeoJSON FeatureCollection: a point feature for
+    /// each prospect with a position (the columns as its properties). Returns the number of
+    /// features; prospects with no position are left out.
+    pub fn export_geojson<W: Write>(&self, filter: &ListFilter, out: W) -> Result<u64, ReplicaError> {
+        let mut out = std::io::BufWriter::new(out);
+        out.write_all(br#"{"type":"FeatureCollection","features":["#).map_err(|e| failed(&e))?;
+        let mut written = 0u64;
+        self.for_each_export_row(filter, |row, cells| {
+            let (Some(lat), Some(lon)) = (row.lat, row.lon) else { return Ok(()) };
+            let properties: serde_json::Map<String, serde_json::Value> =
+                EXPORT_COLUMNS.iter().zip(cells).map(|(k, v)| ((*k).to_owned(), v.into())).collect();
+            let feature = serde_json::json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [lon, lat] },
+                "properties": properties,
+            });
+            if written > 0 {
+                out.write_all(b",").map_err(|e| failed(&e))?;
+            }
+            serde_json::to_writer(&mut out, &feature).map_err(|e| failed(&e))?;
+            written += 1;
+            Ok(())
+        })?;
+        out.write_all(b"]}").map_err(|e| failed(&e))?;
+        out.flush().map_err(|e| failed(&e))?;
+        Ok(written)
+    }
+
+    /// Writes the prospects `filter` shows as an Excel workbook at `path`, one sheet
+    /// ([`XLSX_SHEET`]) with a header row; numbers (position, visits) are stored as numbers.
+    /// Returns the number of rows.
+    pub fn export_xlsx(&self, filter: &ListFilter, path: &Path) -> Result<u64, ReplicaError> {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet_with_constant_memory().map_err(|e| failed(&e))?;
+        sheet.set_name(XLSX_SHEET).map_err(|e| failed(&e))?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (column, name) in EXPORT_COLUMNS.iter().enumerate() {
+            sheet.write_string_with_format(0, column as u16, *name, &bold).map_err(|e| failed(&e))?;
+        }
+        let numeric = ["lat", "lon", "visits"];
+        let mut line = 0u32;
+        let count = self.for_each_export_row(filter, |_, cells| {
+            line += 1;
+            for (column, (name, cell)) in EXPORT_COLUMNS.iter().zip(cells).enumerate() {
+                let column = column as u16;
+                match cell.parse::<f64>() {
+                    Ok(number) if numeric.contains(name) => sheet.write_number(line, column, number),
+                    _ if cell.is_empty() => continue,
+                    _ => sheet.write_string(line, column, cell.as_str()),
+                }
+                .map_err(|e| failed(&e))?;
+            }
+            Ok(())
+        })?;
+        workbook.save(path).map_err(|e| failed(&e))?;
+        Ok(count)
+    }
+
+    /// Runs `each` on every prospect the filter shows with its export cells; returns the count.
+    fn for_each_export_row(
+        &self,
+        filter: &ListFilter,
+        mut each: impl FnMut(&ProspectRow, Vec<String>) -> Result<(), ReplicaError>,
+    ) -> Result<u64, ReplicaError> {
+        let territory_names: HashMap<String, String> =
+            self.territories()?.into_iter().map(|t| (t.id.to_string(), t.name)).collect();
         let time = |t: Option<Timestamp>| t.map(|t| t.to_utc_string()).unwrap_or_default();
         let mut count = 0;
         self.for_each_row(filter, |row| {
-            let territory = territory_names.get(&row.territory).cloned().unwrap_or_default();
-            csv.write_record([
+            let cells = vec![
                 row.id.to_string(),
-                row.name,
-                row.category,
+                row.name.clone(),
+                row.category.clone(),
                 row.status.as_str().to_owned(),
-                territory,
+                territory_names.get(&row.territory).cloned().unwrap_or_default(),
                 row.review_state.map(|r| r.as_str().to_owned()).unwrap_or_default(),
                 if row.has_conflicts { "yes" } else { "no" }.to_owned(),
-                row.address,
-                row.phones,
+                row.address.clone(),
+                row.phones.clone(),
                 row.lat.map(|v| v.to_string()).unwrap_or_default(),
                 row.lon.map(|v| v.to_string()).unwrap_or_default(),
                 row.visits.to_string(),
                 time(row.last_visit_at),
                 time(Some(row.created_at)),
                 time(Some(row.updated_at)),
-                row.territory,
-            ])
-            .map_err(|e| failed(&e))?;
+                row.territory.clone(),
+            ];
+            each(&row, cells)?;
             count += 1;
             Ok(())
         })?;
-        csv.flush().map_err(|e| failed(&e))?;
         Ok(count)
     }
 }

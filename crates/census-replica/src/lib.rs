@@ -15,6 +15,7 @@
 
 mod bootstrap;
 mod checkpoint;
+mod dashboard;
 mod directory;
 mod documents;
 mod drafts;
@@ -31,9 +32,10 @@ mod sync;
 mod token;
 
 pub use census_core::ProspectRow;
+pub use dashboard::{AgentDay, Coverage, Dashboard, DashboardFilter, Tally};
 pub use drafts::VisitDraft;
 pub use error::ReplicaError;
-pub use export::CSV_COLUMNS;
+pub use export::{EXPORT_COLUMNS, XLSX_SHEET};
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use census_core::{Projection, Prospect, ProspectDoc};
+use census_core::{Projection, Prospect, ProspectDoc, VisitEntry};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::ReplicaError;
@@ -34,6 +34,8 @@ pub(crate) struct ProjectionBatch {
     text: BTreeMap<i64, [String; 4]>,
     /// Map positions by row.
     places: BTreeMap<i64, Option<(f64, f64)>>,
+    /// Visits (when, by whom) by row.
+    visits: BTreeMap<i64, Vec<VisitEntry>>,
     /// Rows that existed before this batch, whose old text and position go.
     replaced: BTreeSet<i64>,
     /// Rows this batch created.
@@ -88,6 +90,7 @@ impl ProjectionBatch {
         let text = [row.name.clone(), row.address.clone(), projection.contacts.clone(), projection.notes.clone()];
         self.text.insert(rowid, text);
         self.places.insert(rowid, row.lat.zip(row.lon));
+        self.visits.insert(rowid, projection.visits.clone());
         Ok(())
     }
 
@@ -101,6 +104,8 @@ impl ProjectionBatch {
             conn.prepare_cached("DELETE FROM prospect_text WHERE rowid IN (SELECT value FROM json_each(?1))")?
                 .execute([&replaced])?;
             conn.prepare_cached("DELETE FROM prospect_places WHERE row IN (SELECT value FROM json_each(?1))")?
+                .execute([&replaced])?;
+            conn.prepare_cached("DELETE FROM prospect_visits WHERE row IN (SELECT value FROM json_each(?1))")?
                 .execute([&replaced])?;
         }
         let text: Vec<(i64, &[String; 4])> = self.text.iter().map(|(row, text)| (*row, text)).collect();
@@ -118,8 +123,24 @@ impl ProjectionBatch {
             )?
             .execute([json(&places)?])?;
         }
+        let visits: Vec<(i64, i64, String)> = self
+            .visits
+            .iter()
+            .flat_map(|(row, visits)| visits.iter().map(|v| (*row, v.at.unix_millis(), hex(v.agent.as_bytes()))))
+            .collect();
+        if !visits.is_empty() {
+            conn.prepare_cached(
+                "INSERT INTO prospect_visits (row, at, agent) \
+                 SELECT value ->> 0, value ->> 1, unhex(value ->> 2) FROM json_each(?1)",
+            )?
+            .execute([json(&visits)?])?;
+        }
         Ok(())
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, ReplicaError> {

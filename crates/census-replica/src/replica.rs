@@ -72,6 +72,7 @@ impl Replica {
         let device = info(&conn, "device")?.ok_or(ReplicaError::NotAReplica)?;
         let device =
             device.parse().map_err(|_| ReplicaError::Corrupt("the replica's device id is unreadable".into()))?;
+        crate::dashboard::fill_missing_visit_log(&mut conn, device)?;
         Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
     }
 

@@ -137,6 +137,14 @@ const MIGRATIONS: &[&str] = &[
         stored_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: every visit (when, by whom) for the dashboards, by projection row. Replicas that had
+    // prospects before it get theirs from the documents when next opened (`dashboard.rs`).
+    r#"
+    CREATE TABLE prospect_visits (row INTEGER NOT NULL, at INTEGER NOT NULL, agent BLOB NOT NULL);
+    CREATE INDEX prospect_visits_by_row ON prospect_visits (row);
+    CREATE INDEX prospect_visits_by_time ON prospect_visits (at, agent);
+    INSERT INTO replica_info (key, value) SELECT 'visit_log_missing', '1' WHERE EXISTS (SELECT 1 FROM prospects);
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -718,6 +718,7 @@ fn remove_unless_pending(conn: &Connection, id: ProspectId) -> Result<bool, Repl
     if let Some(row) = row {
         conn.execute("DELETE FROM prospect_text WHERE rowid = ?1", [row])?;
         conn.execute("DELETE FROM prospect_places WHERE row = ?1", [row])?;
+        conn.execute("DELETE FROM prospect_visits WHERE row = ?1", [row])?;
         conn.execute("DELETE FROM prospects WHERE row = ?1", [row])?;
     }
     conn.execute("DELETE FROM document_changes WHERE prospect_id = ?1", [id.as_bytes()])?;

@@ -149,7 +149,7 @@ fn a_visit_can_be_kept_as_a_draft_until_it_is_recorded() {
 }
 
 #[test]
-fn export_writes_every_filtered_prospect_as_csv_spreadsheets_can_read() {
+fn export_writes_every_filtered_prospect_as_csv_xlsx_and_geojson_that_readers_take() {
     let dir = tempfile::tempdir().unwrap();
     let (_, mut replica) = open_new(&dir, "r.census", 1);
     replica.cache_directory(&directory()).unwrap();
@@ -166,10 +166,10 @@ fn export_writes_every_filtered_prospect_as_csv_spreadsheets_can_read() {
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark for spreadsheet programs");
 
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), CSV_COLUMNS);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), EXPORT_COLUMNS);
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len(), 40);
-    let column = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+    let column = |name: &str| EXPORT_COLUMNS.iter().position(|c| *c == name).unwrap();
     let first = &rows[0];
     let id: ProspectId = first[column("census_id")].parse().unwrap();
     let detail = replica.prospect(id).unwrap().prospect;
@@ -179,6 +179,38 @@ fn export_writes_every_filtered_prospect_as_csv_spreadsheets_can_read() {
     assert_eq!(&first[column("territory")], "Тверь-Центр");
     assert_eq!(&first[column("address")], "ул. Ленина, 5, Тверь");
     assert_eq!(first[column("lat")].parse::<f64>().unwrap(), 56.85);
+
+    // The same rows as a workbook, read back with a spreadsheet reader.
+    let xlsx = dir.path().join("clients.xlsx");
+    assert_eq!(replica.export_xlsx(&clients, &xlsx).unwrap(), 40);
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut workbook, XLSX_SHEET).unwrap();
+    let sheet_rows: Vec<_> = sheet.rows().collect();
+    assert_eq!(sheet_rows.len(), 41, "a header and 40 rows");
+    let header: Vec<String> = sheet_rows[0].iter().map(|c| c.to_string()).collect();
+    assert_eq!(header, EXPORT_COLUMNS);
+    let cell = |row: usize, name: &str| sheet_rows[row][column(name)].clone();
+    for (n, record) in rows.iter().enumerate() {
+        assert_eq!(
+            cell(n + 1, "census_id").to_string(),
+            &record[column("census_id")],
+            "the same rows in the same order"
+        );
+        assert_eq!(cell(n + 1, "name").to_string(), &record[column("name")]);
+    }
+    assert_eq!(cell(1, "lat"), calamine::Data::Float(56.85), "positions are numbers");
+    assert_eq!(cell(1, "visits"), calamine::Data::Float(0.0));
+
+    // And as map features.
+    let mut geojson = Vec::new();
+    assert_eq!(replica.export_geojson(&clients, &mut geojson).unwrap(), 40);
+    let map: serde_json::Value = serde_json::from_slice(&geojson).unwrap();
+    assert_eq!(map["type"], "FeatureCollection");
+    let features = map["features"].as_array().unwrap();
+    assert_eq!(features.len(), 40);
+    assert_eq!(features[0]["geometry"]["coordinates"], serde_json::json!([35.9, 56.85]), "longitude first");
+    assert_eq!(features[0]["properties"]["census_id"], serde_json::json!(&first[column("census_id")]));
+    assert_eq!(features[0]["properties"]["territory"], "Тверь-Центр");
 }
 
 #[test]
@@ -387,4 +419,112 @@ fn pictures_are_kept_once_by_content_hash_and_bad_ones_are_refused() {
         let error = replica.store_photo(&bytes, mime, at).unwrap_err();
         assert!(error.to_string().contains(says), "{error}");
     }
+}
+
+#[test]
+fn the_dashboard_counts_coverage_the_funnel_categories_and_visits_per_agent_per_day() {
+    const DAY: i64 = 86_400_000;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut replica) = open_new(&dir, "r.census", 1);
+    let north = TerritoryId::from_bytes([8; 16]);
+    let (anna, boris) = (UserId::from_bytes([1; 16]), UserId::from_bytes([2; 16]));
+    // Six prospects in the common territory, two in the north; one of the six is deleted.
+    let made = [
+        (1u8, territory(), "kiosk", Status::New),
+        (2, territory(), "kiosk", Status::Interested),
+        (3, territory(), "grocery", Status::Client),
+        (4, territory(), "kiosk", Status::Client),
+        (5, territory(), "cafe", Status::Refused),
+        (6, territory(), "kiosk", Status::New),
+        (7, north, "grocery", Status::Visited),
+        (8, north, "grocery", Status::New),
+    ];
+    for (n, t, category, status) in made {
+        let id = ProspectId::from_bytes([n; 16]);
+        let new = NewProspect {
+            territory: t,
+            category: category.into(),
+            status,
+            ..new_prospect(&format!("P{n}"), 56.85, 35.9)
+        };
+        replica.create_prospect(id, &ctx(1, 0), &new).unwrap();
+    }
+    replica.edit_prospect(ProspectId::from_bytes([6; 16]), &ctx(1, 1), |p| p.delete()).unwrap();
+    // Visits: Anna on day 0 (P1, P2) and day 1 (P3); Boris on day 1 (P3 again, P7); P6 is deleted.
+    let visits = [
+        (10u8, 1u8, anna, 0),
+        (11, 2, anna, 0),
+        (12, 3, anna, DAY),
+        (13, 3, boris, DAY + 5),
+        (14, 7, boris, DAY),
+        (15, 6, boris, 0),
+    ];
+    for (visit_id, prospect, agent, at) in visits {
+        let v = Visit { at: Timestamp::from_unix_millis(T0 + at), agent, ..visit(visit_id, 3) };
+        let outcome =
+            replica.record_visit(ProspectId::from_bytes([prospect; 16]), &ctx(1, at), &questionnaire(1), &v).unwrap();
+        assert!(matches!(outcome, VisitOutcome::Recorded { .. }));
+    }
+    let counts =
+        |tallies: &[Tally]| -> Vec<(String, u32)> { tallies.iter().map(|t| (t.key.clone(), t.count)).collect() };
+    let tally =
+        |pairs: &[(&str, u32)]| -> Vec<(String, u32)> { pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect() };
+
+    let all = replica.dashboard(&DashboardFilter::default()).unwrap();
+    assert_eq!(
+        counts(&all.by_status),
+        tally(&[
+            ("new", 2),
+            ("visited", 1),
+            ("interested", 1),
+            ("negotiating", 0),
+            ("client", 2),
+            ("refused", 1),
+            ("closed", 0),
+            ("not_found", 0)
+        ])
+    );
+    assert_eq!(counts(&all.by_category), tally(&[("grocery", 3), ("kiosk", 3), ("cafe", 1)]));
+    let common = all.coverage.iter().find(|c| c.territory == territory().to_string()).unwrap();
+    assert_eq!((common.prospects, common.surveyed, common.visited_in_period), (5, 3, 3));
+    let northern = all.coverage.iter().find(|c| c.territory == north.to_string()).unwrap();
+    assert_eq!((northern.prospects, northern.surveyed), (2, 1));
+    let day = |n: i64| Timestamp::from_unix_millis(T0 + n * DAY).to_utc_string()[..10].to_owned();
+    let per_day: Vec<(UserId, String, u32)> =
+        all.visits_per_day.iter().map(|d| (d.agent, d.day.clone(), d.visits)).collect();
+    assert_eq!(
+        per_day,
+        [(anna, day(0), 2), (anna, day(1), 1), (boris, day(1), 2)],
+        "the deleted prospect's visit is not counted"
+    );
+
+    // Boris, on day 1, in the common territory: one prospect, one visit.
+    let narrow = DashboardFilter {
+        territory: Some(territory()),
+        agent: Some(boris),
+        from: Some(Timestamp::from_unix_millis(T0 + DAY)),
+        until: Some(Timestamp::from_unix_millis(T0 + 2 * DAY)),
+    };
+    let boris_day = replica.dashboard(&narrow).unwrap();
+    assert_eq!(boris_day.by_status.iter().map(|t| t.count).sum::<u32>(), 1);
+    assert_eq!(counts(&boris_day.by_category), tally(&[("grocery", 1)]));
+    assert_eq!(boris_day.visits_per_day.len(), 1);
+    assert_eq!(boris_day.visits_per_day[0].visits, 1);
+    let common = &boris_day.coverage[0];
+    assert_eq!(
+        (common.prospects, common.surveyed, common.visited_in_period),
+        (5, 3, 1),
+        "coverage counts whole territories"
+    );
+
+    // A replica from before the visit log gets it from its documents when opened.
+    drop(replica);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DELETE FROM prospect_visits; INSERT INTO replica_info (key, value) VALUES ('visit_log_missing', '1');",
+    )
+    .unwrap();
+    drop(conn);
+    let reopened = Replica::open(&path).unwrap();
+    assert_eq!(reopened.dashboard(&DashboardFilter::default()).unwrap(), all);
 }

@@ -3,18 +3,23 @@
 //! connection, so the window stays responsive while it lasts.
 //!
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
-//! `edits.rs` changing a prospect, `visits.rs` census visits and their photos.
+//! `edits.rs` changing a prospect, `visits.rs` census visits and their photos, `export.rs`
+//! spreadsheets and map files.
 
 mod edits;
+mod export;
 mod sync;
 mod visits;
 
 pub use edits::*;
+pub use export::*;
 pub use sync::*;
 pub use visits::*;
 
 use census_core::{Person, ProspectId, Role, Territory, Timestamp};
-use census_replica::{ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress};
+use census_replica::{
+    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
+};
 use serde::Serialize;
 use tauri::State;
 
@@ -37,7 +42,9 @@ pub fn session(state: State<'_, AppState>) -> Result<Session, AppError> {
         Some(id) => replica.people()?.into_iter().find(|p| p.id == id),
         None => None,
     };
-    Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role: replica.role()? })
+    // The role as of the last sync; before the first, the one the person signed in with.
+    let role = replica.role()?.or(user.as_ref().map(|u| u.role));
+    Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role })
 }
 
 #[tauri::command]
@@ -59,6 +66,18 @@ pub async fn sign_in(
 #[tauri::command]
 pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
     Ok(state.replica().list(&filter)?)
+}
+
+/// Everyone in the directory, for names in history, conflicts and the dashboard.
+#[tauri::command]
+pub fn people(state: State<'_, AppState>) -> Result<Vec<Person>, AppError> {
+    Ok(state.replica().people()?)
+}
+
+/// Every dashboard figure for the filter.
+#[tauri::command]
+pub fn dashboard(state: State<'_, AppState>, filter: DashboardFilter) -> Result<Dashboard, AppError> {
+    Ok(state.replica().dashboard(&filter)?)
 }
 
 /// The categories in use, for the list's filter.

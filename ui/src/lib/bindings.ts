@@ -238,6 +238,48 @@ bytes_sent: number, bytes_received: number, };
 
 export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, refused_at: Timestamp, };
 
+export type DashboardFilter = { territory: TerritoryId | null, agent: UserId | null, 
+/**
+ * Visits at or after this moment.
+ */
+from: Timestamp | null, 
+/**
+ * Visits before this moment.
+ */
+until: Timestamp | null, };
+
+export type Tally = { key: string, count: number, };
+
+export type Coverage = { territory: string, prospects: number, 
+/**
+ * Prospects with at least one visit.
+ */
+surveyed: number, 
+/**
+ * Prospects visited in the period (all visited ones when there is no period).
+ */
+visited_in_period: number, };
+
+export type AgentDay = { agent: UserId, 
+/**
+ * `YYYY-MM-DD`.
+ */
+day: string, visits: number, };
+
+export type Dashboard = { 
+/**
+ * Every status, in the funnel's order, zeros included.
+ */
+by_status: Array<Tally>, 
+/**
+ * Categories, the largest first.
+ */
+by_category: Array<Tally>, coverage: Array<Coverage>, 
+/**
+ * Oldest day first, then by agent.
+ */
+visits_per_day: Array<AgentDay>, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
@@ -253,3 +295,7 @@ export type AppError = { kind: ErrorKind, message: string, };
 export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "revoked" | "server" | "invalid" | "storage";
 
 export type VisitForm = { id: VisitId | null, questionnaire: QuestionnaireRef, answers: { [key in QuestionId]?: Answer }, location: Location | null, outcome: string, };
+
+export type ExportFormat = "csv" | "xlsx" | "geojson";
+
+export type Exported = { path: string, prospects: number, };
