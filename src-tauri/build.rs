@@ -26,6 +26,7 @@ fn main() {
         "edit_contact",
         "remove_contact",
         "resolve_conflict",
+        "set_review",
         "questionnaires",
         "visit_drafts",
         "save_visit_draft",

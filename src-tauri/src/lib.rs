@@ -101,6 +101,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::edit_contact,
         commands::remove_contact,
         commands::resolve_conflict,
+        commands::set_review,
         commands::questionnaires,
         commands::visit_drafts,
         commands::save_visit_draft,

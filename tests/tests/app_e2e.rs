@@ -111,6 +111,12 @@ async fn fill(client: &Client, name: &str, value: &str) {
     field.send_keys(value).await.unwrap();
 }
 
+async fn fill_text(client: &Client, name: &str, value: &str) {
+    let field = client.find(Locator::Css(&format!("textarea[name='{name}']"))).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
 async fn screenshot(driver: &Driver, client: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -410,16 +416,25 @@ async fn a_manager_settles_two_agents_conflict_for_everyone_and_exports_the_merg
     let refused = texts.iter().position(|t| t.contains("Отказ")).expect("a value says Отказ");
     assert!(click_element(&client, keep_refused[refused].clone()).await);
     wait_until_gone(&client, &testid("card-conflicts")).await;
+    // She flags it for Anna with a comment.
+    fill_text(&client, "review-comment", "Уточните, почему отказ").await;
+    click(&client, "flag").await;
+    wait_for_text(&client, "review-comment", |t| t == "Уточните, почему отказ").await;
     click(&client, "sync").await;
     wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
 
-    // Both agents converge on the manager's choice.
+    // Both agents converge on the manager's choice, and see her flag.
     tokio::task::block_in_place(|| {
         for device in [&mut anna, &mut boris] {
             device.sync().unwrap();
             let detail = device.replica.prospect(shop).unwrap();
             assert!(detail.conflicts.is_empty(), "the conflict is settled on every device");
             assert_eq!(detail.prospect.status, census_core::Status::Refused);
+            let review = detail.prospect.review.expect("the manager's review arrived");
+            assert_eq!(
+                (review.state, review.comment.as_str()),
+                (census_core::ReviewState::Flagged, "Уточните, почему отказ")
+            );
         }
     });
 

@@ -2,7 +2,7 @@
 
 use census_core::{
     Contact, ContactId, ContactPatch, DocumentError, EditContext, FieldPath, FieldValue, Location, NewProspect,
-    Prospect, ProspectEditor, ProspectId, Status,
+    Prospect, ProspectEditor, ProspectId, ReviewState, Status,
 };
 use tauri::State;
 
@@ -54,6 +54,18 @@ pub fn edit_contact(
 #[tauri::command]
 pub fn remove_contact(state: State<'_, AppState>, id: ProspectId, contact: ContactId) -> Result<Prospect, AppError> {
     edit(&state, id, |p| p.remove_contact(contact))
+}
+
+/// The manager's verdict: approve (recording what was approved), or flag with a comment the
+/// agent sees after the next sync.
+#[tauri::command]
+pub fn set_review(
+    state: State<'_, AppState>,
+    id: ProspectId,
+    review: ReviewState,
+    comment: String,
+) -> Result<Prospect, AppError> {
+    edit(&state, id, |p| p.set_review(review, &comment))
 }
 
 /// Settles a conflict with one of its values (or a new one), as `Replica::resolve_conflict` does.

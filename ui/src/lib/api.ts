@@ -19,6 +19,7 @@ import type {
   ProspectRow,
   Questionnaire,
   RefusedChange,
+  ReviewState,
   Session,
   Status,
   SyncReport,
@@ -60,6 +61,8 @@ export const api = {
   editContact: (id: string, contact: string, patch: ContactPatch) =>
     invoke<Prospect>('edit_contact', { id, contact, patch }),
   removeContact: (id: string, contact: string) => invoke<Prospect>('remove_contact', { id, contact }),
+  setReview: (id: string, review: ReviewState, comment: string) =>
+    invoke<Prospect>('set_review', { id, review, comment }),
   resolveConflict: (id: string, path: string, value: FieldValue) =>
     invoke<Prospect>('resolve_conflict', { id, path, value }),
   questionnaires: () => invoke<Questionnaire[]>('questionnaires'),
