@@ -5,6 +5,8 @@
 //! then its figures as one JSON object on its last line, so scripts and notes can quote them.
 //! Speed is measured here and never asserted in tests.
 
+pub mod base;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
