@@ -377,7 +377,7 @@ async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manager_settles_two_agents_conflict_for_everyone_and_exports_the_merged_base() {
+async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_base() {
     let _window = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let (db, server) = demo_server(dir.path());
@@ -437,6 +437,14 @@ async fn a_manager_settles_two_agents_conflict_for_everyone_and_exports_the_merg
             );
         }
     });
+
+    // The review queue: everything is new, so everything waits; approving one takes it out.
+    click(&client, "to-queue").await;
+    wait_for_rows(&client, 40).await;
+    click(&client, "prospect-row").await;
+    click(&client, "approve").await;
+    wait_for_rows(&client, 39).await;
+    screenshot(&driver, &client, "queue-ru").await;
 
     // The dashboard, then the whole base exported and read back.
     click(&client, "to-dashboard").await;

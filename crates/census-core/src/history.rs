@@ -47,8 +47,14 @@ fn field_depth(first: &str) -> usize {
 
 /// Every field edit in the document, oldest first (by change order, then path).
 pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
+    field_history_since(doc, &[])
+}
+
+/// The field edits of the changes made after `heads` (every edit when `heads` is empty), oldest
+/// first. Only those changes are replayed, so asking about a few recent changes costs little.
+pub(crate) fn field_history_since(doc: &mut AutoCommit, heads: &[automerge::ChangeHash]) -> Vec<FieldEdit> {
     let changes: Vec<(automerge::ChangeHash, Vec<automerge::ChangeHash>)> =
-        doc.get_changes_meta(&[]).into_iter().map(|m| (m.hash, m.deps.clone())).collect();
+        doc.get_changes_meta(heads).into_iter().map(|m| (m.hash, m.deps.clone())).collect();
     let mut edits = Vec::new();
     for (hash, deps) in changes {
         // A field written whole and then in parts within one change is one edit.

@@ -39,6 +39,8 @@ pub struct ProspectRow {
     pub last_visit_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// In the manager's review queue: never approved, or changed since the approval.
+    pub awaiting_review: bool,
 }
 
 /// One census visit as dashboards count it: who and when.
@@ -89,6 +91,7 @@ impl ProspectDoc {
             last_visit_at: p.visits.values().map(|v| v.at).max(),
             created_at: p.created.at,
             updated_at: self.updated_at(),
+            awaiting_review: self.changed_since_approval(p.review.as_ref()).is_none_or(|edits| !edits.is_empty()),
         };
         let mut visits: Vec<VisitEntry> = p.visits.values().map(|v| VisitEntry { at: v.at, agent: v.agent }).collect();
         visits.sort();

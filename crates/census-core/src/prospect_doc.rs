@@ -364,6 +364,15 @@ impl ProspectDoc {
         crate::history::field_history(&mut self.doc)
     }
 
+    /// What changed after the manager's last approval, the review itself aside, oldest first:
+    /// `None` when the prospect is not approved (never reviewed, pending or flagged).
+    pub fn changed_since_approval(&mut self, review: Option<&Review>) -> Option<Vec<crate::history::FieldEdit>> {
+        let review = review.filter(|r| r.state == ReviewState::Approved)?;
+        let heads: Vec<ChangeHash> = review.approved_heads.iter().filter_map(|h| h.parse().ok()).collect();
+        let edits = crate::history::field_history_since(&mut self.doc, &heads);
+        Some(edits.into_iter().filter(|e| e.path.segments().first().is_none_or(|f| f != "review")).collect())
+    }
+
     /// The typed view of the whole prospect.
     pub fn read(&self) -> Prospect {
         let doc = &self.doc;

@@ -546,6 +546,7 @@ impl Projection {
         w.option(row.last_visit_at, |w, t| w.signed(t.unix_millis()));
         w.signed(row.created_at.unix_millis());
         w.signed(row.updated_at.unix_millis());
+        w.varint(u64::from(row.awaiting_review));
         w.bytes(self.contacts.as_bytes());
         w.bytes(self.notes.as_bytes());
         w.varint(self.visits.len() as u64);
@@ -594,6 +595,7 @@ impl Projection {
             last_visit_at: r.option(Reader::signed)?.map(Timestamp::from_unix_millis),
             created_at: Timestamp::from_unix_millis(r.signed()?),
             updated_at: Timestamp::from_unix_millis(r.signed()?),
+            awaiting_review: r.bool()?,
         };
         let (contacts, notes) = (r.text()?, r.text()?);
         let count = r.varint()?;

@@ -2,13 +2,12 @@
 //! agent per day, all counted from the projections (no document is opened), for a territory, an
 //! agent and a period.
 
-use census_core::{Status, TerritoryId, Timestamp, UserId, VisitEntry};
-use rusqlite::{Connection, params};
+use census_core::{Status, TerritoryId, Timestamp, UserId};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
-use crate::documents::load_document;
 use crate::error::ReplicaError;
-use crate::replica::{Replica, info};
+use crate::replica::Replica;
 
 /// What the dashboard counts. With an agent or a period, the funnel and categories count the
 /// prospects visited by that agent in that period; coverage always counts whole territories.
@@ -131,32 +130,4 @@ impl Replica {
         }
         Ok(Dashboard { by_status, by_category, coverage, visits_per_day })
     }
-}
-
-/// Fills the visit log of a replica that had prospects before it existed (schema 5), from the
-/// documents, once.
-pub(crate) fn fill_missing_visit_log(conn: &mut Connection, device: census_core::DeviceId) -> Result<(), ReplicaError> {
-    if info(conn, "visit_log_missing")?.is_none() {
-        return Ok(());
-    }
-    let tx = conn.transaction()?;
-    let ids: Vec<(i64, Vec<u8>)> = tx
-        .prepare("SELECT row, id FROM prospects")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (row, id) in ids {
-        let id = census_core::ProspectId::from_bytes(
-            id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is unreadable".into()))?,
-        );
-        let Ok(doc) = load_document(&tx, id, device) else { continue };
-        for VisitEntry { at, agent } in doc.read().visits.values().map(|v| VisitEntry { at: v.at, agent: v.agent }) {
-            tx.execute(
-                "INSERT INTO prospect_visits (row, at, agent) VALUES (?1, ?2, ?3)",
-                params![row, at.unix_millis(), agent.as_bytes()],
-            )?;
-        }
-    }
-    tx.execute("DELETE FROM replica_info WHERE key = 'visit_log_missing'", [])?;
-    tx.commit()?;
-    Ok(())
 }

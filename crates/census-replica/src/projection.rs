@@ -52,13 +52,14 @@ impl ProjectionBatch {
             .optional()?;
         let rowid: i64 = conn.prepare_cached(
         "INSERT INTO prospects (id, territory, name, category, status, review_state, has_conflicts, merged_into, deleted, \
-         address, phones, lat, lon, visits, last_visit_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+         address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, awaiting_review) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
          ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, name = excluded.name, category = excluded.category, \
          status = excluded.status, review_state = excluded.review_state, has_conflicts = excluded.has_conflicts, \
          merged_into = excluded.merged_into, deleted = excluded.deleted, address = excluded.address, phones = excluded.phones, \
          lat = excluded.lat, lon = excluded.lon, visits = excluded.visits, last_visit_at = excluded.last_visit_at, \
-         created_at = excluded.created_at, updated_at = excluded.updated_at RETURNING row",
+         created_at = excluded.created_at, updated_at = excluded.updated_at, awaiting_review = excluded.awaiting_review \
+         RETURNING row",
     )?
     .query_row(
         params![
@@ -79,6 +80,7 @@ impl ProjectionBatch {
             row.last_visit_at.map(|t| t.unix_millis()),
             row.created_at.unix_millis(),
             row.updated_at.unix_millis(),
+            row.awaiting_review,
         ],
         |r| r.get(0),
     )?;
@@ -145,4 +147,31 @@ fn hex(bytes: &[u8]) -> String {
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, ReplicaError> {
     serde_json::to_string(value).map_err(|e| ReplicaError::Corrupt(format!("a projection cannot be written: {e}")))
+}
+
+/// Derives every projection again from the documents, once, when a migration made the stored
+/// ones stale (a new column, the visit log); a document that does not load keeps its old row.
+pub(crate) fn rebuild_stale_projections(
+    conn: &mut Connection,
+    device: census_core::DeviceId,
+) -> Result<(), ReplicaError> {
+    if crate::replica::info(conn, "projections_stale")?.is_none() {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let ids: Vec<Vec<u8>> =
+        tx.prepare("SELECT id FROM prospects")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut batch = ProjectionBatch::default();
+    for id in ids {
+        let id = census_core::ProspectId::from_bytes(
+            id.try_into().map_err(|_| ReplicaError::Corrupt("a prospect id is unreadable".into()))?,
+        );
+        let Ok(mut doc) = crate::documents::load_document(&tx, id, device) else { continue };
+        let prospect = doc.read();
+        batch.add(&tx, &doc.projection(&prospect))?;
+    }
+    batch.finish(&tx)?;
+    tx.execute("DELETE FROM replica_info WHERE key = 'projections_stale'", [])?;
+    tx.commit()?;
+    Ok(())
 }

@@ -19,6 +19,9 @@ pub struct ListFilter {
     pub has_conflicts: Option<bool>,
     /// Only prospects changed at or after this time (Unix milliseconds).
     pub updated_since: Option<i64>,
+    /// Only prospects in (or out of) the manager's review queue.
+    #[serde(default)]
+    pub awaiting_review: Option<bool>,
     /// Include prospects that were deleted or merged into another.
     pub include_hidden: bool,
     pub sort: SortBy,
@@ -243,6 +246,9 @@ fn filter_condition(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>
     if let Some(c) = filter.has_conflicts {
         add("has_conflicts =", i64::from(c).into());
     }
+    if let Some(awaiting) = filter.awaiting_review {
+        add("awaiting_review =", i64::from(awaiting).into());
+    }
     if let Some(since) = filter.updated_since {
         add("updated_at >=", since.into());
     }
@@ -258,7 +264,7 @@ const IN_BOX: &str = "row IN (SELECT row FROM prospect_places WHERE max_lat >= ?
      AND max_lon >= ?3 AND min_lon <= ?4) AND deleted = 0 AND merged_into IS NULL";
 
 pub(crate) const SELECT_ROW: &str = "SELECT id, territory, name, category, status, review_state, has_conflicts, merged_into, \
-     deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, row FROM prospects";
+     deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, row, awaiting_review FROM prospects";
 
 /// The column of [`SELECT_ROW`] holding the projection's row number.
 const ROW_NUMBER: usize = 17;
@@ -287,5 +293,6 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
         last_visit_at: r.get::<_, Option<i64>>(14)?.map(census_core::Timestamp::from_unix_millis),
         created_at: census_core::Timestamp::from_unix_millis(r.get(15)?),
         updated_at: census_core::Timestamp::from_unix_millis(r.get(16)?),
+        awaiting_review: r.get(18)?,
     })
 }

@@ -28,6 +28,8 @@ pub struct ProspectDetail {
     pub conflicts: Vec<Conflict>,
     /// Every change of every field, oldest first.
     pub history: Vec<FieldEdit>,
+    /// What changed since the manager's approval (none: not approved), for the review queue.
+    pub changed_since_approval: Option<Vec<FieldEdit>>,
 }
 
 /// The result of recording a visit: saved, or refused with the problems to fix.
@@ -72,7 +74,7 @@ impl Replica {
         let device = info(&conn, "device")?.ok_or(ReplicaError::NotAReplica)?;
         let device =
             device.parse().map_err(|_| ReplicaError::Corrupt("the replica's device id is unreadable".into()))?;
-        crate::dashboard::fill_missing_visit_log(&mut conn, device)?;
+        crate::projection::rebuild_stale_projections(&mut conn, device)?;
         Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
     }
 
@@ -166,7 +168,9 @@ impl Replica {
     /// A prospect in full, with its conflicts and per-field history.
     pub fn prospect(&self, id: ProspectId) -> Result<ProspectDetail, ReplicaError> {
         let mut doc = load_document(&self.conn, id, self.device)?;
-        Ok(ProspectDetail { prospect: doc.read(), conflicts: doc.conflicts(), history: doc.history() })
+        let prospect = doc.read();
+        let changed_since_approval = doc.changed_since_approval(prospect.review.as_ref());
+        Ok(ProspectDetail { prospect, conflicts: doc.conflicts(), history: doc.history(), changed_since_approval })
     }
 
     /// Applies changes received from elsewhere (any order, repeats harmless), updating the

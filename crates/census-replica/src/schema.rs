@@ -138,12 +138,18 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     "#,
     // 5: every visit (when, by whom) for the dashboards, by projection row. Replicas that had
-    // prospects before it get theirs from the documents when next opened (`dashboard.rs`).
+    // prospects before it derive their projections again from the documents when next opened.
     r#"
     CREATE TABLE prospect_visits (row INTEGER NOT NULL, at INTEGER NOT NULL, agent BLOB NOT NULL);
     CREATE INDEX prospect_visits_by_row ON prospect_visits (row);
     CREATE INDEX prospect_visits_by_time ON prospect_visits (at, agent);
-    INSERT INTO replica_info (key, value) SELECT 'visit_log_missing', '1' WHERE EXISTS (SELECT 1 FROM prospects);
+    INSERT OR REPLACE INTO replica_info (key, value) SELECT 'projections_stale', '1' WHERE EXISTS (SELECT 1 FROM prospects);
+    "#,
+    // 6: the manager's review queue: never approved, or changed since the approval.
+    r#"
+    ALTER TABLE prospects ADD COLUMN awaiting_review INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX prospects_awaiting_review ON prospects (name COLLATE NOCASE) WHERE awaiting_review = 1;
+    INSERT OR REPLACE INTO replica_info (key, value) SELECT 'projections_stale', '1' WHERE EXISTS (SELECT 1 FROM prospects);
     "#,
 ];
 

@@ -521,10 +521,43 @@ fn the_dashboard_counts_coverage_the_funnel_categories_and_visits_per_agent_per_
     drop(replica);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DELETE FROM prospect_visits; INSERT INTO replica_info (key, value) VALUES ('visit_log_missing', '1');",
+        "DELETE FROM prospect_visits; INSERT INTO replica_info (key, value) VALUES ('projections_stale', '1');",
     )
     .unwrap();
     drop(conn);
     let reopened = Replica::open(&path).unwrap();
     assert_eq!(reopened.dashboard(&DashboardFilter::default()).unwrap(), all);
+}
+
+#[test]
+fn the_review_queue_holds_what_was_never_approved_or_changed_since() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    let (shop, kiosk) = (ProspectId::from_bytes([1; 16]), ProspectId::from_bytes([2; 16]));
+    replica.create_prospect(shop, &ctx(1, 0), &new_prospect("Ромашка", 56.85, 35.9)).unwrap();
+    replica.create_prospect(kiosk, &ctx(1, 0), &new_prospect("Киоск", 56.85, 35.9)).unwrap();
+    let queue = |replica: &Replica| -> Vec<String> {
+        let filter = ListFilter { awaiting_review: Some(true), ..ListFilter::default() };
+        replica.list(&filter).unwrap().into_iter().map(|r| r.name).collect()
+    };
+    assert_eq!(queue(&replica), ["Киоск", "Ромашка"], "new prospects wait for review");
+    assert_eq!(replica.prospect(shop).unwrap().changed_since_approval, None);
+
+    // The manager (user 9) approves both; the queue empties.
+    for id in [shop, kiosk] {
+        replica.edit_prospect(id, &ctx(9, 10), |p| p.set_review(ReviewState::Approved, "")).unwrap();
+    }
+    assert!(queue(&replica).is_empty());
+    assert_eq!(replica.prospect(shop).unwrap().changed_since_approval, Some(vec![]));
+
+    // An agent renames one: it is back, with exactly what changed.
+    replica.edit_prospect(shop, &ctx(1, 20), |p| p.set_name("Ромашка у вокзала")).unwrap();
+    assert_eq!(queue(&replica), ["Ромашка у вокзала"]);
+    let changed = replica.prospect(shop).unwrap().changed_since_approval.unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!((changed[0].path.to_string(), changed[0].value.as_deref()), ("name".into(), Some("Ромашка у вокзала")));
+
+    // Flagged is not approved: it stays in the queue until approved again.
+    replica.edit_prospect(kiosk, &ctx(9, 30), |p| p.set_review(ReviewState::Flagged, "нет фото")).unwrap();
+    assert_eq!(queue(&replica), ["Киоск", "Ромашка у вокзала"]);
 }

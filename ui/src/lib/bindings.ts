@@ -92,7 +92,11 @@ export type NewProspect = { territory: TerritoryId, name: string, category: stri
 
 export type Prospect = { id: ProspectId, territory: TerritoryId, name: string, category: string, status: Status, address: Address, location: Location | null, contacts: { [key in ContactId]?: Contact }, tags: Array<string>, notes: string, visits: { [key in VisitId]?: Visit }, photos: { [key in string]?: Photo }, review: Review | null, merged_into: ProspectId | null, deleted: boolean, created: Created, };
 
-export type ProspectRow = { id: ProspectId, territory: string, name: string, category: string, status: Status, review_state: ReviewState | null, has_conflicts: boolean, merged_into: string | null, deleted: boolean, address: string, phones: string, lat: number | null, lon: number | null, visits: number, last_visit_at: Timestamp | null, created_at: Timestamp, updated_at: Timestamp, };
+export type ProspectRow = { id: ProspectId, territory: string, name: string, category: string, status: Status, review_state: ReviewState | null, has_conflicts: boolean, merged_into: string | null, deleted: boolean, address: string, phones: string, lat: number | null, lon: number | null, visits: number, last_visit_at: Timestamp | null, created_at: Timestamp, updated_at: Timestamp, 
+/**
+ * In the manager's review queue: never approved, or changed since the approval.
+ */
+awaiting_review: boolean, };
 
 export type FieldPath = string;
 
@@ -173,6 +177,10 @@ export type ListFilter = { territory: TerritoryId | null, status: Status | null,
  */
 updated_since: number | null, 
 /**
+ * Only prospects in (or out of) the manager's review queue.
+ */
+awaiting_review: boolean | null, 
+/**
  * Include prospects that were deleted or merged into another.
  */
 include_hidden: boolean, sort: SortBy, limit: number, offset: number, };
@@ -201,7 +209,11 @@ export type ProspectDetail = { prospect: Prospect, conflicts: Array<Conflict>,
 /**
  * Every change of every field, oldest first.
  */
-history: Array<FieldEdit>, };
+history: Array<FieldEdit>, 
+/**
+ * What changed since the manager's approval (none: not approved), for the review queue.
+ */
+changed_since_approval: Array<FieldEdit> | null, };
 
 export type VisitOutcome = { "outcome": "recorded", prospect: Prospect, } | { "outcome": "invalid", problems: Array<Problem>, };
 
