@@ -11,6 +11,7 @@ fn main() {
         "count_prospects",
         "categories",
         "people",
+        "likely_duplicates",
         "dashboard",
         "export_prospects",
         "search_prospects",

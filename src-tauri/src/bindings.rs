@@ -5,8 +5,8 @@
 
 use census_core::*;
 use census_replica::{
-    AgentDay, Coverage, Dashboard, DashboardFilter, ListFilter, ProspectDetail, RefusedChange, SortBy, SyncProgress,
-    SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
+    AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, ListFilter, ProspectDetail, RefusedChange,
+    SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
 };
 use ts_rs::TS;
 
@@ -86,6 +86,7 @@ fn generated() -> String {
         Coverage,
         AgentDay,
         Dashboard,
+        DuplicateCandidate,
         // the app
         Session,
         SyncStatus,

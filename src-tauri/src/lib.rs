@@ -86,6 +86,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::count_prospects,
         commands::categories,
         commands::people,
+        commands::likely_duplicates,
         commands::dashboard,
         commands::export_prospects,
         commands::search_prospects,

@@ -372,6 +372,19 @@ async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_
     wait_until_gone(&client, &testid("card-conflicts")).await;
     wait_until_gone(&client, &testid("conflict-badge")).await;
 
+    // Adding a shop that is already there: the form warns first, then saves if asked again.
+    click(&client, "add-prospect").await;
+    fill(&client, "name", "Ромашка 2").await;
+    let territory = client.find(Locator::Css("select[name='territory']")).await.unwrap();
+    territory.select_by_index(1).await.unwrap();
+    fill(&client, "lat", "56.8693").await;
+    fill(&client, "lon", "35.9073").await;
+    click(&client, "save-prospect").await;
+    wait_for_text(&client, "maybe-duplicate", |t| t.contains("Ромашка 2") && t.contains("Похожие названия")).await;
+    screenshot(&driver, &client, "maybe-duplicate-ru").await;
+    click(&client, "save-prospect").await;
+    wait_until_gone(&client, &testid("new-prospect")).await;
+
     client.close().await.unwrap();
     drop(driver);
 }

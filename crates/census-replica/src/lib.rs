@@ -38,7 +38,7 @@ pub use error::ReplicaError;
 pub use export::{EXPORT_COLUMNS, XLSX_SHEET};
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
-pub use queries::{ListFilter, SortBy, TerritoryProgress};
+pub use queries::{DuplicateCandidate, ListFilter, SortBy, TerritoryProgress};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
 pub use sync::{RefusedChange, ServerStatus, SyncClient, SyncError, SyncProgress, SyncReport};
 pub use token::TokenVault;

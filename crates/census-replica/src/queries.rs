@@ -296,3 +296,44 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
         awaiting_review: r.get(18)?,
     })
 }
+
+/// A prospect already on the device that a new one may duplicate, with the reasons in words.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateCandidate {
+    pub row: ProspectRow,
+    pub score: f64,
+    pub reasons: Vec<census_core::Localized>,
+}
+
+impl Replica {
+    /// The prospects within `radius_m` of `probe`'s position that census-core scores as likely
+    /// duplicates of it, the likeliest first: what an agent is warned about before adding one.
+    pub fn likely_duplicates(
+        &self,
+        probe: &census_core::DuplicateProbe,
+        radius_m: f64,
+    ) -> Result<Vec<DuplicateCandidate>, ReplicaError> {
+        let Some(at) = probe.location else { return Ok(Vec::new()) };
+        let mut found: Vec<DuplicateCandidate> = self
+            .nearby(at.lat, at.lon, radius_m, 200)?
+            .into_iter()
+            .filter_map(|(row, _)| {
+                let other = census_core::DuplicateProbe {
+                    name: row.name.clone(),
+                    address: row.address.clone(),
+                    phones: row.phones.split(", ").filter(|p| !p.is_empty()).map(str::to_owned).collect(),
+                    location: row.lat.zip(row.lon).map(|(lat, lon)| Location { lat, lon, accuracy_m: None, at: at.at }),
+                };
+                let score = census_core::score_duplicate(probe, &other);
+                score.is_likely().then(|| DuplicateCandidate {
+                    reasons: score.reasons.iter().map(|r| r.describe()).collect(),
+                    score: score.score,
+                    row,
+                })
+            })
+            .collect();
+        found.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(found)
+    }
+}

@@ -561,3 +561,35 @@ fn the_review_queue_holds_what_was_never_approved_or_changed_since() {
     replica.edit_prospect(kiosk, &ctx(9, 30), |p| p.set_review(ReviewState::Flagged, "нет фото")).unwrap();
     assert_eq!(queue(&replica), ["Киоск", "Ромашка у вокзала"]);
 }
+
+#[test]
+fn a_new_prospect_that_looks_like_one_nearby_is_flagged_with_the_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut replica) = open_new(&dir, "r.census", 1);
+    replica
+        .create_prospect(ProspectId::from_bytes([1; 16]), &ctx(1, 0), &new_prospect("Магазин Ромашка", 56.85, 35.9))
+        .unwrap();
+    // Another shop in the same spot but at another address: not the same place.
+    let pharmacy = NewProspect {
+        address: Address { line: "пр. Мира, 40".into(), city: "Тверь".into(), ..Address::default() },
+        ..new_prospect("Аптека", 56.85, 35.9)
+    };
+    replica.create_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 0), &pharmacy).unwrap();
+    let probe = |name: &str, lat: f64| DuplicateProbe {
+        name: name.into(),
+        address: "ул. Ленина, 5, Тверь".into(),
+        phones: vec![],
+        location: Some(Location { lat, lon: 35.9, accuracy_m: None, at: Timestamp::from_unix_millis(T0) }),
+    };
+    // 20 m away, nearly the same name and address.
+    let found = replica.likely_duplicates(&probe("магазин Ромашка", 56.85018), 150.0).unwrap();
+    assert_eq!(found.iter().map(|c| c.row.name.as_str()).collect::<Vec<_>>(), ["Магазин Ромашка"]);
+    assert!(found[0].reasons.iter().any(|r| r.en.starts_with("Similar names")), "{:?}", found[0].reasons);
+    // Another name at another address, or too far to be seen: nothing.
+    let other =
+        DuplicateProbe { address: "ул. Гагарина, 12, Тверь".into(), ..probe("Колос", 56.85018) };
+    assert!(replica.likely_duplicates(&other, 150.0).unwrap().is_empty());
+    assert!(replica.likely_duplicates(&probe("магазин Ромашка", 56.86), 150.0).unwrap().is_empty());
+    let nowhere = DuplicateProbe { location: None, ..probe("магазин Ромашка", 0.0) };
+    assert!(replica.likely_duplicates(&nowhere, 150.0).unwrap().is_empty());
+}

@@ -16,9 +16,10 @@ pub use export::*;
 pub use sync::*;
 pub use visits::*;
 
-use census_core::{Person, ProspectId, Role, Territory, Timestamp};
+use census_core::{DuplicateProbe, NewProspect, Person, ProspectId, Role, Territory, Timestamp};
 use census_replica::{
-    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
+    Dashboard, DashboardFilter, DuplicateCandidate, ListFilter, ProspectDetail, ProspectRow, SyncClient,
+    TerritoryProgress,
 };
 use serde::Serialize;
 use tauri::State;
@@ -66,6 +67,14 @@ pub async fn sign_in(
 #[tauri::command]
 pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
     Ok(state.replica().list(&filter)?)
+}
+
+/// Prospects within 150 m that a new one may duplicate, the likeliest first.
+#[tauri::command]
+pub fn likely_duplicates(state: State<'_, AppState>, new: NewProspect) -> Result<Vec<DuplicateCandidate>, AppError> {
+    let probe =
+        DuplicateProbe { name: new.name, address: new.address.one_line(), phones: Vec::new(), location: new.location };
+    Ok(state.replica().likely_duplicates(&probe, 150.0)?)
 }
 
 /// Everyone in the directory, for names in history, conflicts and the dashboard.

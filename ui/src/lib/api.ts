@@ -6,6 +6,7 @@ import type {
   ContactPatch,
   Dashboard,
   DashboardFilter,
+  DuplicateCandidate,
   ExportFormat,
   Exported,
   FieldValue,
@@ -39,6 +40,7 @@ export const api = {
   syncNow: () => invoke<SyncReport>('sync_now'),
   syncStatus: () => invoke<SyncStatus>('sync_status'),
   listProspects: (filter: ListFilter) => invoke<ProspectRow[]>('list_prospects', { filter }),
+  likelyDuplicates: (prospect: NewProspect) => invoke<DuplicateCandidate[]>('likely_duplicates', { new: prospect }),
   people: () => invoke<Person[]>('people'),
   dashboard: (filter: DashboardFilter) => invoke<Dashboard>('dashboard', { filter }),
   exportProspects: (filter: ListFilter, format: ExportFormat) =>

@@ -292,6 +292,8 @@ by_category: Array<Tally>, coverage: Array<Coverage>,
  */
 visits_per_day: Array<AgentDay>, };
 
+export type DuplicateCandidate = { row: ProspectRow, score: number, reasons: Array<Localized>, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
