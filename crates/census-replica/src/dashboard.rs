@@ -3,7 +3,8 @@
 //! agent and a period.
 
 use census_core::{Status, TerritoryId, Timestamp, UserId};
-use rusqlite::params;
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplicaError;
@@ -65,45 +66,107 @@ pub struct Dashboard {
     pub visits_per_day: Vec<AgentDay>,
 }
 
-/// Visible prospects in the territory asked about (?1), visited by the agent (?2) in the period
-/// (?3..?4) when either is asked about.
-const IN_SCOPE: &str = "deleted = 0 AND merged_into IS NULL AND (?1 IS NULL OR territory = ?1) \
-     AND ((?2 IS NULL AND ?3 IS NULL AND ?4 IS NULL) OR EXISTS (SELECT 1 FROM prospect_visits v \
-     WHERE v.row = prospects.row AND (?2 IS NULL OR v.agent = ?2) AND (?3 IS NULL OR v.at >= ?3) \
-     AND (?4 IS NULL OR v.at < ?4)))";
+/// A `WHERE` condition and its arguments, built from the filters that are set, so that SQLite
+/// can use an index for each of them (`?1 IS NULL OR territory = ?1` would defeat it).
+#[derive(Default)]
+struct Condition {
+    sql: Vec<String>,
+    args: Vec<rusqlite::types::Value>,
+}
+
+impl Condition {
+    fn and(&mut self, clause: &str, value: impl Into<rusqlite::types::Value>) {
+        self.args.push(value.into());
+        self.sql.push(clause.replace('?', &format!("?{}", self.args.len())));
+    }
+
+    fn and_also(&mut self, clause: &str) {
+        self.sql.push(clause.to_owned());
+    }
+
+    fn text(&self) -> String {
+        if self.sql.is_empty() { "1".into() } else { self.sql.join(" AND ") }
+    }
+}
+
+/// The condition on visits: by the agent and in the period asked about; empty when neither is.
+fn visit_condition(filter: &DashboardFilter, alias: &str, condition: &mut Condition) {
+    if let Some(agent) = filter.agent {
+        condition.and(&format!("{alias}.agent = ?"), agent.as_bytes().to_vec());
+    }
+    if let Some(from) = filter.from {
+        condition.and(&format!("{alias}.at >= ?"), from.unix_millis());
+    }
+    if let Some(until) = filter.until {
+        condition.and(&format!("{alias}.at < ?"), until.unix_millis());
+    }
+}
+
+/// Visible prospects, in the territory asked about.
+fn prospect_condition(filter: &DashboardFilter, alias: &str) -> Condition {
+    let mut condition = Condition::default();
+    condition.and_also(&format!("{alias}deleted = 0 AND {alias}merged_into IS NULL"));
+    if let Some(territory) = filter.territory {
+        condition.and(&format!("{alias}territory = ?"), territory.to_string());
+    }
+    condition
+}
 
 impl Replica {
     /// Every dashboard figure for the filter.
     pub fn dashboard(&self, filter: &DashboardFilter) -> Result<Dashboard, ReplicaError> {
-        let territory = filter.territory.map(|t| t.to_string());
-        let agent = filter.agent.map(|a| a.as_bytes().to_vec());
-        let (from, until) = (filter.from.map(|t| t.unix_millis()), filter.until.map(|t| t.unix_millis()));
-        let args = params![territory, agent, from, until];
+        let by_visits = filter.agent.is_some() || filter.from.is_some() || filter.until.is_some();
 
-        let tallies = |sql: &str| -> Result<Vec<Tally>, ReplicaError> {
-            let mut statement = self.conn.prepare_cached(sql)?;
-            let rows = statement.query_map(args, |r| Ok(Tally { key: r.get(0)?, count: r.get(1)? }))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        };
-        let counted = tallies(&format!("SELECT status, count(*) FROM prospects WHERE {IN_SCOPE} GROUP BY status"))?;
+        // The funnel and the categories from one pass over the rows (of a narrow index).
+        let mut scope = prospect_condition(filter, "");
+        if by_visits {
+            let mut visits = Condition { args: std::mem::take(&mut scope.args), ..Condition::default() };
+            visit_condition(filter, "v", &mut visits);
+            scope.args = visits.args;
+            scope.sql.push(format!("row IN (SELECT v.row FROM prospect_visits v WHERE {})", visits.sql.join(" AND ")));
+        }
+        let sql = format!(
+            "SELECT status, category, count(*) FROM prospects WHERE {} GROUP BY status, category",
+            scope.text()
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let groups = statement.query_map(rusqlite::params_from_iter(&scope.args), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?))
+        })?;
+        let mut statuses: HashMap<String, u32> = HashMap::new();
+        let mut categories: HashMap<String, u32> = HashMap::new();
+        for group in groups {
+            let (status, category, count) = group?;
+            *statuses.entry(status).or_default() += count;
+            *categories.entry(category).or_default() += count;
+        }
         let by_status = Status::ALL
             .iter()
-            .map(|s| Tally {
-                key: s.as_str().to_owned(),
-                count: counted.iter().find(|t| t.key == s.as_str()).map_or(0, |t| t.count),
-            })
+            .map(|s| Tally { key: s.as_str().to_owned(), count: statuses.get(s.as_str()).copied().unwrap_or(0) })
             .collect();
-        let by_category = tallies(&format!(
-            "SELECT category, count(*) AS n FROM prospects WHERE {IN_SCOPE} GROUP BY category ORDER BY n DESC, category"
-        ))?;
+        let mut by_category: Vec<Tally> = categories.into_iter().map(|(key, count)| Tally { key, count }).collect();
+        by_category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
 
-        let mut statement = self.conn.prepare_cached(
-            "SELECT territory, count(*), sum(visits > 0), sum(EXISTS (SELECT 1 FROM prospect_visits v \
-             WHERE v.row = prospects.row AND (?2 IS NULL OR v.at >= ?2) AND (?3 IS NULL OR v.at < ?3))) \
-             FROM prospects WHERE deleted = 0 AND merged_into IS NULL AND (?1 IS NULL OR territory = ?1) \
+        // Coverage counts whole territories; "visited in the period" looks the period's visits up once.
+        let mut period = Condition::default();
+        visit_condition(&DashboardFilter { agent: None, ..filter.clone() }, "v", &mut period);
+        let in_period = if period.sql.is_empty() {
+            "visits > 0".to_owned()
+        } else {
+            format!("row IN (SELECT v.row FROM prospect_visits v WHERE {})", period.sql.join(" AND "))
+        };
+        let mut whole = Condition { args: period.args, ..Condition::default() };
+        whole.and_also("deleted = 0 AND merged_into IS NULL");
+        if let Some(territory) = filter.territory {
+            whole.and("territory = ?", territory.to_string());
+        }
+        let sql = format!(
+            "SELECT territory, count(*), sum(visits > 0), sum({in_period}) FROM prospects WHERE {} \
              GROUP BY territory ORDER BY territory",
-        )?;
-        let rows = statement.query_map(params![territory, from, until], |r| {
+            whole.text()
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(&whole.args), |r| {
             Ok(Coverage {
                 territory: r.get(0)?,
                 prospects: r.get(1)?,
@@ -114,13 +177,17 @@ impl Replica {
         let coverage = rows.collect::<Result<_, _>>()?;
 
         const DAY: i64 = 86_400_000;
-        let mut statement = self.conn.prepare_cached(
+        let mut visits = prospect_condition(filter, "p.");
+        visit_condition(filter, "v", &mut visits);
+        let sql = format!(
             "SELECT v.agent, v.at / 86400000 AS day, count(*) FROM prospect_visits v JOIN prospects p ON p.row = v.row \
-             WHERE p.deleted = 0 AND p.merged_into IS NULL AND (?1 IS NULL OR p.territory = ?1) \
-             AND (?2 IS NULL OR v.agent = ?2) AND (?3 IS NULL OR v.at >= ?3) AND (?4 IS NULL OR v.at < ?4) \
-             GROUP BY day, v.agent ORDER BY day, v.agent",
-        )?;
-        let rows = statement.query_map(args, |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get(2)?)))?;
+             WHERE {} GROUP BY day, v.agent ORDER BY day, v.agent",
+            visits.text()
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(&visits.args), |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get(2)?))
+        })?;
         let mut visits_per_day = Vec::new();
         for row in rows {
             let (agent, day, visits) = row?;
