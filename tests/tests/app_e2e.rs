@@ -183,6 +183,12 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     click(&client, "to-map").await;
     wait_for_text(&client, "map-count", |t| t == "На карте: 20").await;
     screenshot(&driver, &client, "map-ru").await;
+    // Filtered like the list: three of her prospects are clients.
+    let map_status = client.find(Locator::Css(&testid("map-status"))).await.unwrap();
+    map_status.select_by_value("client").await.unwrap();
+    wait_for_text(&client, "map-count", |t| t == "На карте: 3").await;
+    map_status.select_by_value("").await.unwrap();
+    wait_for_text(&client, "map-count", |t| t == "На карте: 20").await;
     let tap = "const c = arguments[0], r = c.getBoundingClientRect(); \
                for (const type of ['pointerdown', 'pointerup']) \
                  c.dispatchEvent(new PointerEvent(type, { clientX: r.left + 40, clientY: r.top + 40, pointerId: 7, bubbles: true }));";

@@ -173,11 +173,23 @@ impl Replica {
         &self,
         (min_lat, max_lat): (f64, f64),
         (min_lon, max_lon): (f64, f64),
+        filter: &ListFilter,
         limit: u32,
     ) -> Result<Vec<ProspectRow>, ReplicaError> {
-        let sql = format!("{SELECT_ROW} WHERE {IN_BOX} LIMIT ?5");
+        let (condition, mut args) = filter_condition(filter);
+        let n = args.len();
+        let sql = format!(
+            "{SELECT_ROW} WHERE row IN (SELECT row FROM prospect_places WHERE max_lat >= ?{} AND min_lat <= ?{} \
+             AND max_lon >= ?{} AND min_lon <= ?{}) AND {condition} LIMIT ?{}",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        );
+        args.extend([min_lat.into(), max_lat.into(), min_lon.into(), max_lon.into(), i64::from(limit).into()]);
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params![min_lat, max_lat, min_lon, max_lon, limit], read_row)?;
+        let rows = statement.query_map(rusqlite::params_from_iter(args), read_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

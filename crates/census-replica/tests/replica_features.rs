@@ -214,7 +214,7 @@ fn export_writes_every_filtered_prospect_as_csv_xlsx_and_geojson_that_readers_ta
 }
 
 #[test]
-fn the_map_reads_prospects_inside_a_box() {
+fn the_map_reads_prospects_inside_a_box_filtered_like_the_list() {
     let dir = tempfile::tempdir().unwrap();
     let (_, mut replica) = open_new(&dir, "r.census", 1);
     for (n, lat, lon) in [(1u8, 56.85, 35.90), (2, 56.86, 35.91), (3, 56.95, 35.90), (4, 56.85, 36.50)] {
@@ -223,11 +223,22 @@ fn the_map_reads_prospects_inside_a_box() {
             .unwrap();
     }
     replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 1), |p| p.delete()).unwrap();
-    let mut names: Vec<String> =
-        replica.within((56.8, 57.0), (35.8, 36.0), 100).unwrap().into_iter().map(|r| r.name).collect();
+    let mut names: Vec<String> = replica
+        .within((56.8, 57.0), (35.8, 36.0), &ListFilter::default(), 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     names.sort();
     assert_eq!(names, ["Shop 1", "Shop 3"], "inside the box, deleted ones left out");
-    assert_eq!(replica.within((56.8, 57.0), (35.8, 36.0), 1).unwrap().len(), 1);
+    assert_eq!(replica.within((56.8, 57.0), (35.8, 36.0), &ListFilter::default(), 1).unwrap().len(), 1);
+    // Filtered like the list.
+    replica.edit_prospect(ProspectId::from_bytes([3; 16]), &ctx(1, 2), |p| p.set_status(Status::Client)).unwrap();
+    let clients = ListFilter { status: Some(Status::Client), ..ListFilter::default() };
+    let found = replica.within((56.8, 57.0), (35.8, 36.0), &clients, 100).unwrap();
+    assert_eq!(found.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Shop 3"]);
+    let elsewhere = ListFilter { territory: Some(TerritoryId::from_bytes([1; 16])), ..ListFilter::default() };
+    assert!(replica.within((56.8, 57.0), (35.8, 36.0), &elsewhere, 100).unwrap().is_empty());
 }
 
 #[test]

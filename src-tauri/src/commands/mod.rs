@@ -106,7 +106,7 @@ pub fn search_prospects(state: State<'_, AppState>, query: String, limit: u32) -
     Ok(state.replica().search(&query, limit)?)
 }
 
-/// The prospects with a position inside a box, for the map (at most `limit`).
+/// The prospects the filter shows with a position inside a box, for the map (at most `limit`).
 #[tauri::command]
 pub fn prospects_within(
     state: State<'_, AppState>,
@@ -114,9 +114,10 @@ pub fn prospects_within(
     north: f64,
     west: f64,
     east: f64,
+    filter: ListFilter,
     limit: u32,
 ) -> Result<Vec<ProspectRow>, AppError> {
-    Ok(state.replica().within((south, north), (west, east), limit)?)
+    Ok(state.replica().within((south, north), (west, east), &filter, limit)?)
 }
 
 #[tauri::command]

@@ -50,8 +50,8 @@ export const api = {
   countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
-  prospectsWithin: (south: number, north: number, west: number, east: number, limit: number) =>
-    invoke<ProspectRow[]>('prospects_within', { south, north, west, east, limit }),
+  prospectsWithin: (south: number, north: number, west: number, east: number, filter: ListFilter, limit: number) =>
+    invoke<ProspectRow[]>('prospects_within', { south, north, west, east, filter, limit }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
   territoryProgress: () => invoke<TerritoryProgress[]>('territory_progress'),
