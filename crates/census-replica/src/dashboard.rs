@@ -75,9 +75,15 @@ struct Condition {
 }
 
 impl Condition {
-    fn and(&mut self, clause: &str, value: impl Into<rusqlite::types::Value>) {
+    /// Numbers `clause`'s `?` after the arguments so far, and takes `value` as its argument.
+    fn bind(&mut self, clause: &str, value: impl Into<rusqlite::types::Value>) -> String {
         self.args.push(value.into());
-        self.sql.push(clause.replace('?', &format!("?{}", self.args.len())));
+        clause.replace('?', &format!("?{}", self.args.len()))
+    }
+
+    fn and(&mut self, clause: &str, value: impl Into<rusqlite::types::Value>) {
+        let clause = self.bind(clause, value);
+        self.sql.push(clause);
     }
 
     fn and_also(&mut self, clause: &str) {
@@ -89,17 +95,27 @@ impl Condition {
     }
 }
 
-/// The condition on visits: by the agent and in the period asked about; empty when neither is.
-fn visit_condition(filter: &DashboardFilter, alias: &str, condition: &mut Condition) {
+/// The clauses on visits (`v`): by the agent and in the period asked about, their arguments
+/// bound in `condition`; none when neither is asked about.
+fn visit_clauses(filter: &DashboardFilter, condition: &mut Condition) -> Vec<String> {
+    let mut clauses = Vec::new();
     if let Some(agent) = filter.agent {
-        condition.and(&format!("{alias}.agent = ?"), agent.as_bytes().to_vec());
+        clauses.push(condition.bind("v.agent = ?", agent.as_bytes().to_vec()));
     }
     if let Some(from) = filter.from {
-        condition.and(&format!("{alias}.at >= ?"), from.unix_millis());
+        clauses.push(condition.bind("v.at >= ?", from.unix_millis()));
     }
     if let Some(until) = filter.until {
-        condition.and(&format!("{alias}.at < ?"), until.unix_millis());
+        clauses.push(condition.bind("v.at < ?", until.unix_millis()));
     }
+    clauses
+}
+
+/// `row IN (…)` for the prospects with such a visit, looked up once; none when nothing is asked.
+fn visited_rows(filter: &DashboardFilter, condition: &mut Condition) -> Option<String> {
+    let clauses = visit_clauses(filter, condition);
+    (!clauses.is_empty())
+        .then(|| format!("row IN (SELECT v.row FROM prospect_visits v WHERE {})", clauses.join(" AND ")))
 }
 
 /// Visible prospects, in the territory asked about.
@@ -115,15 +131,10 @@ fn prospect_condition(filter: &DashboardFilter, alias: &str) -> Condition {
 impl Replica {
     /// Every dashboard figure for the filter.
     pub fn dashboard(&self, filter: &DashboardFilter) -> Result<Dashboard, ReplicaError> {
-        let by_visits = filter.agent.is_some() || filter.from.is_some() || filter.until.is_some();
-
         // The funnel and the categories from one pass over the rows (of a narrow index).
         let mut scope = prospect_condition(filter, "");
-        if by_visits {
-            let mut visits = Condition { args: std::mem::take(&mut scope.args), ..Condition::default() };
-            visit_condition(filter, "v", &mut visits);
-            scope.args = visits.args;
-            scope.sql.push(format!("row IN (SELECT v.row FROM prospect_visits v WHERE {})", visits.sql.join(" AND ")));
+        if let Some(visited) = visited_rows(filter, &mut scope) {
+            scope.and_also(&visited);
         }
         let sql = format!(
             "SELECT status, category, count(*) FROM prospects WHERE {} GROUP BY status, category",
@@ -148,14 +159,9 @@ impl Replica {
         by_category.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
 
         // Coverage counts whole territories; "visited in the period" looks the period's visits up once.
-        let mut period = Condition::default();
-        visit_condition(&DashboardFilter { agent: None, ..filter.clone() }, "v", &mut period);
-        let in_period = if period.sql.is_empty() {
-            "visits > 0".to_owned()
-        } else {
-            format!("row IN (SELECT v.row FROM prospect_visits v WHERE {})", period.sql.join(" AND "))
-        };
-        let mut whole = Condition { args: period.args, ..Condition::default() };
+        let mut whole = Condition::default();
+        let in_period = visited_rows(&DashboardFilter { agent: None, ..filter.clone() }, &mut whole)
+            .unwrap_or_else(|| "visits > 0".to_owned());
         whole.and_also("deleted = 0 AND merged_into IS NULL");
         if let Some(territory) = filter.territory {
             whole.and("territory = ?", territory.to_string());
@@ -178,7 +184,9 @@ impl Replica {
 
         const DAY: i64 = 86_400_000;
         let mut visits = prospect_condition(filter, "p.");
-        visit_condition(filter, "v", &mut visits);
+        for clause in visit_clauses(filter, &mut visits) {
+            visits.and_also(&clause);
+        }
         let sql = format!(
             "SELECT v.agent, v.at / 86400000 AS day, count(*) FROM prospect_visits v JOIN prospects p ON p.row = v.row \
              WHERE {} GROUP BY day, v.agent ORDER BY day, v.agent",
