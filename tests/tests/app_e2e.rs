@@ -34,9 +34,17 @@ async fn text_of(client: &Client, id: &str) -> String {
         if let Ok(element) = client.find(Locator::Css(&selector)).await {
             return element.text().await.unwrap();
         }
-        assert!(started.elapsed() < WAIT, "{selector} never appeared");
+        if started.elapsed() > WAIT {
+            panic!("{selector} never appeared; the window said:\n{}", window_text(client).await);
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Everything the window shows, for a failure to say what went wrong instead.
+async fn window_text(client: &Client) -> String {
+    let text = client.execute("return document.body.innerText", vec![]).await;
+    text.ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Waits until the element marked `id` says something `expected` accepts; returns it.
@@ -47,7 +55,9 @@ async fn wait_for_text(client: &Client, id: &str, expected: impl Fn(&str) -> boo
         if expected(&text) {
             return text;
         }
-        assert!(started.elapsed() < WAIT, "{id} says \"{text}\"");
+        if started.elapsed() > WAIT {
+            panic!("{id} says \"{text}\"; the window said:\n{}", window_text(client).await);
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
