@@ -88,22 +88,55 @@ impl DuplicateScore {
 /// `1 - Π(1 - p)`; positions kilometres apart halve the result, since chains have many shops of
 /// one name.
 pub fn score_duplicate(a: &DuplicateProbe, b: &DuplicateProbe) -> DuplicateScore {
+    score_prepared(&PreparedProbe::new(a), &PreparedProbe::new(b))
+}
+
+/// A probe with its texts normalised once, for scoring it against many others.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedProbe {
+    /// The normalised name's words in sorted order.
+    name: String,
+    address: String,
+    phones: Vec<String>,
+    pub(crate) location: Option<Location>,
+}
+
+impl PreparedProbe {
+    pub(crate) fn new(probe: &DuplicateProbe) -> Self {
+        PreparedProbe {
+            name: sorted_words(&normalize_name(&probe.name)),
+            address: sorted_words(&normalize_address(&probe.address)),
+            phones: probe.phones.iter().filter_map(|p| normalize_phone(p)).collect(),
+            location: probe.location,
+        }
+    }
+
+    pub(crate) fn phones(&self) -> &[String] {
+        &self.phones
+    }
+
+    /// The normalised name, the same for "ООО «Ромашка»" and "ромашка".
+    pub(crate) fn name_key(&self) -> &str {
+        &self.name
+    }
+}
+
+pub(crate) fn score_prepared(a: &PreparedProbe, b: &PreparedProbe) -> DuplicateScore {
     let mut reasons = Vec::new();
     let mut evidence: Vec<f64> = Vec::new();
 
-    let phones_b: Vec<String> = b.phones.iter().filter_map(|p| normalize_phone(p)).collect();
-    if let Some(phone) = a.phones.iter().filter_map(|p| normalize_phone(p)).find(|p| phones_b.contains(p)) {
+    if let Some(phone) = a.phones.iter().find(|p| b.phones.contains(p)) {
         evidence.push(0.8);
         reasons.push(DuplicateReason::SamePhone { phone: format!("+{phone}") });
     }
 
-    let name = text_similarity(&normalize_name(&a.name), &normalize_name(&b.name));
+    let name = text_similarity(&a.name, &b.name);
     if name >= 0.7 {
         evidence.push((name - 0.7) / 0.3 * 0.7);
         reasons.push(DuplicateReason::SimilarName { similarity: round2(name) });
     }
 
-    let address = text_similarity(&normalize_address(&a.address), &normalize_address(&b.address));
+    let address = text_similarity(&a.address, &b.address);
     if address >= 0.7 {
         evidence.push((address - 0.7) / 0.3 * 0.5);
         reasons.push(DuplicateReason::SimilarAddress { similarity: round2(address) });
@@ -138,21 +171,30 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// Similarity of two normalised texts from 0 to 1: the better of Jaro-Winkler on the words in
-/// sorted order (catches typos and reordering) and the share of the shorter text's words found in
-/// the longer (catches "Ромашка" against "Магазин Ромашка").
+fn sorted_words(text: &str) -> String {
+    let mut words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).collect();
+    words.sort_unstable();
+    words.join(" ")
+}
+
+/// Similarity of two texts (normalised, words sorted) from 0 to 1: the better of Jaro-Winkler
+/// (catches typos; sorting catches reordering) and the share of the shorter text's words found
+/// in the longer (catches "Ромашка" against "Магазин Ромашка").
 fn text_similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let sorted = |s: &str| {
-        let mut words: Vec<&str> = s.split(' ').collect();
-        words.sort_unstable();
-        words.join(" ")
+    let jaro = strsim::jaro_winkler(a, b);
+    // Containment never scores above 0.95, so it cannot beat a closer match.
+    if jaro >= 0.95 {
+        return jaro;
+    }
+    let (wa, wb) = (a.split(' '), b.split(' '));
+    let (short, long): (Vec<&str>, Vec<&str>) = if wa.clone().count() <= wb.clone().count() {
+        (wa.collect(), wb.collect())
+    } else {
+        (wb.collect(), wa.collect())
     };
-    let jaro = strsim::jaro_winkler(&sorted(a), &sorted(b));
-    let (wa, wb): (Vec<&str>, Vec<&str>) = (a.split(' ').collect(), b.split(' ').collect());
-    let (short, long) = if wa.len() <= wb.len() { (wa, wb) } else { (wb, wa) };
     let shared = short.iter().filter(|w| long.contains(w)).count() as f64;
     // Containment of a single short word says little ("shop" in "coffee shop"); require two
     // characters per word at least and damp it a little.

@@ -26,17 +26,22 @@
 //!    [`ProspectDoc::conflicts`] lists them until someone picks one
 //!    ([`ProspectEditor::resolve`]).
 //! 6. A manager looks for the same shop entered twice: [`score_duplicate`] scores a pair of
-//!    prospects and says why.
+//!    prospects and says why, and [`likely_pairs`] finds the likely pairs of a whole base.
+//!    [`ProspectEditor::absorb`] merges one into the other (which is then
+//!    [`ProspectEditor::mark_merged_into`] it); [`ProspectEditor::mark_distinct_from`] records
+//!    that two look-alikes are different shops.
 //!
 //! [`ProspectDoc::read`] gives the typed view of a whole prospect ([`Prospect`]).
 
 pub mod conflict;
 pub mod directory;
 mod doc_values;
+pub mod duplicate_search;
 pub mod duplicates;
 pub mod history;
 pub mod ids;
 pub mod localized;
+pub mod merge;
 pub mod projection;
 pub mod prospect;
 pub mod prospect_doc;
@@ -48,10 +53,12 @@ pub mod wire;
 pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
 pub use directory::{Directory, Person, Role, Territory};
+pub use duplicate_search::{LikelyPair, NEAR_ENOUGH_M, likely_pairs};
 pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 pub use localized::{Language, Localized};
+pub use merge::MergeSummary;
 pub use projection::{PROJECTION_VERSION, Projection, ProspectRow, VisitEntry};
 pub use prospect::{
     Address, AddressPatch, Contact, ContactPatch, Created, Location, NewProspect, Photo, Prospect, QuestionnaireRef,

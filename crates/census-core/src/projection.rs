@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 
 /// The version of [`ProspectDoc::projection`]; raise it whenever a row would come out
 /// differently for the same document.
-pub const PROJECTION_VERSION: u64 = 2;
+pub const PROJECTION_VERSION: u64 = 3;
 
 /// One prospect as lists show it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -61,6 +61,8 @@ pub struct Projection {
     pub notes: String,
     /// Every visit, oldest first.
     pub visits: Vec<VisitEntry>,
+    /// The prospects judged not to be duplicates of this one.
+    pub distinct_from: Vec<ProspectId>,
 }
 
 impl ProspectDoc {
@@ -95,6 +97,7 @@ impl ProspectDoc {
         };
         let mut visits: Vec<VisitEntry> = p.visits.values().map(|v| VisitEntry { at: v.at, agent: v.agent }).collect();
         visits.sort();
-        Projection { row, contacts: contacts.join("\n"), notes: p.notes.clone(), visits }
+        let distinct_from = p.distinct_from.iter().copied().collect();
+        Projection { row, contacts: contacts.join("\n"), notes: p.notes.clone(), visits, distinct_from }
     }
 }

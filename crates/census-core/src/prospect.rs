@@ -153,6 +153,17 @@ impl AddressPatch {
             ("country", self.country.as_ref()),
         ]
     }
+
+    pub(crate) fn part_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "line" => &mut self.line,
+            "city" => &mut self.city,
+            "region" => &mut self.region,
+            "postcode" => &mut self.postcode,
+            "country" => &mut self.country,
+            _ => return None,
+        })
+    }
 }
 
 impl From<Address> for AddressPatch {
@@ -368,6 +379,8 @@ pub struct Prospect {
     pub photos: BTreeMap<String, Photo>,
     pub review: Option<Review>,
     pub merged_into: Option<ProspectId>,
+    /// Prospects a manager has judged not to be duplicates of this one.
+    pub distinct_from: BTreeSet<ProspectId>,
     pub deleted: bool,
     pub created: Created,
 }

@@ -13,7 +13,7 @@
 //!   visits { <visit id>: { at, agent, questionnaire { id, version }, answers { <question>: { type, value } }, location, outcome } }
 //!   photos { <sha256>: { mime, bytes, taken_at, caption } }
 //!   review { state, by, at, comment, approved_heads [] }   (replaced as a whole)
-//!   merged_into, deleted, created { at, by } }
+//!   merged_into, distinct_from { <prospect id>: true }, deleted, created { at, by } }
 //! ```
 //!
 //! Every edit goes through [`ProspectDoc::edit`], which commits one Automerge change stamped with
@@ -135,8 +135,8 @@ pub enum DocumentError {
     EmptyTag,
     #[error("a photo needs the lower-case hex SHA-256 of its bytes (64 characters)")]
     InvalidPhotoHash,
-    #[error("a prospect cannot be merged into itself")]
-    MergeIntoSelf,
+    #[error("a prospect cannot be merged into itself, nor set apart from itself")]
+    SameProspect,
     #[error("\"{0}\" is not a field of a prospect that can be set")]
     UnknownField(String),
     #[error("the value for {path} is not valid: {reason}")]
@@ -186,6 +186,7 @@ impl ProspectDoc {
             ("tags", hydrate::Value::map()),
             ("visits", hydrate::Value::map()),
             ("photos", hydrate::Value::map()),
+            ("distinct_from", hydrate::Value::map()),
             ("notes", hydrate::Value::text(doc.text_encoding(), "")),
             ("deleted", hydrate::Value::from(ScalarValue::Boolean(false))),
             (
@@ -375,7 +376,13 @@ impl ProspectDoc {
 
     /// The typed view of the whole prospect.
     pub fn read(&self) -> Prospect {
-        let doc = &self.doc;
+        read_prospect(&self.doc, self.id)
+    }
+}
+
+/// The typed view of a whole prospect document.
+fn read_prospect(doc: &AutoCommit, id: ProspectId) -> Prospect {
+    {
         let root = MapView::of(doc, &ROOT);
         let text = |key: &str| root.str(key).unwrap_or_default();
         let address = root
@@ -449,8 +456,12 @@ impl ProspectDoc {
             .unwrap_or_default();
         let review = root.obj("review", ObjType::Map).and_then(|m| read_review(doc, &m));
         let created = root.obj("created", ObjType::Map);
+        let distinct_from = root
+            .obj("distinct_from", ObjType::Map)
+            .map(|obj| map_keys(doc, &obj).into_iter().filter_map(|key| key.parse().ok()).collect())
+            .unwrap_or_default();
         Prospect {
-            id: self.id,
+            id,
             territory: text("territory").parse().unwrap_or(TerritoryId::from_bytes([0; 16])),
             name: text("name"),
             category: text("category"),
@@ -464,6 +475,7 @@ impl ProspectDoc {
             photos,
             review,
             merged_into: root.str("merged_into").and_then(|s| s.parse().ok()),
+            distinct_from,
             deleted: root.bool("deleted").unwrap_or(false),
             created: Created {
                 at: created
@@ -732,9 +744,31 @@ impl ProspectEditor<'_> {
     /// Marks this prospect as a duplicate merged into `survivor`; lists hide it from then on.
     pub fn mark_merged_into(&mut self, survivor: ProspectId) -> Result<(), DocumentError> {
         if survivor == self.id {
-            return Err(DocumentError::MergeIntoSelf);
+            return Err(DocumentError::SameProspect);
         }
         Ok(put_str(self.doc, &ROOT, "merged_into", &survivor.to_string())?)
+    }
+
+    /// Records that this prospect and `other` are not the same, though they look alike, so they
+    /// are never proposed as duplicates again. Mark both sides: either one's device then knows.
+    pub fn mark_distinct_from(&mut self, other: ProspectId) -> Result<(), DocumentError> {
+        if other == self.id {
+            return Err(DocumentError::SameProspect);
+        }
+        // Documents made before this map existed get it on their first such decision.
+        let distinct = match read_obj(self.doc, &ROOT, "distinct_from", ObjType::Map) {
+            Some(map) => map,
+            None => self.doc.put_object(ROOT, "distinct_from", ObjType::Map)?,
+        };
+        if self.doc.get(&distinct, other.to_string())?.is_none() {
+            self.doc.put(&distinct, other.to_string(), true)?;
+        }
+        Ok(())
+    }
+
+    /// The prospect as it stands in this edit, changes made so far included.
+    pub fn read(&self) -> Prospect {
+        read_prospect(self.doc, self.id)
     }
 
     /// Deletes the prospect (a tombstone: its history stays, and it can be restored).

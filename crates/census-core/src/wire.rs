@@ -554,6 +554,10 @@ impl Projection {
             w.signed(visit.at.unix_millis());
             w.id(visit.agent.as_bytes());
         }
+        w.varint(self.distinct_from.len() as u64);
+        for other in &self.distinct_from {
+            w.id(other.as_bytes());
+        }
         w.0
     }
 
@@ -604,7 +608,12 @@ impl Projection {
             let at = Timestamp::from_unix_millis(r.signed()?);
             visits.push(VisitEntry { at, agent: UserId::from_bytes(r.id()?) });
         }
-        let projection = Projection { row, contacts, notes, visits };
+        let count = r.varint()?;
+        let mut distinct_from = Vec::new();
+        for _ in 0..count {
+            distinct_from.push(ProspectId::from_bytes(r.id()?));
+        }
+        let projection = Projection { row, contacts, notes, visits, distinct_from };
         r.finish()?;
         Ok(projection)
     }

@@ -156,6 +156,7 @@ fn sample_projection() -> Projection {
             VisitEntry { at: Timestamp::from_unix_millis(-5), agent: UserId::from_bytes([3; 16]) },
             VisitEntry { at: Timestamp::from_unix_millis(1_795_800_000_000), agent: UserId::from_bytes([4; 16]) },
         ],
+        distinct_from: vec![pid(2), pid(3)],
     }
 }
 
@@ -205,11 +206,11 @@ fn decodes_to_sample(kind: u8, bytes: &[u8]) -> Result<bool, DecodeError> {
 fn a_projection_of_another_version_is_refused_by_name() {
     let mut bytes = sample_projection().encode();
     assert_eq!(Projection::decode(&bytes), Ok(sample_projection()));
-    // Version 1 rows had no visits: a device of this version derives them itself.
-    bytes[0] = 1;
-    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(1)));
-    bytes[0] = 3;
-    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(3)));
+    // Version 2 rows had no prospects set apart: a device of this version derives them itself.
+    bytes[0] = 2;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(2)));
+    bytes[0] = 4;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(4)));
     assert_eq!(Projection::decode(&[]), Err(DecodeError::Truncated));
 }
 
@@ -712,13 +713,18 @@ fn projection() -> impl Strategy<Value = Projection> {
             any::<i64>(),
             any::<i64>(),
         ),
-        (text(), text(), prop::collection::vec((any::<i64>(), id_bytes()), 0..4)),
+        (
+            text(),
+            text(),
+            prop::collection::vec((any::<i64>(), id_bytes()), 0..4),
+            prop::collection::vec(id_bytes(), 0..3),
+        ),
     )
         .prop_map(
             |(
                 (id, territory, name, category, status, review_state, has_conflicts, merged_into),
                 (deleted, address, phones, position, visits, last_visit, created, updated),
-                (contacts, notes, visits_log),
+                (contacts, notes, visits_log, distinct_from),
             )| Projection {
                 row: ProspectRow {
                     id: ProspectId::from_bytes(id),
@@ -749,6 +755,7 @@ fn projection() -> impl Strategy<Value = Projection> {
                         agent: UserId::from_bytes(agent),
                     })
                     .collect(),
+                distinct_from: distinct_from.into_iter().map(ProspectId::from_bytes).collect(),
             },
         )
 }

@@ -29,6 +29,8 @@ pub enum ReplicaError {
     UnknownProspect(ProspectId),
     #[error("a prospect {0} already exists")]
     ProspectExists(ProspectId),
+    #[error("prospect {0} is already merged into another one; merge into that one instead")]
+    AlreadyMerged(ProspectId),
     #[error("{}", unknown_questionnaire(id, *version))]
     UnknownQuestionnaire { id: QuestionnaireId, version: Option<u32> },
     #[error("the questionnaire cannot be used: {0}")]

@@ -279,7 +279,7 @@ pub(crate) const SELECT_ROW: &str = "SELECT id, territory, name, category, statu
      deleted, address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, row, awaiting_review FROM prospects";
 
 /// The column of [`SELECT_ROW`] holding the projection's row number.
-const ROW_NUMBER: usize = 17;
+pub(crate) const ROW_NUMBER: usize = 17;
 
 pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
     let id: Vec<u8> = r.get(0)?;
@@ -307,45 +307,4 @@ pub(crate) fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProspectRow> {
         updated_at: census_core::Timestamp::from_unix_millis(r.get(16)?),
         awaiting_review: r.get(18)?,
     })
-}
-
-/// A prospect already on the device that a new one may duplicate, with the reasons in words.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DuplicateCandidate {
-    pub row: ProspectRow,
-    pub score: f64,
-    pub reasons: Vec<census_core::Localized>,
-}
-
-impl Replica {
-    /// The prospects within `radius_m` of `probe`'s position that census-core scores as likely
-    /// duplicates of it, the likeliest first: what an agent is warned about before adding one.
-    pub fn likely_duplicates(
-        &self,
-        probe: &census_core::DuplicateProbe,
-        radius_m: f64,
-    ) -> Result<Vec<DuplicateCandidate>, ReplicaError> {
-        let Some(at) = probe.location else { return Ok(Vec::new()) };
-        let mut found: Vec<DuplicateCandidate> = self
-            .nearby(at.lat, at.lon, radius_m, 200)?
-            .into_iter()
-            .filter_map(|(row, _)| {
-                let other = census_core::DuplicateProbe {
-                    name: row.name.clone(),
-                    address: row.address.clone(),
-                    phones: row.phones.split(", ").filter(|p| !p.is_empty()).map(str::to_owned).collect(),
-                    location: row.lat.zip(row.lon).map(|(lat, lon)| Location { lat, lon, accuracy_m: None, at: at.at }),
-                };
-                let score = census_core::score_duplicate(probe, &other);
-                score.is_likely().then(|| DuplicateCandidate {
-                    reasons: score.reasons.iter().map(|r| r.describe()).collect(),
-                    score: score.score,
-                    row,
-                })
-            })
-            .collect();
-        found.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(found)
-    }
 }

@@ -264,7 +264,7 @@ pub(crate) fn set_info(conn: &Connection, key: &str, value: &str) -> Result<(), 
 }
 
 /// One edit inside the caller's transaction: the change, its outbox entry and the projection.
-fn edit_in<F>(
+pub(crate) fn edit_in<F>(
     tx: &Connection,
     device: DeviceId,
     id: ProspectId,

@@ -159,6 +159,11 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX prospect_visits_by_time;
     CREATE INDEX prospect_visits_by_time ON prospect_visits (at, agent, row);
     "#,
+    // 8: the prospects a manager judged not to be duplicates of each one (ids, by spaces),
+    // for the duplicates search to leave out. No document had any before.
+    r#"
+    ALTER TABLE prospects ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// The schema version this code writes.
