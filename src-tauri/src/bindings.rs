@@ -5,8 +5,9 @@
 
 use census_core::*;
 use census_replica::{
-    AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, ListFilter, ProspectDetail, RefusedChange,
-    SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
+    AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ListFilter,
+    ProspectDetail, RefusedChange, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft,
+    VisitOutcome,
 };
 use ts_rs::TS;
 
@@ -87,6 +88,9 @@ fn generated() -> String {
         AgentDay,
         Dashboard,
         DuplicateCandidate,
+        DuplicatePair,
+        DuplicatePairs,
+        MergeSummary,
         // the app
         Session,
         SyncStatus,

@@ -422,17 +422,46 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
         let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
         anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_status(census_core::Status::Interested)).unwrap();
         boris.replica.edit_prospect(shop, &boris.ctx(), |p| p.set_status(census_core::Status::Refused)).unwrap();
+        // Anna also enters the same shop again, 15 m off, and records a visit to it there.
+        let original = anna.replica.prospect(shop).unwrap().prospect;
+        let mut again = census_core::NewProspect {
+            territory: original.territory,
+            name: format!("ООО «{}»", original.name),
+            category: original.category.clone(),
+            status: census_core::Status::Visited,
+            address: original.address.clone(),
+            location: original.location,
+        };
+        if let Some(at) = again.location.as_mut() {
+            at.lat += 0.000_13;
+        }
+        let twin = census_core::ProspectId::new_v7(census_tests::now(), rand::random());
+        anna.replica.create_prospect(twin, &anna.ctx(), &again).unwrap();
+        let visit = census_core::Visit {
+            id: census_core::VisitId::new_v7(census_tests::now(), rand::random()),
+            at: census_tests::now(),
+            agent: anna.user(),
+            questionnaire: census_core::QuestionnaireRef {
+                id: census_server::demo::demo_questionnaire().id,
+                version: 1,
+            },
+            answers: Default::default(),
+            location: None,
+            outcome: "владелец на месте".into(),
+        };
+        anna.replica.edit_prospect(twin, &anna.ctx(), |p| p.add_visit(&visit)).unwrap();
         anna.sync().unwrap();
         boris.sync().unwrap();
-        (anna, boris, shop)
+        (anna, boris, (shop, twin, original.name))
     });
+    let (shop, twin, shop_name) = shop;
 
     // The manager's app: the conflict is in her inbox, with who set each value.
     let driver = Driver::start(&dir.path().join("app"));
     let client = connect(&driver).await;
     sign_in(&client, &server, "manager").await;
     click(&client, "sync").await;
-    wait_for_rows(&client, 40).await;
+    wait_for_rows(&client, 41).await;
     click(&client, "to-inbox").await;
     wait_for_rows(&client, 1).await;
     click(&client, "prospect-row").await;
@@ -469,11 +498,38 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
 
     // The review queue: everything is new, so everything waits; approving one takes it out.
     click(&client, "to-queue").await;
-    wait_for_rows(&client, 40).await;
+    wait_for_rows(&client, 41).await;
     click(&client, "prospect-row").await;
     click(&client, "approve").await;
-    wait_for_rows(&client, 39).await;
+    wait_for_rows(&client, 40).await;
     screenshot(&driver, &client, "queue-ru").await;
+
+    // Duplicates: Anna's second entry is proposed with the shop, with the reasons; the manager
+    // keeps the shop, and the second entry's visit moves to it.
+    click(&client, "to-duplicates").await;
+    wait_for_text(&client, "duplicates-count", |t| t.starts_with("Похожих пар:")).await;
+    let pair = find_pair(&client, &format!("ООО «{shop_name}»")).await;
+    let reasons = pair.text().await.unwrap();
+    assert!(reasons.contains("Рядом: 14 м") && reasons.contains("Похожие названия"), "{reasons}");
+    screenshot(&driver, &client, "duplicates-ru").await;
+    let first_name = pair.find(Locator::Css(&format!("{} .name", testid("duplicate-first")))).await.unwrap();
+    let keep = if first_name.text().await.unwrap() == shop_name { "keep-first" } else { "keep-second" };
+    let button = pair.find(Locator::Css(&testid(keep))).await.unwrap();
+    assert!(click_element(&client, button).await);
+    wait_for_text(&client, "duplicates-message", |t| t.contains("визитов 1")).await;
+    click(&client, "to-prospects").await;
+    wait_for_rows(&client, 40).await;
+    open_prospect(&client, &shop_name).await;
+    wait_for_text(&client, "visit", |t| t.contains("владелец на месте")).await;
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+    tokio::task::block_in_place(|| {
+        anna.sync().unwrap();
+        let listed = anna.replica.list(&census_replica::ListFilter { limit: 100, ..Default::default() }).unwrap();
+        assert!(listed.iter().all(|r| r.id != twin), "the duplicate is gone from Anna's list too");
+        assert!(listed.iter().any(|r| r.id == shop));
+        assert_eq!(anna.replica.prospect(shop).unwrap().prospect.visits.len(), 1, "its visit is on the shop");
+    });
 
     // The dashboard, then the whole base exported and read back.
     click(&client, "to-dashboard").await;
@@ -495,9 +551,27 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
     let row = rows.iter().find(|r| r[column("census_id")] == shop.to_string()).expect("the shop is exported");
     assert_eq!(row[column("status")], "refused", "the export holds the settled value");
+    assert_eq!(row[column("visits")], "1", "and the visit merged into it");
+    assert!(rows.iter().all(|r| r[column("census_id")] != twin.to_string()), "the merged duplicate is not exported");
 
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// The duplicate pair that mentions `name`.
+async fn find_pair(client: &Client, name: &str) -> fantoccini::elements::Element {
+    let started = std::time::Instant::now();
+    loop {
+        for pair in client.find_all(Locator::Css(&testid("duplicate-pair"))).await.unwrap() {
+            if pair.text().await.is_ok_and(|t| t.contains(name)) {
+                return pair;
+            }
+        }
+        if started.elapsed() > WAIT {
+            panic!("no duplicate pair mentions {name}; the window said:\n{}", window_text(client).await);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The text of every value line of the conflict view, in order.

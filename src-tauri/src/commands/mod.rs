@@ -3,23 +3,24 @@
 //! connection, so the window stays responsive while it lasts.
 //!
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
-//! `edits.rs` changing a prospect, `visits.rs` census visits and their photos, `export.rs`
+//! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates, `visits.rs` census visits and their photos, `export.rs`
 //! spreadsheets and map files.
 
+mod duplicates;
 mod edits;
 mod export;
 mod sync;
 mod visits;
 
+pub use duplicates::*;
 pub use edits::*;
 pub use export::*;
 pub use sync::*;
 pub use visits::*;
 
-use census_core::{DuplicateProbe, NewProspect, Person, ProspectId, Role, Territory, Timestamp};
+use census_core::{Person, ProspectId, Role, Territory, Timestamp};
 use census_replica::{
-    Dashboard, DashboardFilter, DuplicateCandidate, ListFilter, ProspectDetail, ProspectRow, SyncClient,
-    TerritoryProgress,
+    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
 };
 use serde::Serialize;
 use tauri::State;
@@ -67,14 +68,6 @@ pub async fn sign_in(
 #[tauri::command]
 pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
     Ok(state.replica().list(&filter)?)
-}
-
-/// Prospects within 150 m that a new one may duplicate, the likeliest first.
-#[tauri::command]
-pub fn likely_duplicates(state: State<'_, AppState>, new: NewProspect) -> Result<Vec<DuplicateCandidate>, AppError> {
-    let probe =
-        DuplicateProbe { name: new.name, address: new.address.one_line(), phones: Vec::new(), location: new.location };
-    Ok(state.replica().likely_duplicates(&probe, 150.0)?)
 }
 
 /// Everyone in the directory, for names in history, conflicts and the dashboard.

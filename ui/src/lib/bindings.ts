@@ -90,7 +90,11 @@ export type Created = { at: Timestamp, by: UserId, };
 
 export type NewProspect = { territory: TerritoryId, name: string, category: string, status: Status, address: Address, location: Location | null, };
 
-export type Prospect = { id: ProspectId, territory: TerritoryId, name: string, category: string, status: Status, address: Address, location: Location | null, contacts: { [key in ContactId]?: Contact }, tags: Array<string>, notes: string, visits: { [key in VisitId]?: Visit }, photos: { [key in string]?: Photo }, review: Review | null, merged_into: ProspectId | null, deleted: boolean, created: Created, };
+export type Prospect = { id: ProspectId, territory: TerritoryId, name: string, category: string, status: Status, address: Address, location: Location | null, contacts: { [key in ContactId]?: Contact }, tags: Array<string>, notes: string, visits: { [key in VisitId]?: Visit }, photos: { [key in string]?: Photo }, review: Review | null, merged_into: ProspectId | null, 
+/**
+ * Prospects a manager has judged not to be duplicates of this one.
+ */
+distinct_from: Array<ProspectId>, deleted: boolean, created: Created, };
 
 export type ProspectRow = { id: ProspectId, territory: string, name: string, category: string, status: Status, review_state: ReviewState | null, has_conflicts: boolean, merged_into: string | null, deleted: boolean, address: string, phones: string, lat: number | null, lon: number | null, visits: number, last_visit_at: Timestamp | null, created_at: Timestamp, updated_at: Timestamp, 
 /**
@@ -293,6 +297,16 @@ by_category: Array<Tally>, coverage: Array<Coverage>,
 visits_per_day: Array<AgentDay>, };
 
 export type DuplicateCandidate = { row: ProspectRow, score: number, reasons: Array<Localized>, };
+
+export type DuplicatePair = { first: ProspectRow, second: ProspectRow, score: number, reasons: Array<Localized>, };
+
+export type DuplicatePairs = { total: number, pairs: Array<DuplicatePair>, };
+
+export type MergeSummary = { visits: number, contacts: number, photos: number, tags: number, notes: boolean, 
+/**
+ * Empty fields of the survivor filled from the duplicate.
+ */
+fields: number, };
 
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 

@@ -1,8 +1,9 @@
 //! The manager's workspace at scale: a replica of `--prospects` prospects (100,000 by default),
-//! a third of them visited by ten agents over thirty days, then every dashboard figure (for the
-//! whole base, one territory, and one agent over a week) and exports of the whole base to XLSX,
-//! CSV and GeoJSON. The last line is JSON. (The review queue and duplicate detection come later
-//! in issue 6; their figures are not measured yet.)
+//! a third of them visited by ten agents over thirty days, half of them approved and a tenth of
+//! those changed since; then every dashboard figure (for the whole base, one territory, and one
+//! agent over a week), the review queue (its first page, its length, and what changed in the
+//! first prospect since its approval), the likely duplicate pairs of the whole base, and exports
+//! of the whole base to XLSX, CSV and GeoJSON. The last line is JSON.
 
 use std::time::Instant;
 
@@ -49,6 +50,14 @@ fn main() -> Result<(), String> {
                 return Err(format!("visit {n} was refused"));
             }
         }
+        if n % 2 == 0 {
+            let manager = EditContext::new(UserId::from_bytes([9; 16]), Timestamp::from_unix_millis(T0 + n as i64 + 1));
+            replica.edit_prospect(id, &manager, |p| p.set_review(ReviewState::Approved, "")).map_err(fail)?;
+            if n % 20 == 0 {
+                let later = EditContext::new(agent(n), Timestamp::from_unix_millis(T0 + n as i64 + 2));
+                replica.edit_prospect(id, &later, |p| p.set_status(Status::Client)).map_err(fail)?;
+            }
+        }
         if (n + 1) % 20_000 == 0 {
             println!("  {} written, {:.0} s", n + 1, started.elapsed().as_secs_f64());
         }
@@ -79,6 +88,24 @@ fn main() -> Result<(), String> {
         }
     }
 
+    // The review queue as the app shows it: a page, its length, the first prospect's changes.
+    let queue = ListFilter { awaiting_review: Some(true), limit: 100, ..ListFilter::default() };
+    let mut queue_times = Vec::new();
+    let mut queue_length = 0;
+    for _ in 0..samples {
+        let started = Instant::now();
+        let page = replica.list(&queue).map_err(fail)?;
+        queue_length = replica.count(&queue).map_err(fail)?;
+        let first = page.first().ok_or("the review queue is empty")?;
+        let changes = replica.prospect(first.id).map_err(fail)?.changed_since_approval;
+        queue_times.push(started.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(changes);
+    }
+
+    let started = Instant::now();
+    let duplicates = replica.duplicate_pairs(100).map_err(fail)?;
+    let duplicates_s = started.elapsed().as_secs_f64();
+
     let everything = ListFilter::default();
     let timed = |work: &mut dyn FnMut() -> Result<u64, String>| -> Result<(f64, u64), String> {
         let started = Instant::now();
@@ -106,6 +133,10 @@ fn main() -> Result<(), String> {
             "dashboard_territory_ms": median(&times[1]),
             "dashboard_agent_week_ms": median(&times[2]),
             "dashboard_p95_ms": round2(percentile_ms(&times[0], 95.0)),
+            "review_queue_ms": median(&queue_times),
+            "review_queue_length": queue_length,
+            "duplicates_s": round2(duplicates_s),
+            "duplicate_pairs": duplicates.total,
             "export_xlsx_s": round2(xlsx_s),
             "export_xlsx_rows": xlsx_rows,
             "export_xlsx_mb": round2(xlsx_mb),
