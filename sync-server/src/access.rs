@@ -2,7 +2,7 @@
 //! admins see and change every prospect. The rules are plain functions, so every handler and
 //! store applies the same ones.
 
-use census_core::{DeviceId, Role, TerritoryId, UserId};
+use census_core::{DeviceId, Person, Role, TerritoryId, UserId};
 
 /// The signed-in device making a request, and what its person may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,5 +35,26 @@ impl Caller {
 
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whether this caller may manage people, devices, territories and questionnaires.
+    pub fn may_manage(&self) -> Result<(), String> {
+        match self.role {
+            Role::Manager | Role::Admin => Ok(()),
+            Role::Agent => Err("only managers and administrators may change people, devices and territories".into()),
+        }
+    }
+
+    /// Whether this caller may retire `person`: managers retire agents, administrators anyone
+    /// but themselves.
+    pub fn may_retire(&self, person: &Person) -> Result<(), String> {
+        self.may_manage()?;
+        if person.id == self.user {
+            return Err("you cannot retire yourself; ask another administrator".into());
+        }
+        if person.role != Role::Agent && !self.is_admin() {
+            return Err(format!("only an administrator may retire {}, who is a {}", person.name, person.role.as_str()));
+        }
+        Ok(())
     }
 }

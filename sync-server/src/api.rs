@@ -70,12 +70,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/bootstrap", get(bootstrap))
         .route("/api/v1/status", get(status))
+        .merge(crate::manage::routes())
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -83,13 +84,13 @@ fn now() -> Timestamp {
 }
 
 /// Runs store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -185,7 +186,12 @@ async fn directory(
     headers: HeaderMap,
 ) -> Result<Json<DirectoryResponse>, ApiError> {
     let caller = authenticate(&state, &headers).await?;
-    let directory = blocking(move || Ok(state.store.directory()?)).await?;
+    let device = caller.device;
+    let directory = blocking(move || {
+        state.store.device_seen(device, now())?;
+        Ok(state.store.directory()?)
+    })
+    .await?;
     let me = Me { user: caller.user, role: caller.role, device: caller.device, scopes: caller.scopes };
     Ok(Json(DirectoryResponse { directory, me }))
 }

@@ -47,14 +47,22 @@ pub fn demo_territories() -> [Territory; 2] {
             name: "Тверь — Центр".into(),
             planned_prospects: Some(250),
             agents: vec![agent(2)],
+            boundary: outline(56.848),
         },
         Territory {
             id: TerritoryId::from_bytes(uuid_like(2, 2)),
             name: "Тверь — Заволжье".into(),
             planned_prospects: Some(250),
             agents: vec![agent(3)],
+            boundary: outline(56.878),
         },
     ]
+}
+
+/// A demo territory's outline: a box around its prospects from latitude `south` up.
+fn outline(south: f64) -> Vec<[f64; 2]> {
+    let north = south + 0.024;
+    vec![[south, 35.898], [south, 35.932], [north, 35.932], [north, 35.898]]
 }
 
 pub fn demo_questionnaire() -> Questionnaire {

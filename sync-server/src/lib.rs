@@ -10,7 +10,8 @@
 //!
 //! Around the feed: the directory (people and roles with argon2id passwords, devices with
 //! hashed tokens bound to their Automerge actor, territories, assignments, immutable
-//! questionnaire versions), and the access rules (`access.rs`). The HTTP API is in `api.rs`,
+//! questionnaire versions), and the access rules (`access.rs`). The HTTP API is in `api.rs` (its
+//! managers' part, people, devices, territories and questionnaires, in `manage.rs`),
 //! documented in `docs/protocol.md`; storage is behind the `Store` trait (`store.rs`), with
 //! SQLite as the shipped store (`sqlite_store.rs`).
 //!
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod compactor;
 pub mod demo;
 pub mod error;
+pub mod manage;
 pub mod snapshots;
 pub mod sqlite_store;
 pub mod store;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use census_core::{Person, Questionnaire, Role, Territory, TerritoryId, Timestamp, UserId};
+use census_core::{Person, Questionnaire, Retirement, Role, Territory, TerritoryId, Timestamp, UserId};
 use census_server::api::{self, AppState};
 use census_server::auth::hash_password;
 use census_server::{SqliteStore, Store, StoreError, demo};
@@ -82,9 +82,12 @@ enum UserAction {
         #[arg(long, env = "CENSUS_NEW_PASSWORD")]
         password: String,
     },
-    /// Retire a departing person: no more sign-ins, devices revoked, history kept.
+    /// Retire a departing person: no more sign-ins, devices revoked, history kept; their
+    /// territories go to the person named by --hand-over-to.
     Retire {
         login: String,
+        #[arg(long)]
+        hand_over_to: Option<String>,
     },
     List,
 }
@@ -154,9 +157,14 @@ fn run(cli: Cli) -> Result<(), String> {
                     store.set_password(&login, &hash_password(&password).map_err(fail)?).map_err(fail)?;
                     println!("Changed the password of {login}.");
                 }
-                UserAction::Retire { login } => {
-                    store.retire(&login).map_err(fail)?;
+                UserAction::Retire { login, hand_over_to } => {
+                    let retired = store
+                        .retire(&Retirement { login: login.clone(), successor: hand_over_to.clone() })
+                        .map_err(fail)?;
                     println!("Retired {login}: their devices no longer sync; their history stays.");
+                    if let Some(successor) = hand_over_to {
+                        println!("{} territory(ies) handed over to {successor}.", retired.handed_over.len());
+                    }
                 }
                 UserAction::List => {
                     for p in store.directory().map_err(fail)?.people {
@@ -189,7 +197,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 TerritoryAction::Add { name, planned, id } => {
                     let id = id.unwrap_or_else(|| TerritoryId::new_v7(now(), rand::random()));
                     store
-                        .add_territory(&Territory { id, name, planned_prospects: planned, agents: vec![] })
+                        .add_territory(&Territory {
+                            id,
+                            name,
+                            planned_prospects: planned,
+                            agents: vec![],
+                            boundary: vec![],
+                        })
                         .map_err(fail)?;
                     println!("{id}");
                 }

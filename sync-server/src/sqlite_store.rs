@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
-    DeviceId, Directory, Person, ProspectDoc, ProspectId, Questionnaire, Role, Territory, TerritoryId, Timestamp,
-    UserId,
+    DeviceId, Directory, Person, ProspectDoc, ProspectId, Questionnaire, Retired, Retirement, Role, Territory,
+    TerritoryId, Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -104,6 +104,10 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO compaction (only, through, projection_version) VALUES (1, 0, 0);
 "#,
+    r#"
+    -- Each territory's outline on the map: a JSON list of [latitude, longitude] corners.
+    ALTER TABLE territories ADD COLUMN boundary TEXT NOT NULL DEFAULT '[]';
+"#,
 ];
 
 /// Marks the file as a Census server database.
@@ -128,6 +132,42 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 }
 
 impl SqliteStore {
+    /// Creates or updates a territory; its agents are added to those assigned, or (with
+    /// `exactly`) become the only ones.
+    fn write_territory(&self, territory: &Territory, exactly: bool) -> Result<(), StoreError> {
+        territory.check().map_err(StoreError::Invalid)?;
+        let boundary = serde_json::to_string(&territory.boundary).map_err(|e| StoreError::Storage(e.to_string()))?;
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO territories (id, name, planned_prospects, boundary) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, planned_prospects = excluded.planned_prospects, \
+             boundary = excluded.boundary",
+            params![territory.id.as_bytes(), territory.name.trim(), territory.planned_prospects, boundary],
+        )?;
+        if exactly {
+            tx.execute("DELETE FROM assignments WHERE territory = ?1", [territory.id.as_bytes()])?;
+        }
+        for agent in &territory.agents {
+            let known: Option<bool> = tx
+                .query_row("SELECT retired FROM people WHERE id = ?1", [agent.as_bytes()], |r| r.get(0))
+                .optional()?;
+            match known {
+                None => return Err(StoreError::NotFound(format!("there is no person {agent} to assign"))),
+                Some(true) => {
+                    return Err(StoreError::Invalid("a retired person cannot be assigned a territory".into()));
+                }
+                Some(false) => {}
+            }
+            tx.execute(
+                "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
+                params![territory.id.as_bytes(), agent.as_bytes()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Opens (creating if need be) the server database at `path`, migrating it.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let mut writer = connect(path)?;
@@ -191,6 +231,16 @@ fn person_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Person, String)> {
     ))
 }
 
+/// The person (and password hash) matching `condition` on `value`, e.g. `"login = ?1"`.
+fn person_where(
+    conn: &Connection,
+    condition: &str,
+    value: impl rusqlite::ToSql,
+) -> Result<Option<(Person, String)>, StoreError> {
+    let sql = format!("SELECT id, login, name, role, password_hash, retired FROM people WHERE {condition}");
+    Ok(conn.query_row(&sql, [value], person_from).optional()?)
+}
+
 fn user_id(conn: &Connection, login: &str) -> Result<UserId, StoreError> {
     let id: Option<Vec<u8>> =
         conn.query_row("SELECT id FROM people WHERE login = ?1", [login], |r| r.get(0)).optional()?;
@@ -247,14 +297,7 @@ impl Store for SqliteStore {
     }
 
     fn person_by_login(&self, login: &str) -> Result<Option<(Person, String)>, StoreError> {
-        let conn = self.reader();
-        Ok(conn
-            .query_row(
-                "SELECT id, login, name, role, password_hash, retired FROM people WHERE login = ?1",
-                [login],
-                person_from,
-            )
-            .optional()?)
+        person_where(&self.reader(), "login = ?1", login)
     }
 
     fn set_password(&self, login: &str, password_hash: &str) -> Result<(), StoreError> {
@@ -264,15 +307,45 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn retire(&self, login: &str) -> Result<(), StoreError> {
+    fn retire(&self, retirement: &Retirement) -> Result<Retired, StoreError> {
         let mut conn = self.writer();
-        let user = user_id(&conn, login)?;
         let tx = conn.transaction()?;
+        let user = user_id(&tx, &retirement.login)?;
+        let successor = match retirement.successor.as_deref() {
+            Some(login) => {
+                let (person, _) = person_where(&tx, "login = ?1", login)?
+                    .ok_or_else(|| StoreError::NotFound(format!("there is no one with the login \"{login}\"")))?;
+                if person.id == user {
+                    return Err(StoreError::Invalid("a person cannot hand their territories to themselves".into()));
+                }
+                if person.retired {
+                    return Err(StoreError::Invalid(format!(
+                        "{} is retired and cannot take territories over",
+                        person.name
+                    )));
+                }
+                Some(person.id)
+            }
+            None => None,
+        };
+        let territories: Vec<TerritoryId> = tx
+            .prepare("SELECT territory FROM assignments WHERE user_id = ?1 ORDER BY territory")?
+            .query_map([user.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))?
+            .collect::<Result<_, _>>()?;
         tx.execute("UPDATE people SET retired = 1 WHERE id = ?1", [user.as_bytes()])?;
         tx.execute("UPDATE devices SET revoked = 1 WHERE user_id = ?1", [user.as_bytes()])?;
         tx.execute("DELETE FROM assignments WHERE user_id = ?1", [user.as_bytes()])?;
+        for territory in territories.iter().filter(|_| successor.is_some()) {
+            tx.execute(
+                "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
+                params![territory.as_bytes(), successor.map(|s| *s.as_bytes())],
+            )?;
+        }
+        let (person, _) = person_where(&tx, "id = ?1", user.as_bytes())?
+            .ok_or_else(|| StoreError::Storage("a person vanished while being retired".into()))?;
         tx.commit()?;
-        Ok(())
+        let handed_over = if successor.is_some() { territories } else { Vec::new() };
+        Ok(Retired { person, handed_over })
     }
 
     fn sign_in_device(
@@ -377,6 +450,14 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError> {
+        self.writer().execute(
+            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+            params![device.as_bytes(), now.unix_millis()],
+        )?;
+        Ok(())
+    }
+
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError> {
         let conn = self.writer();
         if conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device.as_bytes()])? == 0 {
@@ -386,21 +467,11 @@ impl Store for SqliteStore {
     }
 
     fn add_territory(&self, territory: &Territory) -> Result<(), StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO territories (id, name, planned_prospects) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, planned_prospects = excluded.planned_prospects",
-            params![territory.id.as_bytes(), territory.name, territory.planned_prospects],
-        )?;
-        for agent in &territory.agents {
-            tx.execute(
-                "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
-                params![territory.id.as_bytes(), agent.as_bytes()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.write_territory(territory, false)
+    }
+
+    fn save_territory(&self, territory: &Territory) -> Result<(), StoreError> {
+        self.write_territory(territory, true)
     }
 
     fn assign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError> {
@@ -464,7 +535,7 @@ impl Store for SqliteStore {
         let people: Vec<Person> =
             people.query_map([], person_from)?.map(|r| r.map(|(p, _)| p)).collect::<Result<_, _>>()?;
         let mut territories =
-            conn.prepare_cached("SELECT id, name, planned_prospects FROM territories ORDER BY name")?;
+            conn.prepare_cached("SELECT id, name, planned_prospects, boundary FROM territories ORDER BY name")?;
         let mut territories: Vec<Territory> = territories
             .query_map([], |r| {
                 Ok(Territory {
@@ -472,6 +543,8 @@ impl Store for SqliteStore {
                     name: r.get(1)?,
                     planned_prospects: r.get(2)?,
                     agents: Vec::new(),
+                    // Written by this server from a checked list; a damaged one shows no outline.
+                    boundary: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
                 })
             })?
             .collect::<Result<_, _>>()?;

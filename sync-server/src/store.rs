@@ -3,24 +3,16 @@
 //! Methods are blocking; handlers call them on tokio's blocking pool.
 
 use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
-use census_core::{DeviceId, Directory, Person, ProspectId, Questionnaire, Territory, TerritoryId, Timestamp, UserId};
-use serde::Serialize;
+use census_core::{
+    DeviceId, Directory, Person, ProspectId, Questionnaire, Retired, Retirement, Territory, TerritoryId, Timestamp,
+    UserId,
+};
 
 use crate::access::Caller;
 use crate::error::StoreError;
 pub use crate::snapshots::CompactionStatus;
 
-/// A device as the administrator sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceRecord {
-    pub id: DeviceId,
-    pub user: UserId,
-    pub login: String,
-    pub name: String,
-    pub signed_in_at: Timestamp,
-    pub last_seen_at: Option<Timestamp>,
-    pub revoked: bool,
-}
+pub use census_core::DeviceRecord;
 
 /// What a presented token turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,9 +27,9 @@ pub trait Store: Send + Sync + 'static {
     /// A person and their password hash, by login.
     fn person_by_login(&self, login: &str) -> Result<Option<(Person, String)>, StoreError>;
     fn set_password(&self, login: &str, password_hash: &str) -> Result<(), StoreError>;
-    /// Retires a person: they can no longer sign in and their devices stop syncing; their
-    /// history stays.
-    fn retire(&self, login: &str) -> Result<(), StoreError>;
+    /// Retires a person and hands their territories to the successor, in one step: they can
+    /// no longer sign in, their devices stop syncing, their history stays.
+    fn retire(&self, retirement: &Retirement) -> Result<Retired, StoreError>;
 
     /// Binds a device to a person with a new token (stored hashed). A device already bound to
     /// another person is refused; signing in again on the same device replaces its token.
@@ -52,9 +44,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     fn check_token(&self, token_hash: &[u8], now: Timestamp) -> Result<TokenCheck, StoreError>;
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
+    /// Notes that a device synced at `now` (each sync starts by fetching the directory).
+    fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError>;
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError>;
 
+    /// Creates or updates a territory, adding its agents to those already assigned.
     fn add_territory(&self, territory: &Territory) -> Result<(), StoreError>;
+    /// Creates or updates a territory with exactly its agents assigned.
+    fn save_territory(&self, territory: &Territory) -> Result<(), StoreError>;
     fn assign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError>;
     fn unassign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError>;
     /// Publishes a questionnaire version; a published version never changes.

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{TerritoryId, UserId};
+use crate::ids::{DeviceId, TerritoryId, UserId};
 use crate::questionnaire::Questionnaire;
+use crate::time::Timestamp;
 
 /// What a person may do: agents survey their territories, managers oversee every prospect,
 /// admins manage the directory.
@@ -66,6 +67,65 @@ pub struct Territory {
     /// The agents assigned to it.
     #[serde(default)]
     pub agents: Vec<UserId>,
+    /// Its outline on the map, as `[latitude, longitude]` corners in order; empty when not
+    /// drawn.
+    #[serde(default)]
+    pub boundary: Vec<[f64; 2]>,
+}
+
+/// Most corners a territory's outline may have.
+pub const MAX_BOUNDARY_POINTS: usize = 2_000;
+
+impl Territory {
+    /// Says, in words, what is wrong with a territory a manager is saving.
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("a territory needs a name".into());
+        }
+        if self.boundary.len() > MAX_BOUNDARY_POINTS {
+            return Err(format!("an outline may have at most {MAX_BOUNDARY_POINTS} corners"));
+        }
+        if !self.boundary.is_empty() && self.boundary.len() < 3 {
+            return Err("an outline needs at least three corners".into());
+        }
+        let off_the_globe = |[lat, lon]: &[f64; 2]| !((-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon));
+        if let Some([lat, lon]) = self.boundary.iter().find(|p| off_the_globe(p)) {
+            return Err(format!("the outline's corner {lat}, {lon} is not on the globe"));
+        }
+        Ok(())
+    }
+}
+
+/// A device as managers see it: whose it is, when it signed in and last synced, and whether
+/// it was revoked.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    pub id: DeviceId,
+    pub user: UserId,
+    pub login: String,
+    pub name: String,
+    pub signed_in_at: Timestamp,
+    pub last_seen_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+/// A departing person retired, and the territories they surveyed handed to a successor.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retirement {
+    pub login: String,
+    /// Who takes their territories over; with none, the territories are left unassigned.
+    pub successor: Option<String>,
+}
+
+/// What a retirement did.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retired {
+    pub person: Person,
+    /// The territories handed to the successor.
+    pub handed_over: Vec<TerritoryId>,
 }
 
 /// The directory as a device receives it.
@@ -75,4 +135,31 @@ pub struct Directory {
     pub territories: Vec<Territory>,
     /// Published questionnaire versions; each (id, version) never changes once published.
     pub questionnaires: Vec<Questionnaire>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn territory(boundary: Vec<[f64; 2]>) -> Territory {
+        Territory {
+            id: TerritoryId::from_bytes([1; 16]),
+            name: "Тверь — Центр".into(),
+            planned_prospects: Some(400),
+            agents: vec![],
+            boundary,
+        }
+    }
+
+    #[test]
+    fn a_territory_is_checked_before_it_is_saved() {
+        assert_eq!(territory(vec![]).check(), Ok(()));
+        assert_eq!(territory(vec![[56.8, 35.8], [56.9, 35.8], [56.9, 36.0]]).check(), Ok(()));
+        assert_eq!(
+            territory(vec![[56.8, 35.8], [56.9, 35.8]]).check(),
+            Err("an outline needs at least three corners".into())
+        );
+        assert!(territory(vec![[56.8, 35.8], [96.9, 35.8], [56.9, 36.0]]).check().unwrap_err().contains("96.9"));
+        assert_eq!(Territory { name: " ".into(), ..territory(vec![]) }.check(), Err("a territory needs a name".into()));
+    }
 }

@@ -13,6 +13,7 @@
 //! append-only migrations (`schema.rs`). The `census` command line (`src/bin/census.rs`) is a
 //! thin shell over this API.
 
+mod administration;
 mod bootstrap;
 mod checkpoint;
 mod dashboard;

@@ -127,8 +127,8 @@ struct LoginReply {
 }
 
 #[derive(Debug, Deserialize)]
-struct DirectoryReply {
-    directory: Directory,
+pub(crate) struct DirectoryReply {
+    pub(crate) directory: Directory,
     me: Me,
 }
 
@@ -209,7 +209,30 @@ impl SyncClient {
         response.json().map_err(|e| SyncError::Server(format!("an unreadable sign-in reply: {e}")))
     }
 
-    fn directory(&self, token: &str) -> Result<DirectoryReply, SyncError> {
+    /// GETs `path` and reads the JSON reply; `what` names it if it cannot be read.
+    pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        what: &str,
+    ) -> Result<T, SyncError> {
+        let response = self.send(self.http.get(self.url(path)).bearer_auth(token))?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable {what}: {e}")))
+    }
+
+    /// Sends `body` as JSON with `method` to `path` and reads the JSON reply.
+    pub(crate) fn send_json<B: Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SyncError> {
+        let response = self.send(self.http.request(method, self.url(path)).bearer_auth(token).json(body))?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable reply to {path}: {e}")))
+    }
+
+    pub(crate) fn directory(&self, token: &str) -> Result<DirectoryReply, SyncError> {
         let response = self.send(self.http.get(self.url("directory")).bearer_auth(token))?;
         response.json().map_err(|e| SyncError::Server(format!("an unreadable directory: {e}")))
     }

@@ -41,6 +41,7 @@ fn directory() -> Directory {
             name: "Тверь-Центр".into(),
             planned_prospects: Some(400),
             agents: vec![UserId::from_bytes([1; 16])],
+            boundary: vec![],
         }],
         questionnaires: vec![questionnaire(1), questionnaire(2)],
     }

@@ -79,6 +79,7 @@ fn seed(path: &std::path::Path, prospects: usize) -> Result<(), String> {
             name: ["Центр", "Заволжье"][n as usize].into(),
             planned_prospects: None,
             agents: vec![agent.id],
+            boundary: vec![],
         })
         .collect();
     let mut replica = Replica::create(path, DeviceId::from_bytes([1; 16])).map_err(fail)?;

@@ -1,0 +1,110 @@
+//! The managers' part of the API: devices (list, revoke), people (retire a departing one and
+//! hand their territories over in one step), territories (outline, planned target, agents) and
+//! questionnaire versions. Every request needs a manager's or an administrator's device; the
+//! directory every device fetches when it syncs then carries the result to everyone.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use census_core::{DeviceId, DeviceRecord, Questionnaire, Retired, Retirement, Territory};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::access::Caller;
+use crate::api::{AppState, authenticate, blocking};
+use crate::error::ApiError;
+
+/// Largest accepted body: a questionnaire, or a territory with a detailed outline.
+pub const MAX_MANAGE_BYTES: usize = 1 << 20;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/devices/revoke", post(revoke_device))
+        .route("/api/v1/people/retire", post(retire))
+        .route("/api/v1/territories", put(save_territory))
+        .route("/api/v1/questionnaires", post(publish_questionnaire))
+}
+
+/// The caller, if they may manage.
+async fn manager(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, headers).await?;
+    caller.may_manage().map_err(ApiError::Forbidden)?;
+    Ok(caller)
+}
+
+/// Reads a JSON body of at most [`MAX_MANAGE_BYTES`]; `what` names it in errors.
+async fn json_body<T: DeserializeOwned>(body: Body, what: &str) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, MAX_MANAGE_BYTES)
+        .await
+        .map_err(|_| ApiError::TooLarge { limit: MAX_MANAGE_BYTES })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("this is not a valid {what}: {e}")))
+}
+
+async fn devices(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<Vec<DeviceRecord>>, ApiError> {
+    manager(&state, &headers).await?;
+    Ok(Json(blocking(move || Ok(state.store.devices()?)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct Revocation {
+    device: DeviceId,
+}
+
+async fn revoke_device(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = manager(&state, &headers).await?;
+    let Revocation { device } = json_body(body, "device revocation (it needs the device's id)").await?;
+    if device == caller.device {
+        return Err(ApiError::BadRequest("this is the device you are using; revoke it from another one".into()));
+    }
+    blocking(move || Ok(state.store.revoke_device(device)?)).await?;
+    Ok(Json(serde_json::json!({ "revoked": device })))
+}
+
+async fn retire(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Json<Retired>, ApiError> {
+    let caller = manager(&state, &headers).await?;
+    let retirement: Retirement = json_body(body, "retirement (it needs a login and may name a successor)").await?;
+    let retired = blocking(move || {
+        let (person, _) = state
+            .store
+            .person_by_login(&retirement.login)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no one with the login \"{}\"", retirement.login)))?;
+        caller.may_retire(&person).map_err(ApiError::Forbidden)?;
+        Ok(state.store.retire(&retirement)?)
+    })
+    .await?;
+    Ok(Json(retired))
+}
+
+async fn save_territory(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Territory>, ApiError> {
+    manager(&state, &headers).await?;
+    let territory: Territory = json_body(body, "territory").await?;
+    territory.check().map_err(ApiError::BadRequest)?;
+    let saved = territory.clone();
+    blocking(move || Ok(state.store.save_territory(&saved)?)).await?;
+    Ok(Json(territory))
+}
+
+async fn publish_questionnaire(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Questionnaire>, ApiError> {
+    manager(&state, &headers).await?;
+    let questionnaire: Questionnaire = json_body(body, "questionnaire").await?;
+    let published = questionnaire.clone();
+    blocking(move || Ok(state.store.publish_questionnaire(&published)?)).await?;
+    Ok(Json(questionnaire))
+}

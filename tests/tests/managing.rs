@@ -1,0 +1,179 @@
+//! Managers change the directory from their devices, through a real server over HTTP: devices
+//! listed and revoked, a departing agent retired with their territory handed to a newcomer
+//! (whose device then receives the territory's whole history), territories outlined and
+//! planned, questionnaire versions published; and agents may do none of it.
+
+use census_core::{Retirement, Role, Territory};
+use census_replica::{ListFilter, SyncError};
+use census_server::demo::{demo_questionnaire, demo_territories};
+use census_tests::{Device, Server, admin};
+
+fn demo(dir: &std::path::Path) -> Server {
+    let db = dir.join("server.db");
+    admin(&db, &["demo", "--prospects", "40"]);
+    Server::start(&db)
+}
+
+fn refused_code(result: Result<impl std::fmt::Debug, SyncError>) -> String {
+    match result {
+        Err(SyncError::Refused { code, .. }) => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn everything(device: &Device) -> usize {
+    device.replica.list(&ListFilter { limit: 1_000, ..ListFilter::default() }).unwrap().len()
+}
+
+#[test]
+fn a_departing_agent_is_retired_and_the_newcomer_receives_the_whole_territory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(dir.path());
+    admin(
+        &server.db,
+        &["user", "add", "olga", "--name", "Ольга Новикова", "--role", "agent", "--password", "census-demo"],
+    );
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+    anna.sync().unwrap();
+    manager.sync().unwrap();
+    // Anna's last edit before she leaves.
+    let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
+    anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_notes("Передаю Ольге")).unwrap();
+    anna.sync().unwrap();
+    let annas = everything(&anna);
+    assert_eq!(annas, 20);
+
+    // The newcomer has nothing to survey yet.
+    let mut olga = Device::sign_in(dir.path(), "olga", &server, "olga");
+    olga.sync().unwrap();
+    assert_eq!(everything(&olga), 0);
+
+    let retired = manager
+        .replica
+        .retire_person(&manager.client, &Retirement { login: "anna".into(), successor: Some("olga".into()) })
+        .unwrap();
+    assert!(retired.person.retired);
+    assert_eq!(retired.handed_over, vec![demo_territories()[0].id]);
+    // The manager's copy of the directory already says so.
+    let centre = manager.replica.territories().unwrap().into_iter().find(|t| t.id == demo_territories()[0].id).unwrap();
+    assert_eq!(centre.agents, vec![olga.user()]);
+
+    // Anna's device stops syncing; Olga's receives the territory, Anna's last edit included.
+    assert!(matches!(anna.sync(), Err(SyncError::Revoked)));
+    olga.sync().unwrap();
+    assert_eq!(everything(&olga), annas);
+    assert_eq!(olga.replica.prospect(shop).unwrap().prospect.notes, "Передаю Ольге");
+    let history = olga.replica.prospect(shop).unwrap().history;
+    assert!(history.iter().any(|edit| edit.path.to_string() == "notes"), "Anna's edit is in the history");
+    // Olga can work there.
+    olga.replica.edit_prospect(shop, &olga.ctx(), |p| p.set_notes("Была у них")).unwrap();
+    assert_eq!(olga.sync().unwrap().refused, 0);
+}
+
+#[test]
+fn managers_revoke_devices_outline_territories_and_publish_questionnaires() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(dir.path());
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+    anna.sync().unwrap();
+    manager.sync().unwrap();
+
+    // Devices, then Anna's revoked (it was lost).
+    let devices = manager.replica.devices(&manager.client).unwrap();
+    let annas = devices.iter().find(|d| d.login == "anna").expect("Anna's device is listed");
+    assert!(!annas.revoked && annas.last_seen_at.is_some());
+    manager.replica.revoke_device(&manager.client, annas.id).unwrap();
+    assert!(matches!(anna.sync(), Err(SyncError::Revoked)));
+    assert!(manager.replica.devices(&manager.client).unwrap().iter().any(|d| d.id == annas.id && d.revoked));
+    // Nobody revokes the device in their own hands.
+    assert_eq!(refused_code(manager.replica.revoke_device(&manager.client, manager.replica.device())), "bad_request");
+
+    // A territory outlined, with a planned target and Boris alone assigned.
+    let boris = manager.replica.people().unwrap().into_iter().find(|p| p.login == "boris").unwrap();
+    let mut centre = demo_territories()[0].clone();
+    centre.planned_prospects = Some(320);
+    centre.boundary = vec![[56.84, 35.89], [56.84, 35.94], [56.88, 35.94], [56.88, 35.89]];
+    centre.agents = vec![boris.id];
+    manager.replica.save_territory(&manager.client, &centre).unwrap();
+    let mut boris_device = Device::sign_in(dir.path(), "boris", &server, "boris");
+    boris_device.sync().unwrap();
+    let seen = boris_device.replica.territories().unwrap().into_iter().find(|t| t.id == centre.id).unwrap();
+    assert_eq!(seen, centre, "every device receives the outline, the target and the agents");
+    assert_eq!(everything(&boris_device), 40, "Boris now surveys both territories");
+
+    // A new territory, and a bad one refused in words.
+    let north = Territory {
+        id: census_core::TerritoryId::new_v7(census_tests::now(), rand::random()),
+        name: "Тверь — Север".into(),
+        planned_prospects: Some(100),
+        agents: vec![],
+        boundary: vec![],
+    };
+    manager.replica.save_territory(&manager.client, &north).unwrap();
+    assert!(manager.replica.territories().unwrap().iter().any(|t| t.name == "Тверь — Север"));
+    let two_corners = Territory { boundary: vec![[56.9, 35.9], [56.95, 35.9]], ..north.clone() };
+    match manager.replica.save_territory(&manager.client, &two_corners) {
+        Err(SyncError::Refused { code, message }) => {
+            assert_eq!(code, "bad_request");
+            assert!(message.contains("at least three corners"), "{message}");
+        }
+        other => panic!("a two-corner outline was not refused: {other:?}"),
+    }
+
+    // A new questionnaire version; a published version never changes.
+    let mut second = demo_questionnaire();
+    second.version = 2;
+    second.questions.truncate(3);
+    manager.replica.publish_questionnaire(&manager.client, &second).unwrap();
+    assert!(manager.replica.questionnaires().unwrap().iter().any(|q| q.version == 2));
+    second.questions.truncate(2);
+    assert_eq!(refused_code(manager.replica.publish_questionnaire(&manager.client, &second)), "conflict");
+}
+
+#[test]
+fn agents_may_not_manage_and_managers_may_not_retire_managers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(dir.path());
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+    anna.sync().unwrap();
+    manager.sync().unwrap();
+    assert_eq!(refused_code(anna.replica.devices(&anna.client)), "forbidden");
+    let retire_boris = Retirement { login: "boris".into(), successor: Some("anna".into()) };
+    assert_eq!(refused_code(anna.replica.retire_person(&anna.client, &retire_boris)), "forbidden");
+    assert_eq!(refused_code(anna.replica.save_territory(&anna.client, &demo_territories()[0])), "forbidden");
+
+    let retire_manager = Retirement { login: "manager".into(), successor: None };
+    assert_eq!(refused_code(manager.replica.retire_person(&manager.client, &retire_manager)), "forbidden");
+    let unknown = Retirement { login: "nobody".into(), successor: None };
+    assert_eq!(refused_code(manager.replica.retire_person(&manager.client, &unknown)), "not_found");
+    let to_nobody = Retirement { login: "boris".into(), successor: Some("nobody".into()) };
+    assert_eq!(refused_code(manager.replica.retire_person(&manager.client, &to_nobody)), "not_found");
+    let to_himself = Retirement { login: "boris".into(), successor: Some("boris".into()) };
+    assert_eq!(refused_code(manager.replica.retire_person(&manager.client, &to_himself)), "bad_request");
+    // Nothing of that changed anyone: Boris still works.
+    let mut boris = Device::sign_in(dir.path(), "boris", &server, "boris");
+    boris.sync().unwrap();
+    assert_eq!(everything(&boris), 20);
+    assert_eq!(manager.replica.role().unwrap(), Some(Role::Manager));
+
+    // Malformed and oversized bodies are refused in words; the server stays up.
+    let http = reqwest::blocking::Client::new();
+    let device = census_core::DeviceId::new_v7(census_tests::now(), rand::random());
+    let login = serde_json::json!({ "login": "manager", "password": "census-demo", "device": device });
+    let signed_in: serde_json::Value =
+        http.post(format!("{}/api/v1/login", server.url)).json(&login).send().unwrap().json().unwrap();
+    let token = signed_in["token"].as_str().unwrap();
+    let retire = format!("{}/api/v1/people/retire", server.url);
+    let reply = http.post(&retire).bearer_auth(token).body("{").send().unwrap();
+    assert_eq!(reply.status(), 400);
+    let said: serde_json::Value = reply.json().unwrap();
+    assert!(said["message"].as_str().unwrap().starts_with("this is not a valid retirement"), "{said}");
+    let reply = http.post(&retire).bearer_auth(token).body(vec![b' '; 2 << 20]).send().unwrap();
+    assert_eq!(reply.status(), 413);
+    let reply = http.post(&retire).body("{}").send().unwrap();
+    assert_eq!(reply.status(), 401, "no token, no change");
+    assert!(boris.sync().is_ok());
+}
