@@ -40,6 +40,8 @@ fn generated() -> String {
         Person,
         Role,
         Territory,
+        DeviceRecord,
+        Retired,
         // prospects
         Status,
         ReviewState,

@@ -508,7 +508,7 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     // keeps the shop, and the second entry's visit moves to it.
     click(&client, "to-duplicates").await;
     wait_for_text(&client, "duplicates-count", |t| t.starts_with("Похожих пар:")).await;
-    let pair = find_pair(&client, &format!("ООО «{shop_name}»")).await;
+    let pair = find_by_text(&client, "duplicate-pair", &format!("ООО «{shop_name}»")).await;
     let reasons = pair.text().await.unwrap();
     assert!(reasons.contains("Рядом: 14 м") && reasons.contains("Похожие названия"), "{reasons}");
     screenshot(&driver, &client, "duplicates-ru").await;
@@ -558,17 +558,106 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     drop(driver);
 }
 
-/// The duplicate pair that mentions `name`.
-async fn find_pair(client: &Client, name: &str) -> fantoccini::elements::Element {
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_retires_a_departing_agent_hands_the_territory_over_and_outlines_it() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (db, server) = demo_server(dir.path());
+    admin(&db, &["user", "add", "olga", "--name", "Ольга Новикова", "--role", "agent", "--password", "census-demo"]);
+    let centre = census_server::demo::demo_territories()[0].id;
+
+    // Anna's last note before she leaves; Olga, just hired, has nothing yet.
+    let (mut anna, mut olga, shop) = tokio::task::block_in_place(|| {
+        let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+        let mut olga = Device::sign_in(dir.path(), "olga", &server, "olga");
+        anna.sync().unwrap();
+        let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
+        anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_notes("Ключи у соседей")).unwrap();
+        anna.sync().unwrap();
+        assert_eq!(olga.sync().unwrap().pulled, 0);
+        (anna, olga, shop)
+    });
+
+    // The manager retires Anna and hands her territory to Olga, in one step.
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "manager").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 40).await;
+    click(&client, "to-people").await;
+    wait_for_text(&client, "device", |t| !t.is_empty()).await;
+    let anna_row = find_by_text(&client, "person", "Анна Смирнова").await;
+    let retire = anna_row.find(Locator::Css(&testid("retire"))).await.unwrap();
+    assert!(click_element(&client, retire).await);
+    client.find(Locator::Css(&testid("successor"))).await.unwrap().select_by_value("olga").await.unwrap();
+    click(&client, "retire-confirm").await;
+    wait_for_text(&client, "people-message", |t| t == "Анна Смирнова больше не может входить; территорий передано: 1")
+        .await;
+    screenshot(&driver, &client, "people-ru").await;
+
+    // The territory now lists Olga; its plan is raised.
+    click(&client, "to-territories").await;
+    let row = find_by_text(&client, "territory-row", "Ольга Новикова").await;
+    assert!(row.text().await.unwrap().contains("Тверь — Центр"));
+    assert!(click_element(&client, row.find(Locator::Css(&testid("edit-territory"))).await.unwrap()).await);
+    fill(&client, "planned", "300").await;
+    click(&client, "save-territory").await;
+    wait_for_text(&client, "territories-message", |t| t == "Сохранено").await;
+    find_by_text(&client, "territory-row", "из 300").await;
+
+    // Its outline, drawn on the map corner by corner.
+    click(&client, "to-map").await;
+    client
+        .find(Locator::Css(&testid("map-territory")))
+        .await
+        .unwrap()
+        .select_by_value(&centre.to_string())
+        .await
+        .unwrap();
+    click(&client, "draw-outline").await;
+    let canvas = client.find(Locator::Css(&testid("map-canvas"))).await.unwrap();
+    for (x, y) in [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)] {
+        let tap = format!(
+            "const c = arguments[0], r = c.getBoundingClientRect(); \
+             for (const type of ['pointerdown', 'pointerup']) \
+               c.dispatchEvent(new PointerEvent(type, {{ clientX: r.left + r.width * {x}, clientY: r.top + r.height * {y}, pointerId: 7, bubbles: true }}));"
+        );
+        client.execute(&tap, vec![serde_json::to_value(&canvas).unwrap()]).await.unwrap();
+    }
+    click(&client, "save-outline").await;
+    wait_for_text(&client, "map-message", |t| t == "Граница сохранена").await;
+    screenshot(&driver, &client, "map-outline-ru").await;
+
+    // Anna's device no longer syncs; Olga's receives the territory's whole history.
+    tokio::task::block_in_place(|| {
+        assert!(matches!(anna.sync(), Err(census_replica::SyncError::Revoked)));
+        let report = olga.sync().unwrap();
+        assert!(report.bootstrapped + report.pulled > 0, "{report:?}");
+        let listed = olga.replica.list(&census_replica::ListFilter { limit: 100, ..Default::default() }).unwrap();
+        assert_eq!(listed.len(), 20, "every prospect of the territory");
+        let detail = olga.replica.prospect(shop).unwrap();
+        assert_eq!(detail.prospect.notes, "Ключи у соседей", "Anna's last note came with it");
+        assert!(detail.history.iter().any(|edit| edit.path.to_string() == "notes"));
+        let territory = olga.replica.territories().unwrap().into_iter().find(|t| t.id == centre).unwrap();
+        assert_eq!((territory.planned_prospects, territory.boundary.len()), (Some(300), 4));
+        assert_eq!(territory.agents, vec![olga.user()]);
+    });
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// The element marked `id` whose text mentions `text`.
+async fn find_by_text(client: &Client, id: &str, text: &str) -> fantoccini::elements::Element {
     let started = std::time::Instant::now();
     loop {
-        for pair in client.find_all(Locator::Css(&testid("duplicate-pair"))).await.unwrap() {
-            if pair.text().await.is_ok_and(|t| t.contains(name)) {
-                return pair;
+        for element in client.find_all(Locator::Css(&testid(id))).await.unwrap() {
+            if element.text().await.is_ok_and(|t| t.contains(text)) {
+                return element;
             }
         }
         if started.elapsed() > WAIT {
-            panic!("no duplicate pair mentions {name}; the window said:\n{}", window_text(client).await);
+            panic!("no {id} mentions {text}; the window said:\n{}", window_text(client).await);
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

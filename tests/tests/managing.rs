@@ -3,6 +3,8 @@
 //! (whose device then receives the territory's whole history), territories outlined and
 //! planned, questionnaire versions published; and agents may do none of it.
 
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
 use census_core::{Retirement, Role, Territory};
 use census_replica::{ListFilter, SyncError};
 use census_server::demo::{demo_questionnaire, demo_territories};

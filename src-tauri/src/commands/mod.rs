@@ -3,15 +3,18 @@
 //! connection, so the window stays responsive while it lasts.
 //!
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
-//! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates, `visits.rs` census visits and their photos, `export.rs`
+//! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates,
+//! `administration.rs` a manager's changes to people, devices, territories and questionnaires, `visits.rs` census visits and their photos, `export.rs`
 //! spreadsheets and map files.
 
+mod administration;
 mod duplicates;
 mod edits;
 mod export;
 mod sync;
 mod visits;
 
+pub use administration::*;
 pub use duplicates::*;
 pub use edits::*;
 pub use export::*;

@@ -6,6 +6,7 @@ import type {
   ContactPatch,
   Dashboard,
   DashboardFilter,
+  DeviceRecord,
   DuplicateCandidate,
   DuplicatePairs,
   ExportFormat,
@@ -22,6 +23,7 @@ import type {
   ProspectRow,
   Questionnaire,
   RefusedChange,
+  Retired,
   ReviewState,
   Session,
   Status,
@@ -60,6 +62,17 @@ export const api = {
     invoke<ProspectRow[]>('prospects_within', { south, north, west, east, filter, limit }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
+  devices: () => invoke<DeviceRecord[]>('devices'),
+  revokeDevice: (device: string) => invoke<null>('revoke_device', { device }),
+  retirePerson: (login: string, successor: string | null) => invoke<Retired>('retire_person', { login, successor }),
+  saveTerritory: (territory: {
+    id: string | null;
+    name: string;
+    plannedProspects: number | null;
+    agents: string[];
+    boundary: [number, number][];
+  }) => invoke<Territory>('save_territory', territory),
+  publishQuestionnaire: (definition: string) => invoke<Questionnaire>('publish_questionnaire', { definition }),
   territoryProgress: () => invoke<TerritoryProgress[]>('territory_progress'),
   createProspect: (prospect: NewProspect) => invoke<Prospect>('create_prospect', { new: prospect }),
   setStatus: (id: string, status: Status) => invoke<Prospect>('set_status', { id, status }),

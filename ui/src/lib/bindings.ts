@@ -43,7 +43,20 @@ planned_prospects: number | null,
 /**
  * The agents assigned to it.
  */
-agents: Array<UserId>, };
+agents: Array<UserId>, 
+/**
+ * Its outline on the map, as `[latitude, longitude]` corners in order; empty when not
+ * drawn.
+ */
+boundary: Array<[number, number]>, };
+
+export type DeviceRecord = { id: DeviceId, user: UserId, login: string, name: string, signed_in_at: Timestamp, last_seen_at: Timestamp | null, revoked: boolean, };
+
+export type Retired = { person: Person, 
+/**
+ * The territories handed to the successor.
+ */
+handed_over: Array<TerritoryId>, };
 
 export type Status = "new" | "visited" | "interested" | "negotiating" | "client" | "refused" | "closed" | "not_found";
 

@@ -13,9 +13,9 @@ describe('the dashboard', () => {
 
   it('measures coverage against the plan, or against what was found past it', () => {
     const territories = [
-      { id: 'a', name: 'Центр', planned_prospects: 200, agents: [] },
-      { id: 'b', name: 'Заволжье', planned_prospects: null, agents: [] },
-      { id: 'c', name: 'Пусто', planned_prospects: null, agents: [] },
+      { id: 'a', name: 'Центр', planned_prospects: 200, agents: [], boundary: [] },
+      { id: 'b', name: 'Заволжье', planned_prospects: null, agents: [], boundary: [] },
+      { id: 'c', name: 'Пусто', planned_prospects: null, agents: [], boundary: [] },
     ];
     const lines = coverageLines(
       [

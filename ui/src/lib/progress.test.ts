@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { progressOf } from './progress';
 
-const territory = { id: 't1', name: 'Центр', planned_prospects: 200, agents: [] };
+const territory = { id: 't1', name: 'Центр', planned_prospects: 200, agents: [], boundary: [] };
 
 describe('territory progress', () => {
   it('measures against the plan while the plan is larger than what is known', () => {

@@ -1,0 +1,73 @@
+//! A manager's changes to the directory: devices, retiring people, territories, questionnaire
+//! versions. They need the server, so each runs off the window on its own connection to the
+//! replica (as a sync does) and fails with "offline" in words when there is no network.
+
+use std::path::PathBuf;
+
+use census_core::{DeviceId, DeviceRecord, Questionnaire, Retired, Retirement, Territory, TerritoryId};
+use census_replica::{Replica, SyncClient};
+use tauri::State;
+
+use super::off_the_window;
+use crate::{AppError, AppState, ErrorKind, now};
+
+/// Runs `work` with this device's replica and a client for its server, off the window.
+async fn with_server<T: Send + 'static>(
+    state: State<'_, AppState>,
+    work: impl FnOnce(&mut Replica, &SyncClient) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    let path: PathBuf = state.replica_path.clone();
+    off_the_window(move || {
+        let mut replica = crate::open_replica(&path)?;
+        let server = replica.server()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
+        let client = SyncClient::new(&server)?;
+        work(&mut replica, &client)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn devices(state: State<'_, AppState>) -> Result<Vec<DeviceRecord>, AppError> {
+    with_server(state, |replica, client| Ok(replica.devices(client)?)).await
+}
+
+#[tauri::command]
+pub async fn revoke_device(state: State<'_, AppState>, device: DeviceId) -> Result<(), AppError> {
+    with_server(state, move |replica, client| Ok(replica.revoke_device(client, device)?)).await
+}
+
+/// Retires a departing person and hands their territories to `successor`, in one step.
+#[tauri::command]
+pub async fn retire_person(
+    state: State<'_, AppState>,
+    login: String,
+    successor: Option<String>,
+) -> Result<Retired, AppError> {
+    let retirement = Retirement { login, successor: successor.filter(|s| !s.is_empty()) };
+    with_server(state, move |replica, client| Ok(replica.retire_person(client, &retirement)?)).await
+}
+
+/// Creates (with no id) or updates a territory.
+#[tauri::command]
+pub async fn save_territory(
+    state: State<'_, AppState>,
+    id: Option<TerritoryId>,
+    name: String,
+    planned_prospects: Option<u32>,
+    agents: Vec<census_core::UserId>,
+    boundary: Vec<[f64; 2]>,
+) -> Result<Territory, AppError> {
+    let id = id.unwrap_or_else(|| TerritoryId::new_v7(now(), rand::random()));
+    let territory = Territory { id, name: name.trim().to_owned(), planned_prospects, agents, boundary };
+    territory.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem))?;
+    with_server(state, move |replica, client| Ok(replica.save_territory(client, &territory)?)).await
+}
+
+/// Publishes a questionnaire version read from a JSON file the manager picked.
+#[tauri::command]
+pub async fn publish_questionnaire(state: State<'_, AppState>, definition: String) -> Result<Questionnaire, AppError> {
+    let questionnaire: Questionnaire = serde_json::from_str(&definition).map_err(|e| {
+        AppError::new(ErrorKind::Invalid, format!("this file is not a Census questionnaire (JSON): {e}"))
+    })?;
+    with_server(state, move |replica, client| Ok(replica.publish_questionnaire(client, &questionnaire)?)).await
+}
