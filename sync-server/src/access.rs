@@ -45,6 +45,16 @@ impl Caller {
         }
     }
 
+    /// Whether this caller may add someone with `role`: managers add agents, administrators
+    /// anyone.
+    pub fn may_add(&self, role: Role) -> Result<(), String> {
+        self.may_manage()?;
+        if role != Role::Agent && !self.is_admin() {
+            return Err(format!("only an administrator may add a {}", role.as_str()));
+        }
+        Ok(())
+    }
+
     /// Whether this caller may retire `person`: managers retire agents, administrators anyone
     /// but themselves.
     pub fn may_retire(&self, person: &Person) -> Result<(), String> {

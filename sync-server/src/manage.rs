@@ -1,5 +1,5 @@
-//! The managers' part of the API: devices (list, revoke), people (retire a departing one and
-//! hand their territories over in one step), territories (outline, planned target, agents) and
+//! The managers' part of the API: devices (list, revoke), people (add one; retire a departing
+//! one and hand their territories over in one step), territories (outline, planned target, agents) and
 //! questionnaire versions. Every request needs a manager's or an administrator's device; the
 //! directory every device fetches when it syncs then carries the result to everyone.
 
@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use census_core::{DeviceId, DeviceRecord, Questionnaire, Retired, Retirement, Territory};
+use census_core::{DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/devices/revoke", post(revoke_device))
+        .route("/api/v1/people", post(add_person))
         .route("/api/v1/people/retire", post(retire))
         .route("/api/v1/territories", put(save_territory))
         .route("/api/v1/questionnaires", post(publish_questionnaire))
@@ -67,6 +68,35 @@ async fn revoke_device(
     }
     blocking(move || Ok(state.store.revoke_device(device)?)).await?;
     Ok(Json(serde_json::json!({ "revoked": device })))
+}
+
+async fn add_person(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Person>, ApiError> {
+    let caller = manager(&state, &headers).await?;
+    let new: NewPerson = json_body(body, "new person (it needs login, name, role and password)").await?;
+    caller.may_add(new.role).map_err(ApiError::Forbidden)?;
+    new.check().map_err(ApiError::BadRequest)?;
+    let person = Person {
+        id: UserId::new_v7(crate::api::now(), rand::random()),
+        name: new.name.trim().to_owned(),
+        login: new.login.trim().to_owned(),
+        role: new.role,
+        retired: false,
+    };
+    let added = person.clone();
+    blocking(move || {
+        // One password hash at a time, as for sign-ins: each takes 19 MB by design.
+        let hash = {
+            let _one_at_a_time = state.password_checks.lock().unwrap_or_else(|p| p.into_inner());
+            crate::auth::hash_password(&new.password)?
+        };
+        Ok(state.store.add_person(&added, &hash)?)
+    })
+    .await?;
+    Ok(Json(person))
 }
 
 async fn retire(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Json<Retired>, ApiError> {

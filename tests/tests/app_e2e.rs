@@ -559,26 +559,23 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manager_retires_a_departing_agent_hands_the_territory_over_and_outlines_it() {
+async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_outlines_it() {
     let _window = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let (db, server) = demo_server(dir.path());
-    admin(&db, &["user", "add", "olga", "--name", "Ольга Новикова", "--role", "agent", "--password", "census-demo"]);
+    let (_, server) = demo_server(dir.path());
     let centre = census_server::demo::demo_territories()[0].id;
 
-    // Anna's last note before she leaves; Olga, just hired, has nothing yet.
-    let (mut anna, mut olga, shop) = tokio::task::block_in_place(|| {
+    // Anna's last note before she leaves.
+    let (mut anna, shop) = tokio::task::block_in_place(|| {
         let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
-        let mut olga = Device::sign_in(dir.path(), "olga", &server, "olga");
         anna.sync().unwrap();
         let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
         anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_notes("Ключи у соседей")).unwrap();
         anna.sync().unwrap();
-        assert_eq!(olga.sync().unwrap().pulled, 0);
-        (anna, olga, shop)
+        (anna, shop)
     });
 
-    // The manager retires Anna and hands her territory to Olga, in one step.
+    // The manager adds Olga, who joins and has nothing to survey yet.
     let driver = Driver::start(&dir.path().join("app"));
     let client = connect(&driver).await;
     sign_in(&client, &server, "manager").await;
@@ -586,6 +583,19 @@ async fn a_manager_retires_a_departing_agent_hands_the_territory_over_and_outlin
     wait_for_rows(&client, 40).await;
     click(&client, "to-people").await;
     wait_for_text(&client, "device", |t| !t.is_empty()).await;
+    click(&client, "add-person").await;
+    fill(&client, "person-name", "Ольга Новикова").await;
+    fill(&client, "person-login", "olga").await;
+    fill(&client, "person-password", "census-demo").await;
+    click(&client, "add-person-confirm").await;
+    wait_for_text(&client, "people-message", |t| t == "Добавлен(а): Ольга Новикова, вход «olga»").await;
+    let mut olga = tokio::task::block_in_place(|| {
+        let mut olga = Device::sign_in(dir.path(), "olga", &server, "olga");
+        assert_eq!(olga.sync().unwrap().pulled, 0);
+        olga
+    });
+
+    // The manager retires Anna and hands her territory to Olga, in one step.
     let anna_row = find_by_text(&client, "person", "Анна Смирнова").await;
     let retire = anna_row.find(Locator::Css(&testid("retire"))).await.unwrap();
     assert!(click_element(&client, retire).await);
@@ -604,6 +614,7 @@ async fn a_manager_retires_a_departing_agent_hands_the_territory_over_and_outlin
     click(&client, "save-territory").await;
     wait_for_text(&client, "territories-message", |t| t == "Сохранено").await;
     find_by_text(&client, "territory-row", "из 300").await;
+    screenshot(&driver, &client, "territories-manager-ru").await;
 
     // Its outline, drawn on the map corner by corner.
     click(&client, "to-map").await;

@@ -23,6 +23,15 @@ fn refused_code(result: Result<impl std::fmt::Debug, SyncError>) -> String {
     }
 }
 
+/// Anna's device and the manager's, both synced.
+fn anna_and_manager(dir: &std::path::Path, server: &Server) -> (Device, Device) {
+    let mut anna = Device::sign_in(dir, "anna", server, "anna");
+    let mut manager = Device::sign_in(dir, "manager", server, "manager");
+    anna.sync().unwrap();
+    manager.sync().unwrap();
+    (anna, manager)
+}
+
 fn everything(device: &Device) -> usize {
     device.replica.list(&ListFilter { limit: 1_000, ..ListFilter::default() }).unwrap().len()
 }
@@ -77,10 +86,7 @@ fn a_departing_agent_is_retired_and_the_newcomer_receives_the_whole_territory() 
 fn managers_revoke_devices_outline_territories_and_publish_questionnaires() {
     let dir = tempfile::tempdir().unwrap();
     let server = demo(dir.path());
-    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
-    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
-    anna.sync().unwrap();
-    manager.sync().unwrap();
+    let (mut anna, mut manager) = anna_and_manager(dir.path(), &server);
 
     // Devices, then Anna's revoked (it was lost).
     let devices = manager.replica.devices(&manager.client).unwrap();
@@ -138,10 +144,7 @@ fn managers_revoke_devices_outline_territories_and_publish_questionnaires() {
 fn agents_may_not_manage_and_managers_may_not_retire_managers() {
     let dir = tempfile::tempdir().unwrap();
     let server = demo(dir.path());
-    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
-    let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
-    anna.sync().unwrap();
-    manager.sync().unwrap();
+    let (mut anna, mut manager) = anna_and_manager(dir.path(), &server);
     assert_eq!(refused_code(anna.replica.devices(&anna.client)), "forbidden");
     let retire_boris = Retirement { login: "boris".into(), successor: Some("anna".into()) };
     assert_eq!(refused_code(anna.replica.retire_person(&anna.client, &retire_boris)), "forbidden");

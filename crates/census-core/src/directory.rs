@@ -110,6 +110,34 @@ pub struct DeviceRecord {
     pub revoked: bool,
 }
 
+/// Someone joining: what a manager types to let them sign in.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPerson {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    /// Their first password, which they are told in person.
+    pub password: String,
+}
+
+impl NewPerson {
+    /// Says, in words, what is wrong with the login or the name (the server checks the password).
+    pub fn check(&self) -> Result<(), String> {
+        let login = self.login.trim();
+        if login.is_empty() || login.chars().any(char::is_whitespace) {
+            return Err("a login is one word, with no spaces".into());
+        }
+        if login.chars().count() > 64 {
+            return Err("a login has at most 64 characters".into());
+        }
+        if self.name.trim().is_empty() {
+            return Err("a person needs a name".into());
+        }
+        Ok(())
+    }
+}
+
 /// A departing person retired, and the territories they surveyed handed to a successor.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

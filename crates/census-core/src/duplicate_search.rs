@@ -9,9 +9,9 @@
 //!
 //! Each prospect's texts are normalised once, not once per pair.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use crate::duplicates::{DuplicateProbe, DuplicateScore, PreparedProbe, score_prepared};
+use crate::duplicates::{DuplicateProbe, Evidence, PreparedProbe};
 
 /// Prospects farther apart than this are only compared when they share a phone: beyond it
 /// position adds no evidence ([`crate::score_duplicate`]).
@@ -23,127 +23,146 @@ const LARGEST_SHARED_GROUP: usize = 30;
 
 const METERS_PER_DEGREE: f64 = 111_320.0;
 
-/// Two prospects, by their index in the probes searched, that score as likely the same.
-#[derive(Debug, Clone, PartialEq)]
+/// How far apart the position search looks: [`NEAR_ENOUGH_M`] with a margin for measuring on
+/// the flat, so that no pair the exact distance puts within reach is missed.
+const REACH_M: f64 = NEAR_ENOUGH_M * 1.01;
+
+/// Two prospects, by their index in the probes searched, that score as likely the same. The
+/// reasons are left to [`crate::score_duplicate`], for the pairs that are shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LikelyPair {
     pub first: usize,
     pub second: usize,
-    pub score: DuplicateScore,
+    pub score: f64,
 }
 
 /// Every pair of `probes` scoring as a likely duplicate, the likeliest first, leaving out the
-/// pairs `set_apart` says a manager has already judged distinct.
-pub fn likely_pairs(probes: &[DuplicateProbe], set_apart: impl Fn(usize, usize) -> bool) -> Vec<LikelyPair> {
+/// pairs `set_apart` says a manager has already judged distinct. The work is shared among
+/// `workers` threads (the result is the same for any number).
+pub fn likely_pairs(
+    probes: &[DuplicateProbe],
+    set_apart: impl Fn(usize, usize) -> bool + Sync,
+    workers: usize,
+) -> Vec<LikelyPair> {
     let prepared: Vec<PreparedProbe> = probes.iter().map(PreparedProbe::new).collect();
-    let mut search = Search { prepared: &prepared, set_apart, found: Vec::new(), compared: HashSet::new() };
-    search.near_each_other();
-    search.sharing_a_phone();
-    search.sharing_a_name();
-    let mut found = search.found;
-    found.sort_by(|a, b| b.score.score.total_cmp(&a.score.score).then((a.first, a.second).cmp(&(b.first, b.second))));
+    let blocks = Blocks::of(&prepared);
+    let workers = workers.clamp(1, 64);
+    let mut found: Vec<LikelyPair> = std::thread::scope(|scope| {
+        let shares: Vec<_> = (0..workers)
+            .map(|share| {
+                let (blocks, set_apart) = (&blocks, &set_apart);
+                scope.spawn(move || blocks.search(share, workers, set_apart))
+            })
+            .collect();
+        shares
+            .into_iter()
+            .flat_map(|share| share.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    });
+    // A pair sharing both a phone and a name may have been scored twice.
+    found.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then((a.first, a.second).cmp(&(b.first, b.second))));
+    found.dedup_by_key(|p| (p.first, p.second));
     found
 }
 
-struct Search<'a, F> {
+/// The prospects grouped so that only pairs within a group, or in neighbouring cells, are
+/// compared.
+struct Blocks<'a> {
     prepared: &'a [PreparedProbe],
-    set_apart: F,
-    found: Vec<LikelyPair>,
-    /// Pairs scored by phone or name, which the position search did not already score.
-    compared: HashSet<(usize, usize)>,
+    /// The cosine of each prospect's latitude, for distances on the flat.
+    cos_lat: Vec<f64>,
+    /// Prospects with a position by cell (row, column), in cell order.
+    cells: Vec<((i64, i64), Vec<usize>)>,
+    cell_index: HashMap<(i64, i64), usize>,
+    /// Prospects sharing a phone, or a name, in groups small enough to say something.
+    groups: Vec<Vec<usize>>,
 }
 
-impl<F: Fn(usize, usize) -> bool> Search<'_, F> {
-    fn consider(&mut self, a: usize, b: usize) {
-        let (first, second) = (a.min(b), a.max(b));
-        let score = score_prepared(&self.prepared[first], &self.prepared[second]);
-        if score.is_likely() && !(self.set_apart)(first, second) {
-            self.found.push(LikelyPair { first, second, score });
-        }
-    }
-
-    /// Were `a` and `b` already scored by the position search?
-    fn near(&self, a: usize, b: usize) -> bool {
-        match (&self.prepared[a].location, &self.prepared[b].location) {
-            (Some(la), Some(lb)) => la.distance_m(lb) <= NEAR_ENOUGH_M,
-            _ => false,
-        }
-    }
-
-    fn near_each_other(&mut self) {
-        let located: Vec<usize> = (0..self.prepared.len()).filter(|i| self.prepared[*i].location.is_some()).collect();
-        let Some(widest) =
-            located.iter().filter_map(|i| self.prepared[*i].location.map(|l| l.lat.abs())).reduce(f64::max)
-        else {
-            return;
-        };
-        // Cells are NEAR_ENOUGH_M high everywhere and at least that wide: a degree of longitude
-        // is shortest at the base's highest latitude, so that one sets the width.
-        let cell_lat = NEAR_ENOUGH_M / METERS_PER_DEGREE;
-        let cell_lon = NEAR_ENOUGH_M / (METERS_PER_DEGREE * widest.to_radians().cos().max(0.01));
-        let mut cells: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
-        for &i in &located {
-            let at = self.prepared[i].location.expect("located");
-            cells.entry(((at.lat / cell_lat).floor() as i64, (at.lon / cell_lon).floor() as i64)).or_default().push(i);
-        }
-        // Each cell against itself and the four neighbours after it, so every pair of
-        // neighbouring cells is visited once.
-        const AFTER: [(i64, i64); 4] = [(0, 1), (1, -1), (1, 0), (1, 1)];
-        for (&(row, column), members) in &cells {
-            for (k, &a) in members.iter().enumerate() {
-                for &b in &members[k + 1..] {
-                    if self.near(a, b) {
-                        self.consider(a, b);
-                    }
-                }
-            }
-            for (dr, dc) in AFTER {
-                let Some(others) = cells.get(&(row + dr, column + dc)) else { continue };
-                for &a in members {
-                    for &b in others {
-                        if self.near(a, b) {
-                            self.consider(a, b);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn sharing_a_phone(&mut self) {
+impl<'a> Blocks<'a> {
+    fn of(prepared: &'a [PreparedProbe]) -> Blocks<'a> {
+        let cos_lat = prepared.iter().map(|p| p.location.map_or(1.0, |l| l.lat.to_radians().cos())).collect();
+        // Cells are REACH_M high everywhere and at least that wide: a degree of longitude is
+        // shortest at the base's highest latitude, so that one sets the width.
+        let widest = prepared.iter().filter_map(|p| p.location.map(|l| l.lat.abs())).fold(0.0, f64::max);
+        let cell_lat = REACH_M / METERS_PER_DEGREE;
+        let cell_lon = REACH_M / (METERS_PER_DEGREE * widest.to_radians().cos().max(0.01));
+        let mut by_cell: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
         let mut by_phone: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, probe) in self.prepared.iter().enumerate() {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, probe) in prepared.iter().enumerate() {
+            if let Some(at) = probe.location {
+                let cell = ((at.lat / cell_lat).floor() as i64, (at.lon / cell_lon).floor() as i64);
+                by_cell.entry(cell).or_default().push(i);
+            }
             for phone in probe.phones() {
                 let group = by_phone.entry(phone.as_str()).or_default();
                 if group.last() != Some(&i) {
                     group.push(i);
                 }
             }
-        }
-        self.within_groups(by_phone.into_values().collect());
-    }
-
-    fn sharing_a_name(&mut self) {
-        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, probe) in self.prepared.iter().enumerate() {
             if !probe.name_key().is_empty() {
                 by_name.entry(probe.name_key()).or_default().push(i);
             }
         }
-        self.within_groups(by_name.into_values().collect());
+        let mut cells: Vec<((i64, i64), Vec<usize>)> = by_cell.into_iter().collect();
+        cells.sort_unstable_by_key(|(cell, _)| *cell);
+        let cell_index = cells.iter().enumerate().map(|(k, (cell, _))| (*cell, k)).collect();
+        let mut groups: Vec<Vec<usize>> = by_phone
+            .into_values()
+            .chain(by_name.into_values())
+            .filter(|g| g.len() > 1 && g.len() <= LARGEST_SHARED_GROUP)
+            .collect();
+        groups.sort_unstable();
+        Blocks { prepared, cos_lat, cells, cell_index, groups }
     }
 
-    /// Scores the pairs inside each group not scored yet.
-    fn within_groups(&mut self, groups: Vec<Vec<usize>>) {
-        for group in groups.into_iter().filter(|g| g.len() > 1 && g.len() <= LARGEST_SHARED_GROUP) {
-            for (k, &a) in group.iter().enumerate() {
-                for &b in &group[k + 1..] {
-                    let pair = (a.min(b), a.max(b));
-                    if !self.near(a, b) && self.compared.insert(pair) {
-                        self.consider(a, b);
+    /// The likely pairs of one `share` of `shares` of the cells and groups.
+    fn search(&self, share: usize, shares: usize, set_apart: &impl Fn(usize, usize) -> bool) -> Vec<LikelyPair> {
+        let mut found = Vec::new();
+        let mut consider = |a: usize, b: usize| {
+            let (first, second) = (a.min(b), a.max(b));
+            if let Some(score) = Evidence::likely_score(&self.prepared[first], &self.prepared[second])
+                && !set_apart(first, second)
+            {
+                found.push(LikelyPair { first, second, score });
+            }
+        };
+        // Each cell against itself and the four neighbours after it, so every pair of
+        // neighbouring cells is visited once.
+        const AFTER: [(i64, i64); 4] = [(0, 1), (1, -1), (1, 0), (1, 1)];
+        for ((row, column), members) in self.cells.iter().skip(share).step_by(shares) {
+            for (k, &a) in members.iter().enumerate() {
+                for &b in members[k + 1..].iter().filter(|b| self.near(a, **b)) {
+                    consider(a, b);
+                }
+            }
+            for (dr, dc) in AFTER {
+                let Some(&other) = self.cell_index.get(&(row + dr, column + dc)) else { continue };
+                for &a in members {
+                    for &b in self.cells[other].1.iter().filter(|b| self.near(a, **b)) {
+                        consider(a, b);
                     }
                 }
             }
         }
+        // Pairs in a group not already scored by position.
+        for group in self.groups.iter().skip(share).step_by(shares) {
+            for (k, &a) in group.iter().enumerate() {
+                for &b in group[k + 1..].iter().filter(|b| !self.near(a, **b)) {
+                    consider(a, b);
+                }
+            }
+        }
+        found
+    }
+
+    /// Were `a` and `b` scored by the position search? Measured on the flat, which is within a
+    /// fraction of a percent at these distances.
+    fn near(&self, a: usize, b: usize) -> bool {
+        let (Some(la), Some(lb)) = (&self.prepared[a].location, &self.prepared[b].location) else { return false };
+        let north = (la.lat - lb.lat) * METERS_PER_DEGREE;
+        let east = (la.lon - lb.lon) * METERS_PER_DEGREE * 0.5 * (self.cos_lat[a] + self.cos_lat[b]);
+        north * north + east * east <= REACH_M * REACH_M
     }
 }
 
@@ -186,12 +205,12 @@ mod tests {
             probe("аптека «Здоровье»", "", Some((56.7, 35.8))),
             probe("Уют", "", Some((56.8500, 35.9040))), // 244 m from the first, another name
         ];
-        let found = likely_pairs(&probes, |_, _| false);
+        let found = likely_pairs(&probes, |_, _| false, 2);
         let mut pairs: Vec<(usize, usize)> = found.iter().map(|p| (p.first, p.second)).collect();
         pairs.sort();
         assert_eq!(pairs, vec![(0, 1), (2, 3), (4, 5)]);
         assert_eq!(pairs, every_pair(&probes), "blocking misses no pair brute force finds here");
-        assert!(found.windows(2).all(|w| w[0].score.score >= w[1].score.score), "likeliest first");
+        assert!(found.windows(2).all(|w| w[0].score >= w[1].score), "likeliest first");
     }
 
     #[test]
@@ -205,7 +224,7 @@ mod tests {
             probes.push(probe(&format!("Магазин {k}"), "", Some((lat + 0.0004, lon - 0.0007))));
         }
         let mut pairs: Vec<(usize, usize)> =
-            likely_pairs(&probes, |_, _| false).iter().map(|p| (p.first, p.second)).collect();
+            likely_pairs(&probes, |_, _| false, 2).iter().map(|p| (p.first, p.second)).collect();
         pairs.sort();
         let near = |(a, b): &(usize, usize)| {
             probes[*a].location.unwrap().distance_m(&probes[*b].location.unwrap()) <= NEAR_ENOUGH_M
@@ -213,13 +232,15 @@ mod tests {
         let near_pairs: Vec<(usize, usize)> = every_pair(&probes).into_iter().filter(near).collect();
         assert!(near_pairs.len() >= 40);
         assert_eq!(pairs.iter().copied().filter(near).collect::<Vec<_>>(), near_pairs);
+        let alone = likely_pairs(&probes, |_, _| false, 1);
+        assert_eq!(likely_pairs(&probes, |_, _| false, 3), alone, "any number of workers finds the same");
     }
 
     #[test]
     fn pairs_set_apart_are_left_out() {
         let probes = vec![probe("Ромашка", "", Some((56.85, 35.9))), probe("Ромашка", "", Some((56.85, 35.9)))];
-        assert_eq!(likely_pairs(&probes, |_, _| false).len(), 1);
-        assert!(likely_pairs(&probes, |a, b| (a, b) == (0, 1)).is_empty());
+        assert_eq!(likely_pairs(&probes, |_, _| false, 2).len(), 1);
+        assert!(likely_pairs(&probes, |a, b| (a, b) == (0, 1), 1).is_empty());
     }
 
     #[test]
@@ -227,6 +248,6 @@ mod tests {
         // Alone, a shared phone would make any two of these likely duplicates.
         let probes: Vec<DuplicateProbe> = (0..100).map(|_| probe("", "8 800 555-55-55", None)).collect();
         assert!(crate::score_duplicate(&probes[0], &probes[1]).is_likely());
-        assert!(likely_pairs(&probes, |_, _| false).is_empty());
+        assert!(likely_pairs(&probes, |_, _| false, 2).is_empty());
     }
 }

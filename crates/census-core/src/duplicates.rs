@@ -88,24 +88,29 @@ impl DuplicateScore {
 /// `1 - Π(1 - p)`; positions kilometres apart halve the result, since chains have many shops of
 /// one name.
 pub fn score_duplicate(a: &DuplicateProbe, b: &DuplicateProbe) -> DuplicateScore {
-    score_prepared(&PreparedProbe::new(a), &PreparedProbe::new(b))
+    let (a, b) = (PreparedProbe::new(a), PreparedProbe::new(b));
+    let evidence = Evidence::between(&a, &b);
+    DuplicateScore { score: evidence.score(), reasons: evidence.reasons() }
 }
 
 /// A probe with its texts normalised once, for scoring it against many others.
 #[derive(Debug, Clone)]
 pub(crate) struct PreparedProbe {
-    /// The normalised name's words in sorted order.
+    /// The normalised name: its words in sorted order, as text and as characters.
     name: String,
-    address: String,
+    name_chars: Vec<char>,
+    address_chars: Vec<char>,
     phones: Vec<String>,
     pub(crate) location: Option<Location>,
 }
 
 impl PreparedProbe {
     pub(crate) fn new(probe: &DuplicateProbe) -> Self {
+        let name = sorted_words(&normalize_name(&probe.name));
         PreparedProbe {
-            name: sorted_words(&normalize_name(&probe.name)),
-            address: sorted_words(&normalize_address(&probe.address)),
+            name_chars: name.chars().collect(),
+            name,
+            address_chars: sorted_words(&normalize_address(&probe.address)).chars().collect(),
             phones: probe.phones.iter().filter_map(|p| normalize_phone(p)).collect(),
             location: probe.location,
         }
@@ -121,50 +126,99 @@ impl PreparedProbe {
     }
 }
 
-pub(crate) fn score_prepared(a: &PreparedProbe, b: &PreparedProbe) -> DuplicateScore {
-    let mut reasons = Vec::new();
-    let mut evidence: Vec<f64> = Vec::new();
+/// What two prospects have in common, measured; [`Evidence::score`] weighs it and
+/// [`Evidence::reasons`] says it in words. Measuring allocates nothing, so a search can weigh
+/// millions of pairs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Evidence<'a> {
+    phone: Option<&'a str>,
+    name: f64,
+    address: f64,
+    meters: Option<f64>,
+}
 
-    if let Some(phone) = a.phones.iter().find(|p| b.phones.contains(p)) {
-        evidence.push(0.8);
-        reasons.push(DuplicateReason::SamePhone { phone: format!("+{phone}") });
-    }
-
-    let name = text_similarity(&a.name, &b.name);
-    if name >= 0.7 {
-        evidence.push((name - 0.7) / 0.3 * 0.7);
-        reasons.push(DuplicateReason::SimilarName { similarity: round2(name) });
-    }
-
-    let address = text_similarity(&a.address, &b.address);
-    if address >= 0.7 {
-        evidence.push((address - 0.7) / 0.3 * 0.5);
-        reasons.push(DuplicateReason::SimilarAddress { similarity: round2(address) });
-    }
-
-    let mut far_apart = false;
-    if let (Some(la), Some(lb)) = (&a.location, &b.location) {
-        let meters = la.distance_m(lb);
-        let near = match meters {
-            m if m <= 30.0 => 0.5,
-            m if m <= 100.0 => 0.35,
-            m if m <= 300.0 => 0.15,
-            _ => 0.0,
-        };
-        if near > 0.0 {
-            evidence.push(near);
-            reasons.push(DuplicateReason::Near { meters: meters.round() });
-        } else if meters > 2_000.0 {
-            far_apart = true;
-            reasons.push(DuplicateReason::FarApart { meters: meters.round() });
+impl<'a> Evidence<'a> {
+    pub(crate) fn between(a: &'a PreparedProbe, b: &PreparedProbe) -> Evidence<'a> {
+        Evidence {
+            phone: a.phones.iter().find(|p| b.phones.contains(p)).map(String::as_str),
+            name: text_similarity(&a.name_chars, &b.name_chars),
+            address: text_similarity(&a.address_chars, &b.address_chars),
+            meters: a.location.zip(b.location).map(|(la, lb)| la.distance_m(&lb)),
         }
     }
 
-    let mut score = 1.0 - evidence.iter().fold(1.0, |rest, p| rest * (1.0 - p));
-    if far_apart {
-        score *= 0.5;
+    fn name_evidence(&self) -> Option<f64> {
+        (self.name >= 0.7).then(|| (self.name - 0.7) / 0.3 * 0.7)
     }
-    DuplicateScore { score: round2(score), reasons }
+
+    fn address_evidence(&self) -> Option<f64> {
+        (self.address >= 0.7).then(|| (self.address - 0.7) / 0.3 * 0.5)
+    }
+
+    fn near_evidence(&self) -> Option<f64> {
+        match self.meters? {
+            m if m <= 30.0 => Some(0.5),
+            m if m <= 100.0 => Some(0.35),
+            m if m <= 300.0 => Some(0.15),
+            _ => None,
+        }
+    }
+
+    fn far_apart(&self) -> bool {
+        self.meters.is_some_and(|m| m > 2_000.0)
+    }
+
+    pub(crate) fn score(&self) -> f64 {
+        self.score_with(self.address_evidence())
+    }
+
+    /// The score with `address` as the address's evidence.
+    fn score_with(&self, address: Option<f64>) -> f64 {
+        let evidence = [self.phone.map(|_| 0.8), self.name_evidence(), address, self.near_evidence()];
+        let mut score = 1.0 - evidence.iter().flatten().fold(1.0, |rest, p| rest * (1.0 - p));
+        if self.far_apart() {
+            score *= 0.5;
+        }
+        round2(score)
+    }
+
+    /// The score of a pair that scores as a likely duplicate, `None` for any other. Addresses
+    /// are compared only when they could make the difference: most pairs a search weighs are
+    /// neighbours with other names, which no address can make likely.
+    pub(crate) fn likely_score(a: &PreparedProbe, b: &PreparedProbe) -> Option<f64> {
+        let mut evidence = Evidence {
+            phone: a.phones.iter().find(|p| b.phones.contains(p)).map(String::as_str),
+            name: text_similarity(&a.name_chars, &b.name_chars),
+            address: 0.0,
+            meters: a.location.zip(b.location).map(|(la, lb)| la.distance_m(&lb)),
+        };
+        if evidence.score_with(Some(0.5)) < LIKELY_DUPLICATE {
+            return None;
+        }
+        evidence.address = text_similarity(&a.address_chars, &b.address_chars);
+        Some(evidence.score()).filter(|score| *score >= LIKELY_DUPLICATE)
+    }
+
+    pub(crate) fn reasons(&self) -> Vec<DuplicateReason> {
+        let mut reasons = Vec::new();
+        if let Some(phone) = self.phone {
+            reasons.push(DuplicateReason::SamePhone { phone: format!("+{phone}") });
+        }
+        if self.name_evidence().is_some() {
+            reasons.push(DuplicateReason::SimilarName { similarity: round2(self.name) });
+        }
+        if self.address_evidence().is_some() {
+            reasons.push(DuplicateReason::SimilarAddress { similarity: round2(self.address) });
+        }
+        match self.meters {
+            Some(meters) if self.near_evidence().is_some() => {
+                reasons.push(DuplicateReason::Near { meters: meters.round() })
+            }
+            Some(meters) if self.far_apart() => reasons.push(DuplicateReason::FarApart { meters: meters.round() }),
+            _ => {}
+        }
+        reasons
+    }
 }
 
 fn round2(x: f64) -> f64 {
@@ -177,29 +231,37 @@ fn sorted_words(text: &str) -> String {
     words.join(" ")
 }
 
+/// Characters as strsim's generic measures read them, without decoding UTF-8 again each time.
+struct Letters<'a>(&'a [char]);
+
+impl<'a> IntoIterator for &Letters<'a> {
+    type Item = &'a char;
+    type IntoIter = std::slice::Iter<'a, char>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// Similarity of two texts (normalised, words sorted) from 0 to 1: the better of Jaro-Winkler
 /// (catches typos; sorting catches reordering) and the share of the shorter text's words found
 /// in the longer (catches "Ромашка" against "Магазин Ромашка").
-fn text_similarity(a: &str, b: &str) -> f64 {
+fn text_similarity(a: &[char], b: &[char]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
-    let jaro = strsim::jaro_winkler(a, b);
+    let jaro = strsim::generic_jaro_winkler(&Letters(a), &Letters(b));
     // Containment never scores above 0.95, so it cannot beat a closer match.
     if jaro >= 0.95 {
         return jaro;
     }
-    let (wa, wb) = (a.split(' '), b.split(' '));
-    let (short, long): (Vec<&str>, Vec<&str>) = if wa.clone().count() <= wb.clone().count() {
-        (wa.collect(), wb.collect())
-    } else {
-        (wb.collect(), wa.collect())
-    };
+    let wa: Vec<&[char]> = a.split(|c| *c == ' ').collect();
+    let wb: Vec<&[char]> = b.split(|c| *c == ' ').collect();
+    let (short, long) = if wa.len() <= wb.len() { (wa, wb) } else { (wb, wa) };
     let shared = short.iter().filter(|w| long.contains(w)).count() as f64;
     // Containment of a single short word says little ("shop" in "coffee shop"); require two
     // characters per word at least and damp it a little.
-    let containment =
-        if short.iter().all(|w| w.chars().count() >= 2) { 0.95 * shared / short.len() as f64 } else { 0.0 };
+    let containment = if short.iter().all(|w| w.len() >= 2) { 0.95 * shared / short.len() as f64 } else { 0.0 };
     jaro.max(containment)
 }
 

@@ -52,7 +52,7 @@ pub mod wire;
 
 pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
-pub use directory::{DeviceRecord, Directory, Person, Retired, Retirement, Role, Territory};
+pub use directory::{DeviceRecord, Directory, NewPerson, Person, Retired, Retirement, Role, Territory};
 pub use duplicate_search::{LikelyPair, NEAR_ENOUGH_M, likely_pairs};
 pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
 pub use history::FieldEdit;

@@ -1,10 +1,10 @@
-//! A manager's changes to the directory: devices revoked, people retired with their
+//! A manager's changes to the directory: devices revoked, people added, and retired with their
 //! territories handed over, territories outlined, planned and assigned, questionnaire versions
 //! published. These need the server (the directory is the server's); each one, once made,
 //! refreshes this device's copy of the directory so that the app shows it at once, and every
 //! other device gets it with its next sync.
 
-use census_core::{DeviceId, DeviceRecord, Questionnaire, Retired, Retirement, Territory};
+use census_core::{DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory};
 use reqwest::Method;
 
 use crate::replica::Replica;
@@ -35,6 +35,14 @@ impl Replica {
             &serde_json::json!({ "device": device }),
         )?;
         Ok(())
+    }
+
+    /// Adds someone who can then sign in with the password given.
+    pub fn add_person(&mut self, client: &SyncClient, new: &NewPerson) -> Result<Person, SyncError> {
+        let token = self.signed_in_token()?;
+        let person = client.send_json(&token, Method::POST, "people", new)?;
+        self.refresh_directory(client, &token)?;
+        Ok(person)
     }
 
     /// Retires a departing person and hands their territories to the successor, in one step.

@@ -107,7 +107,8 @@ impl Replica {
             probes.push(probe_of(r.get(2)?, r.get(3)?, &r.get::<_, String>(4)?, r.get(5)?, r.get(6)?));
         }
         let apart = |a: usize, b: usize| set_apart.contains(&(ids[a], ids[b])) || set_apart.contains(&(ids[b], ids[a]));
-        let found = census_core::likely_pairs(&probes, apart);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let found = census_core::likely_pairs(&probes, apart, workers);
         let shown = &found[..found.len().min(limit)];
         let wanted: Vec<i64> = shown.iter().flat_map(|p| [rows[p.first], rows[p.second]]).collect();
         let mut by_row = std::collections::HashMap::new();
@@ -121,11 +122,12 @@ impl Replica {
         let pairs = shown
             .iter()
             .filter_map(|p| {
+                let why = census_core::score_duplicate(&probes[p.first], &probes[p.second]);
                 Some(DuplicatePair {
                     first: by_row.get(&rows[p.first])?.clone(),
                     second: by_row.get(&rows[p.second])?.clone(),
-                    score: p.score.score,
-                    reasons: p.score.reasons.iter().map(|r| r.describe()).collect(),
+                    score: p.score,
+                    reasons: why.reasons.iter().map(|r| r.describe()).collect(),
                 })
             })
             .collect();

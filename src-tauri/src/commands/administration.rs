@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use census_core::{DeviceId, DeviceRecord, Questionnaire, Retired, Retirement, Territory, TerritoryId};
+use census_core::{
+    DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Role, Territory, TerritoryId,
+};
 use census_replica::{Replica, SyncClient};
 use tauri::State;
 
@@ -34,6 +36,20 @@ pub async fn devices(state: State<'_, AppState>) -> Result<Vec<DeviceRecord>, Ap
 #[tauri::command]
 pub async fn revoke_device(state: State<'_, AppState>, device: DeviceId) -> Result<(), AppError> {
     with_server(state, move |replica, client| Ok(replica.revoke_device(client, device)?)).await
+}
+
+/// Adds someone, who can then sign in with `password`.
+#[tauri::command]
+pub async fn add_person(
+    state: State<'_, AppState>,
+    login: String,
+    name: String,
+    role: Role,
+    password: String,
+) -> Result<Person, AppError> {
+    let new = NewPerson { login, name, role, password };
+    new.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem))?;
+    with_server(state, move |replica, client| Ok(replica.add_person(client, &new)?)).await
 }
 
 /// Retires a departing person and hands their territories to `successor`, in one step.

@@ -23,6 +23,7 @@ import type {
   ProspectRow,
   Questionnaire,
   RefusedChange,
+  Role,
   Retired,
   ReviewState,
   Session,
@@ -64,6 +65,8 @@ export const api = {
   territories: () => invoke<Territory[]>('territories'),
   devices: () => invoke<DeviceRecord[]>('devices'),
   revokeDevice: (device: string) => invoke<null>('revoke_device', { device }),
+  addPerson: (login: string, name: string, role: Role, password: string) =>
+    invoke<Person>('add_person', { login, name, role, password }),
   retirePerson: (login: string, successor: string | null) => invoke<Retired>('retire_person', { login, successor }),
   saveTerritory: (territory: {
     id: string | null;
