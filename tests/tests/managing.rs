@@ -141,7 +141,7 @@ fn managers_revoke_devices_outline_territories_and_publish_questionnaires() {
 }
 
 #[test]
-fn agents_may_not_manage_and_managers_may_not_retire_managers() {
+fn agents_may_not_manage_and_managers_may_not_add_or_retire_managers() {
     let dir = tempfile::tempdir().unwrap();
     let server = demo(dir.path());
     let (mut anna, mut manager) = anna_and_manager(dir.path(), &server);
@@ -149,6 +149,38 @@ fn agents_may_not_manage_and_managers_may_not_retire_managers() {
     let retire_boris = Retirement { login: "boris".into(), successor: Some("anna".into()) };
     assert_eq!(refused_code(anna.replica.retire_person(&anna.client, &retire_boris)), "forbidden");
     assert_eq!(refused_code(anna.replica.save_territory(&anna.client, &demo_territories()[0])), "forbidden");
+
+    let newcomer = |login: &str, role: Role, password: &str| census_core::NewPerson {
+        login: login.into(),
+        name: "Новый Сотрудник".into(),
+        role,
+        password: password.into(),
+    };
+    assert_eq!(
+        refused_code(anna.replica.add_person(&anna.client, &newcomer("vera", Role::Agent, "census-demo"))),
+        "forbidden"
+    );
+    assert_eq!(
+        refused_code(manager.replica.add_person(&manager.client, &newcomer("vera", Role::Admin, "census-demo"))),
+        "forbidden",
+        "only an administrator adds an administrator"
+    );
+    assert_eq!(
+        refused_code(manager.replica.add_person(&manager.client, &newcomer("vera", Role::Agent, "short"))),
+        "bad_request"
+    );
+    assert_eq!(
+        refused_code(manager.replica.add_person(&manager.client, &newcomer("ve ra", Role::Agent, "census-demo"))),
+        "bad_request"
+    );
+    assert_eq!(
+        refused_code(manager.replica.add_person(&manager.client, &newcomer("boris", Role::Agent, "census-demo"))),
+        "conflict"
+    );
+    let vera = manager.replica.add_person(&manager.client, &newcomer("vera", Role::Agent, "census-demo")).unwrap();
+    assert!(manager.replica.people().unwrap().contains(&vera), "the manager's directory has her at once");
+    let mut vera_device = Device::sign_in(dir.path(), "vera", &server, "vera");
+    assert_eq!(vera_device.sync().unwrap().pulled, 0, "no territory yet");
 
     let retire_manager = Retirement { login: "manager".into(), successor: None };
     assert_eq!(refused_code(manager.replica.retire_person(&manager.client, &retire_manager)), "forbidden");
