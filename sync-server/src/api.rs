@@ -83,6 +83,16 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix_millis(millis)
 }
 
+/// A body of at most `limit` bytes. One somewhat over the limit is still read to its end before
+/// the refusal, so that the client, still sending, hears `413` instead of a closed connection.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    const READ_PAST_LIMIT: usize = 1 << 20;
+    match axum::body::to_bytes(body, limit + READ_PAST_LIMIT).await {
+        Ok(bytes) if bytes.len() <= limit => Ok(bytes),
+        _ => Err(ApiError::TooLarge { limit }),
+    }
+}
+
 /// Runs store work on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -133,8 +143,7 @@ pub struct LoginResponse {
 const MAX_LOGIN_BYTES: usize = 16 << 10;
 
 async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<LoginResponse>, ApiError> {
-    let body =
-        axum::body::to_bytes(body, MAX_LOGIN_BYTES).await.map_err(|_| ApiError::TooLarge { limit: MAX_LOGIN_BYTES })?;
+    let body = read_body(body, MAX_LOGIN_BYTES).await?;
     let request: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("a sign-in needs login, password and device: {e}")))?;
     state.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
@@ -225,8 +234,7 @@ fn frame_response(frame: &[u8]) -> Response {
 
 async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &headers).await?;
-    let body =
-        axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| ApiError::TooLarge { limit: MAX_BODY_BYTES })?;
+    let body = read_body(body, MAX_BODY_BYTES).await?;
     let frame = inflate(&body)?;
     let batch = PushBatch::decode(&frame).map_err(|e| ApiError::BadBody(e.to_string()))?;
     if batch.items.len() > MAX_PUSH_ITEMS {

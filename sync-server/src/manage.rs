@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::Caller;
-use crate::api::{AppState, authenticate, blocking};
+use crate::api::{AppState, authenticate, blocking, read_body};
 use crate::error::ApiError;
 
 /// Largest accepted body: a questionnaire, or a territory with a detailed outline.
@@ -40,9 +40,7 @@ async fn manager(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, A
 
 /// Reads a JSON body of at most [`MAX_MANAGE_BYTES`]; `what` names it in errors.
 async fn json_body<T: DeserializeOwned>(body: Body, what: &str) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_MANAGE_BYTES)
-        .await
-        .map_err(|_| ApiError::TooLarge { limit: MAX_MANAGE_BYTES })?;
+    let bytes = read_body(body, MAX_MANAGE_BYTES).await?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("this is not a valid {what}: {e}")))
 }
 
