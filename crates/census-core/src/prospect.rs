@@ -154,6 +154,10 @@ impl AddressPatch {
         ]
     }
 
+    pub(crate) fn part(&self, name: &str) -> Option<Option<&String>> {
+        self.parts().into_iter().find(|(part, _)| *part == name).map(|(_, value)| value)
+    }
+
     pub(crate) fn part_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
         Some(match name {
             "line" => &mut self.line,
