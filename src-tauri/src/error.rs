@@ -48,6 +48,8 @@ impl From<ReplicaError> for AppError {
             | ReplicaError::WrongQuestionnaire
             | ReplicaError::VisitExists(_)
             | ReplicaError::InvalidPhoto(_)
+            | ReplicaError::AlreadyMerged(_)
+            | ReplicaError::Import(_)
             | ReplicaError::Document(_) => ErrorKind::Invalid,
             _ => ErrorKind::Storage,
         };

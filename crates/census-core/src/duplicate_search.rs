@@ -166,6 +166,78 @@ impl<'a> Blocks<'a> {
     }
 }
 
+/// The prospects already in a base, indexed so that an incoming one (an imported row) finds the
+/// one it most likely is, by the same blocking as [`likely_pairs`]: neighbouring cells, shared
+/// phones, a shared name.
+#[derive(Debug)]
+pub struct MatchIndex {
+    prepared: Vec<PreparedProbe>,
+    cell_lat: f64,
+    cell_lon: f64,
+    cells: HashMap<(i64, i64), Vec<usize>>,
+    phones: HashMap<String, Vec<usize>>,
+    names: HashMap<String, Vec<usize>>,
+}
+
+impl MatchIndex {
+    pub fn new(existing: &[DuplicateProbe]) -> MatchIndex {
+        let prepared: Vec<PreparedProbe> = existing.iter().map(PreparedProbe::new).collect();
+        // Wide enough for any latitude people live at, so incoming rows anywhere find their cells.
+        let cell_lat = REACH_M / METERS_PER_DEGREE;
+        let cell_lon = REACH_M / (METERS_PER_DEGREE * 75f64.to_radians().cos());
+        let mut index = MatchIndex {
+            cells: HashMap::new(),
+            phones: HashMap::new(),
+            names: HashMap::new(),
+            cell_lat,
+            cell_lon,
+            prepared: Vec::new(),
+        };
+        for (i, probe) in prepared.iter().enumerate() {
+            if let Some(cell) = index.cell_of(probe) {
+                index.cells.entry(cell).or_default().push(i);
+            }
+            for phone in probe.phones() {
+                index.phones.entry(phone.clone()).or_default().push(i);
+            }
+            if !probe.name_key().is_empty() {
+                index.names.entry(probe.name_key().to_owned()).or_default().push(i);
+            }
+        }
+        index.prepared = prepared;
+        index
+    }
+
+    fn cell_of(&self, probe: &PreparedProbe) -> Option<(i64, i64)> {
+        probe.location.map(|at| ((at.lat / self.cell_lat).floor() as i64, (at.lon / self.cell_lon).floor() as i64))
+    }
+
+    /// The existing prospect `incoming` most likely is, by its index, with its score, if that
+    /// score reaches `threshold`.
+    pub fn best_match(&self, incoming: &DuplicateProbe, threshold: f64) -> Option<(usize, f64)> {
+        let probe = PreparedProbe::new(incoming);
+        let mut candidates: Vec<usize> = Vec::new();
+        if let Some((row, column)) = self.cell_of(&probe) {
+            for dr in -1..=1 {
+                for dc in -1..=1 {
+                    candidates.extend(self.cells.get(&(row + dr, column + dc)).into_iter().flatten());
+                }
+            }
+        }
+        for phone in probe.phones() {
+            candidates.extend(self.phones.get(phone).into_iter().flatten().take(LARGEST_SHARED_GROUP));
+        }
+        candidates.extend(self.names.get(probe.name_key()).into_iter().flatten().take(LARGEST_SHARED_GROUP));
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+            .into_iter()
+            .map(|i| (i, Evidence::between(&self.prepared[i], &probe).score()))
+            .filter(|(_, score)| *score >= threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,5 +321,36 @@ mod tests {
         let probes: Vec<DuplicateProbe> = (0..100).map(|_| probe("", "8 800 555-55-55", None)).collect();
         assert!(crate::score_duplicate(&probes[0], &probes[1]).is_likely());
         assert!(likely_pairs(&probes, |_, _| false, 2).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod matching {
+    use super::*;
+    use crate::prospect::Location;
+    use crate::time::Timestamp;
+
+    fn probe(name: &str, phone: &str, at: Option<(f64, f64)>) -> DuplicateProbe {
+        DuplicateProbe {
+            name: name.into(),
+            address: String::new(),
+            phones: if phone.is_empty() { vec![] } else { vec![phone.into()] },
+            location: at.map(|(lat, lon)| Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(0) }),
+        }
+    }
+
+    #[test]
+    fn an_incoming_prospect_finds_the_one_it_most_likely_is() {
+        let index = MatchIndex::new(&[
+            probe("Ромашка", "", Some((56.85, 35.9))),
+            probe("Колос", "+7 912 345-67-89", Some((56.95, 36.1))),
+            probe("Аптека Здоровье", "", None),
+        ]);
+        assert_eq!(index.best_match(&probe("ООО Ромашка", "", Some((56.8501, 35.9))), 0.6).map(|m| m.0), Some(0));
+        assert_eq!(index.best_match(&probe("Колос", "8 912 345 67 89", None), 0.6).map(|m| m.0), Some(1));
+        assert_eq!(index.best_match(&probe("аптека «Здоровье»", "", Some((50.0, 30.0))), 0.6).map(|m| m.0), Some(2));
+        assert_eq!(index.best_match(&probe("Уют", "", Some((56.85, 35.9))), 0.6), None);
+        // A higher threshold turns a likely match into a new prospect.
+        assert_eq!(index.best_match(&probe("ООО Ромашка", "", Some((56.8501, 35.9))), 0.99), None);
     }
 }

@@ -213,6 +213,8 @@ impl ImportRow {
         let mut row = ImportRow::default();
         let mut problems = Vec::new();
         let (mut lat, mut lon) = (None, None);
+        // A coordinate that cannot be read is reported once, not again as a missing half.
+        let mut unreadable_position = false;
         for (field, cell) in mapping.columns.iter().zip(cells) {
             let (Some(field), value) = (field, cell.trim()) else { continue };
             if value.is_empty() {
@@ -248,10 +250,13 @@ impl ImportRow {
                 ImportField::Lat | ImportField::Lon => match read_number(value) {
                     Some(number) if *field == ImportField::Lat => lat = Some(number),
                     Some(number) => lon = Some(number),
-                    None => problem(
-                        format!("«{value}» — не число ({})", field_name(*field).ru.to_lowercase()),
-                        format!("“{value}” is not a number ({})", field_name(*field).en.to_lowercase()),
-                    ),
+                    None => {
+                        unreadable_position = true;
+                        problem(
+                            format!("«{value}» — не число ({})", field_name(*field).ru.to_lowercase()),
+                            format!("“{value}” is not a number ({})", field_name(*field).en.to_lowercase()),
+                        )
+                    }
                 },
                 ImportField::ContactName => row.contact.name = value.to_owned(),
                 ImportField::ContactRole => row.contact.role = value.to_owned(),
@@ -269,9 +274,9 @@ impl ImportRow {
                 format!("Координаты {lat}, {lon} не на земном шаре"),
                 format!("The position {lat}, {lon} is not on the globe"),
             )),
-            (Some(_), None) | (None, Some(_)) => problems
+            (Some(_), None) | (None, Some(_)) if !unreadable_position => problems
                 .push(Localized::new("Нужны и широта, и долгота", "A position needs both latitude and longitude")),
-            (None, None) => {}
+            _ => {}
         }
         if row.id.is_none() && row.name.is_none() {
             problems.push(Localized::new("В строке нет названия точки", "The row has no prospect name"));
@@ -571,7 +576,6 @@ mod tests {
                 "“Почти клиент” is not a status Census knows",
                 "There is no territory “Север”",
                 "“сорок” is not a number (longitude)",
-                "A position needs both latitude and longitude",
                 "The row has no prospect name"
             ]
         );

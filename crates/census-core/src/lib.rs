@@ -54,7 +54,7 @@ pub mod wire;
 pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
 pub use directory::{DeviceRecord, Directory, NewPerson, Person, Retired, Retirement, Role, Territory};
-pub use duplicate_search::{LikelyPair, NEAR_ENOUGH_M, likely_pairs};
+pub use duplicate_search::{LikelyPair, MatchIndex, NEAR_ENOUGH_M, likely_pairs};
 pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};

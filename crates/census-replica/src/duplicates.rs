@@ -43,7 +43,13 @@ pub struct DuplicatePairs {
 }
 
 /// What a row says about its prospect, for scoring it.
-fn probe_of(name: String, address: String, phones: &str, lat: Option<f64>, lon: Option<f64>) -> DuplicateProbe {
+pub(crate) fn probe_of(
+    name: String,
+    address: String,
+    phones: &str,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> DuplicateProbe {
     DuplicateProbe {
         name,
         address,

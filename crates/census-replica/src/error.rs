@@ -45,6 +45,8 @@ pub enum ReplicaError {
     InvalidPhoto(String),
     #[error("the export could not be written: {0}")]
     Export(String),
+    #[error("the file cannot be imported: {0}")]
+    Import(String),
     #[error("replica storage error: {0}")]
     Storage(String),
 }

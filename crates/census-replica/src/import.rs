@@ -1,0 +1,355 @@
+//! Importing a spreadsheet client base: XLSX, XLS, ODS (through calamine) and CSV (any of the
+//! usual delimiters, UTF-8 or Windows-1251) are read into a [`Table`]; a preview says, row by
+//! row, what applying would do (new, updated with the exact field changes, unchanged, a likely
+//! duplicate of a prospect already here, or invalid with the reasons); nothing is written until
+//! the import is applied. Applying writes ordinary Automerge changes, marked as coming from the
+//! import, in transactions of [`ROWS_PER_TRANSACTION`] rows: an interrupted import leaves a
+//! consistent replica, and running it again finds the rows already written (by id, or by the
+//! duplicate scoring) unchanged.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use census_core::{
+    ColumnMapping, ContactId, DuplicateProbe, EditContext, FieldChange, ImportRow, Localized, MatchIndex, Prospect,
+    ProspectDoc, ProspectId, RowContext, TerritoryId, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::documents::{document_exists, load_document};
+use crate::error::ReplicaError;
+use crate::replica::{Replica, edit_in};
+
+/// Most rows one file may have; a larger base is imported in several files.
+pub const MAX_IMPORT_ROWS: usize = 250_000;
+/// Rows written per transaction when applying.
+pub const ROWS_PER_TRANSACTION: usize = 500;
+
+/// A file's first sheet as text: its header row and the rows under it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Reads a spreadsheet or CSV file, by its extension.
+    pub fn read(path: &Path) -> Result<Table, ReplicaError> {
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_lowercase();
+        let cells = match extension.as_str() {
+            "csv" | "txt" | "tsv" => {
+                let bytes =
+                    std::fs::read(path).map_err(|e| ReplicaError::Import(format!("the file cannot be read: {e}")))?;
+                read_csv(&bytes)?
+            }
+            _ => read_workbook(path)?,
+        };
+        Table::from_cells(cells)
+    }
+
+    fn from_cells(mut cells: Vec<Vec<String>>) -> Result<Table, ReplicaError> {
+        // Leading empty rows (a title left out, a blank line) are not the header.
+        let start = cells.iter().position(|row| row.iter().any(|c| !c.trim().is_empty()));
+        let Some(start) = start else { return Err(ReplicaError::Import("the file is empty".into())) };
+        let mut rows = cells.split_off(start + 1);
+        let headers = cells.pop().unwrap_or_default().into_iter().map(|h| h.trim().to_owned()).collect();
+        rows.retain(|row| row.iter().any(|c| !c.trim().is_empty()));
+        if rows.len() > MAX_IMPORT_ROWS {
+            return Err(ReplicaError::Import(format!(
+                "the file has {} rows; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files",
+                rows.len()
+            )));
+        }
+        Ok(Table { headers, rows })
+    }
+}
+
+fn read_workbook(path: &Path) -> Result<Vec<Vec<String>>, ReplicaError> {
+    use calamine::{Data, Reader};
+    let not_a_sheet = |e: calamine::Error| {
+        ReplicaError::Import(format!("this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV): {e}"))
+    };
+    let mut workbook = calamine::open_workbook_auto(path).map_err(not_a_sheet)?;
+    let first =
+        workbook.sheet_names().first().cloned().ok_or_else(|| ReplicaError::Import("the file has no sheet".into()))?;
+    let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;
+    Ok(range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    // Whole numbers as they were typed: a phone or a house number, not "5.0".
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::Bool(b) => b.to_string(),
+                    Data::DateTime(d) => excel_date(d.as_f64()),
+                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                    Data::Error(e) => format!("#{e:?}"),
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// A spreadsheet date (days since 1899-12-30) as `YYYY-MM-DD`, with the time when it has one.
+fn excel_date(serial: f64) -> String {
+    let millis = ((serial - 25_569.0) * 86_400_000.0).round() as i64;
+    let text = Timestamp::from_unix_millis(millis).to_utc_string();
+    text.strip_suffix(" 00:00:00").map(str::to_owned).unwrap_or(text)
+}
+
+/// CSV in UTF-8 (with or without a byte-order mark) or, when it is not UTF-8, Windows-1251, as
+/// Russian spreadsheets often save it; the delimiter is the one of `;`, `,` and tab that the
+/// header line uses most.
+fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::WINDOWS_1251.decode(bytes).0.into_owned(),
+    };
+    if text.contains('\0') {
+        return Err(ReplicaError::Import(
+            "this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV)".into(),
+        ));
+    }
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    let delimiter =
+        [b';', b',', b'\t'].into_iter().max_by_key(|d| header.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut cells = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record =
+            record.map_err(|e| ReplicaError::Import(format!("line {} of the file cannot be read: {e}", line + 1)))?;
+        cells.push(record.iter().map(str::to_owned).collect());
+    }
+    Ok(cells)
+}
+
+/// How a file is imported.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportOptions {
+    pub mapping: ColumnMapping,
+    /// A row without a Census id is taken for an existing prospect when the duplicate scoring
+    /// of the two reaches this (0 to 1).
+    pub threshold: f64,
+    /// Where new prospects go when a row names no territory.
+    pub default_territory: Option<TerritoryId>,
+}
+
+/// What applying a row would do.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RowOutcome {
+    New,
+    /// A prospect named by its Census id, and what changes in it.
+    Updated {
+        prospect: ProspectId,
+        changes: Vec<FieldChange>,
+    },
+    Unchanged {
+        prospect: ProspectId,
+    },
+    /// A prospect already here that the row most likely is (no id in the row), with the score.
+    LikelyDuplicate {
+        prospect: ProspectId,
+        score: f64,
+        changes: Vec<FieldChange>,
+    },
+    Invalid {
+        problems: Vec<Localized>,
+    },
+}
+
+/// One row of the preview; `line` is its line in the file (the header is line 1).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowPreview {
+    pub line: u32,
+    pub name: String,
+    #[serde(flatten)]
+    pub outcome: RowOutcome,
+}
+
+/// What an import would do, before anything is written.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub new: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub likely_duplicates: u32,
+    pub invalid: u32,
+    pub rows: Vec<RowPreview>,
+}
+
+impl ImportPreview {
+    fn count(&mut self, outcome: &RowOutcome) {
+        match outcome {
+            RowOutcome::New => self.new += 1,
+            RowOutcome::Updated { .. } => self.updated += 1,
+            RowOutcome::Unchanged { .. } => self.unchanged += 1,
+            RowOutcome::LikelyDuplicate { .. } => self.likely_duplicates += 1,
+            RowOutcome::Invalid { .. } => self.invalid += 1,
+        }
+    }
+}
+
+/// The rows decided, with what each one read as.
+struct Plan {
+    preview: ImportPreview,
+    rows: Vec<ImportRow>,
+}
+
+impl Replica {
+    /// What importing `table` would do; writes nothing.
+    pub fn preview_import(&self, table: &Table, options: &ImportOptions) -> Result<ImportPreview, ReplicaError> {
+        Ok(self.plan_import(table, options)?.preview)
+    }
+
+    fn plan_import(&self, table: &Table, options: &ImportOptions) -> Result<Plan, ReplicaError> {
+        options.mapping.check().map_err(|problem| ReplicaError::Import(problem.en))?;
+        let territories = self.territories()?;
+        let context = RowContext { territories: &territories, default_territory: options.default_territory };
+        let (ids, probes) = self.match_probes()?;
+        let by_id: HashMap<ProspectId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let index = MatchIndex::new(&probes);
+        let mut preview = ImportPreview::default();
+        let mut rows = Vec::with_capacity(table.rows.len());
+        let mut first_line_of: HashMap<ProspectId, u32> = HashMap::new();
+        for (n, cells) in table.rows.iter().enumerate() {
+            let line = n as u32 + 2;
+            let (row, mut problems) = ImportRow::read(cells, &options.mapping, &context);
+            if let Some(id) = row.id
+                && let Some(first) = first_line_of.insert(id, line)
+            {
+                problems.push(Localized::new(
+                    format!("Этот идентификатор уже был в строке {first}"),
+                    format!("This id was already on line {first}"),
+                ));
+            }
+            let outcome = if problems.is_empty() {
+                self.decide(&row, options, &by_id, &ids, &index, &mut problems)?
+            } else {
+                None
+            };
+            let outcome = outcome.unwrap_or(RowOutcome::Invalid { problems });
+            preview.count(&outcome);
+            preview.rows.push(RowPreview { line, name: row.name.clone().unwrap_or_default(), outcome });
+            rows.push(row);
+        }
+        Ok(Plan { preview, rows })
+    }
+
+    /// What a valid row does; `None` with `problems` filled when it cannot be imported.
+    fn decide(
+        &self,
+        row: &ImportRow,
+        options: &ImportOptions,
+        by_id: &HashMap<ProspectId, usize>,
+        ids: &[ProspectId],
+        index: &MatchIndex,
+        problems: &mut Vec<Localized>,
+    ) -> Result<Option<RowOutcome>, ReplicaError> {
+        let existing = match row.id {
+            Some(id) if by_id.contains_key(&id) || document_exists(&self.conn, id)? => Some((id, None)),
+            Some(_) => None,
+            None => index.best_match(&row.probe(), options.threshold).map(|(i, score)| (ids[i], Some(score))),
+        };
+        let Some((prospect, score)) = existing else {
+            if row.new_prospect(options.default_territory, Timestamp::from_unix_millis(0)).is_none() {
+                problems.push(if row.name.is_none() {
+                    Localized::new("Для новой точки нужно название", "A new prospect needs a name")
+                } else {
+                    Localized::new(
+                        "Для новой точки нужна территория: в строке или по умолчанию",
+                        "A new prospect needs a territory: in the row, or chosen for the whole import",
+                    )
+                });
+                return Ok(None);
+            }
+            return Ok(Some(RowOutcome::New));
+        };
+        let changes = row.changes(&load_document(&self.conn, prospect, self.device)?.read());
+        Ok(Some(match (score, changes.is_empty()) {
+            (_, true) => RowOutcome::Unchanged { prospect },
+            (None, false) => RowOutcome::Updated { prospect, changes },
+            (Some(score), false) => RowOutcome::LikelyDuplicate { prospect, score, changes },
+        }))
+    }
+
+    /// Every prospect on the device (merged and deleted ones aside) as the duplicate scoring
+    /// sees it.
+    fn match_probes(&self) -> Result<(Vec<ProspectId>, Vec<DuplicateProbe>), ReplicaError> {
+        let mut statement = self.conn.prepare(
+            "SELECT id, name, address, phones, lat, lon FROM prospects WHERE deleted = 0 AND merged_into IS NULL",
+        )?;
+        let mut ids = Vec::new();
+        let mut probes = Vec::new();
+        let mut query = statement.query([])?;
+        while let Some(r) = query.next()? {
+            let id = <[u8; 16]>::try_from(r.get::<_, Vec<u8>>(0)?)
+                .map(ProspectId::from_bytes)
+                .map_err(|_| ReplicaError::Corrupt("a prospect's id is damaged".into()))?;
+            ids.push(id);
+            probes.push(crate::duplicates::probe_of(
+                r.get(1)?,
+                r.get(2)?,
+                &r.get::<_, String>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ));
+        }
+        Ok((ids, probes))
+    }
+
+    /// Applies the import: new prospects created, matched ones changed, invalid rows left out.
+    /// `new_id` draws the ids of new prospects and contacts. Returns what was done, as the
+    /// preview said; `progress` hears how many rows are done.
+    pub fn apply_import(
+        &mut self,
+        table: &Table,
+        options: &ImportOptions,
+        ctx: &EditContext,
+        new_id: &mut dyn FnMut() -> [u8; 16],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportPreview, ReplicaError> {
+        let Plan { preview, rows } = self.plan_import(table, options)?;
+        let total = rows.len();
+        let work: Vec<(&RowPreview, &ImportRow)> = preview.rows.iter().zip(&rows).collect();
+        for (done, chunk) in work.chunks(ROWS_PER_TRANSACTION).enumerate() {
+            let tx = self.conn.transaction()?;
+            for (decided, row) in chunk {
+                let id = match (&decided.outcome, row.id) {
+                    (RowOutcome::New, None) => Some(ProspectId::from_bytes(new_id())),
+                    _ => row.id,
+                };
+                let mut contact_id = || ContactId::from_bytes(new_id());
+                match &decided.outcome {
+                    RowOutcome::New => {
+                        let Some(id) = id else { continue };
+                        let Some(new) = row.new_prospect(options.default_territory, ctx.at) else { continue };
+                        let (mut doc, change) = ProspectDoc::create(id, self.device, ctx, &new)?;
+                        crate::documents::insert_document(&tx, &mut doc)?;
+                        crate::outbox::queue_for_push(&tx, id, new.territory, &change)?;
+                        let prospect: Prospect = doc.read();
+                        crate::projection::write_projection(&tx, &mut doc, &prospect)?;
+                        edit_in(&tx, self.device, id, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                    }
+                    RowOutcome::Updated { prospect, .. } | RowOutcome::LikelyDuplicate { prospect, .. } => {
+                        edit_in(&tx, self.device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                    }
+                    RowOutcome::Unchanged { .. } | RowOutcome::Invalid { .. } => {}
+                }
+            }
+            tx.commit()?;
+            progress(((done + 1) * ROWS_PER_TRANSACTION).min(total), total);
+        }
+        Ok(preview)
+    }
+}
