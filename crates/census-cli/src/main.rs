@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use census_core::*;
-use census_replica::{ListFilter, Replica, ReplicaError, SortBy, SyncClient, SyncError, VisitOutcome};
+use census_replica::{
+    ImportOptions, ListFilter, Replica, ReplicaError, SortBy, SyncClient, SyncError, Table, VisitOutcome,
+};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -94,6 +96,21 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         filter: FilterArgs,
+    },
+    /// Import a spreadsheet (XLSX, XLS, ODS or CSV): shows what it would do, and does it with
+    /// --apply. Columns are matched to fields by their headers (Russian or English).
+    Import {
+        file: PathBuf,
+        /// Write the changes; without it nothing is written.
+        #[arg(long)]
+        apply: bool,
+        /// A row without a Census id is taken for a prospect here when the duplicate scoring
+        /// reaches this.
+        #[arg(long, default_value_t = 0.6)]
+        threshold: f64,
+        /// The territory (name or id) new prospects go to when a row names none.
+        #[arg(long)]
+        territory: Option<String>,
     },
     /// Store a directory file (people, territories, questionnaires) for offline use.
     Directory {
@@ -421,6 +438,35 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let ctx = edit_context(&replica)?;
             let prospect = replica.resolve_conflict(*prospect, &ctx, field, &value)?;
             out.prospect_saved(&prospect);
+        }
+        Command::Import { file, apply, threshold, territory } => {
+            let table = Table::read(file)?;
+            let default_territory = match territory {
+                Some(wanted) => Some(
+                    replica
+                        .territories()?
+                        .into_iter()
+                        .find(|t| t.name == *wanted || t.id.to_string() == *wanted)
+                        .map(|t| t.id)
+                        .ok_or_else(|| {
+                            Failure::Usage(format!("there is no territory \"{wanted}\" in the directory"))
+                        })?,
+                ),
+                None => None,
+            };
+            let options = ImportOptions {
+                mapping: ColumnMapping::guess(&table.headers),
+                threshold: *threshold,
+                default_territory,
+            };
+            let preview = if *apply {
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let ctx = edit_context(&replica)?.with_source(format!("import of {name}"));
+                replica.apply_import(&table, &options, &ctx, &mut || rand::random(), &mut |_, _| {})?
+            } else {
+                replica.preview_import(&table, &options)?
+            };
+            out.imported(&table.headers, &options.mapping, &preview, *apply);
         }
         Command::Export { out: file, filter } => {
             let filter = filter.to_filter()?;

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use census_core::{
-    Conflict, DeviceId, Person, Prospect, ProspectId, Questionnaire, Territory, Timestamp, UserId, Visit,
+    ColumnMapping, Conflict, DeviceId, Person, Prospect, ProspectId, Questionnaire, Territory, Timestamp, UserId, Visit,
 };
 use census_replica::{
-    OutboxEntry, ProspectDetail, ProspectRow, RefusedChange, SyncProgress, SyncReport, VisitDraft, VisitOutcome,
+    ImportPreview, OutboxEntry, ProspectDetail, ProspectRow, RefusedChange, RowOutcome, SyncProgress, SyncReport,
+    VisitDraft, VisitOutcome,
 };
 use serde_json::json;
 
@@ -230,6 +231,40 @@ impl Output {
             return self.emit(json!({ "exported": count }));
         }
         say!("Exported {count} prospects.");
+    }
+
+    pub(crate) fn imported(&self, headers: &[String], mapping: &ColumnMapping, preview: &ImportPreview, applied: bool) {
+        if self.json {
+            return self.emit(json!({ "applied": applied, "mapping": mapping, "preview": preview }));
+        }
+        for (header, field) in headers.iter().zip(&mapping.columns) {
+            let field = field.map_or_else(|| "(not imported)".to_owned(), |f| census_core::import::field_name(f).en);
+            say!("  {header:<24} -> {field}");
+        }
+        say!(
+            "{} new, {} updated, {} unchanged, {} likely duplicates, {} invalid",
+            preview.new,
+            preview.updated,
+            preview.unchanged,
+            preview.likely_duplicates,
+            preview.invalid
+        );
+        for row in &preview.rows {
+            match &row.outcome {
+                RowOutcome::Invalid { problems } => {
+                    let problems: Vec<&str> = problems.iter().map(|p| p.en.as_str()).collect();
+                    say!("  line {}: {}", row.line, problems.join("; "));
+                }
+                RowOutcome::Updated { changes, .. } | RowOutcome::LikelyDuplicate { changes, .. } => {
+                    for change in changes {
+                        let field = census_core::import::field_name(change.field).en;
+                        say!("  line {} {}: {field}: \"{}\" -> \"{}\"", row.line, row.name, change.from, change.to);
+                    }
+                }
+                RowOutcome::New | RowOutcome::Unchanged { .. } => {}
+            }
+        }
+        say!("{}", if applied { "Applied." } else { "Nothing written; add --apply to import." });
     }
 
     pub(crate) fn directory(&self, people: &[Person], territories: &[Territory], questionnaires: &[Questionnaire]) {

@@ -240,3 +240,37 @@ fn bad_input_gets_a_plain_error_and_changes_nothing() {
     let out = Command::new(env!("CARGO_BIN_EXE_census")).arg("--replica").arg(&text_file).arg("list").output().unwrap();
     assert!(stderr(&out).contains("not a Census replica"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_spreadsheet_is_previewed_then_imported_and_a_second_import_changes_nothing() {
+    let census = Census::new();
+    let existing = census.with_prospect();
+    let sheet = "Название;Адрес;Телефон;Широта;Долгота\n\
+                 ООО «Ромашка»;ул. Ленина, 5, Тверь;+7 912 345-67-89;56,85001;35,9\n\
+                 Колос;пр. Мира, 40, Тверь;;56,95;36,1\n\
+                 Уют;;;сорок;36,1\n";
+    let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(sheet);
+    std::fs::write(census.file("база.csv"), &encoded).unwrap();
+    let file = census.file("база.csv");
+    let file = file.to_str().unwrap();
+
+    let preview = census.ok(&["import", file, "--territory", TERRITORY]);
+    assert!(preview.contains("1 new, 0 updated, 0 unchanged, 1 likely duplicates, 1 invalid"), "{preview}");
+    assert!(preview.contains("line 4: “сорок” is not a number (latitude)"), "{preview}");
+    assert!(preview.contains("Nothing written"), "{preview}");
+    assert_eq!(census.json(&["list"]).as_array().unwrap().len(), 1, "a preview writes nothing");
+
+    let applied = census.json(&["import", file, "--territory", TERRITORY, "--apply"]);
+    assert_eq!(applied["preview"]["new"], 1);
+    let listed = census.json(&["list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let shown = census.json(&["show", &existing]);
+    assert_eq!(shown["prospect"]["contacts"].as_object().unwrap().len(), 1, "the phone went to the shop it matched");
+
+    let again = census.json(&["import", file, "--territory", TERRITORY]);
+    assert_eq!((again["preview"]["new"].as_u64(), again["preview"]["unchanged"].as_u64()), (Some(0), Some(2)));
+
+    let missing = census.run(&["import", census.file("nothing.csv").to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("cannot be read"), "{}", stderr(&missing));
+}
