@@ -11,13 +11,15 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use census_core::{
-    ColumnMapping, ContactId, DuplicateProbe, EditContext, FieldChange, ImportRow, Localized, MatchIndex, Prospect,
-    ProspectDoc, ProspectId, RowContext, TerritoryId, Timestamp,
+    ColumnMapping, ContactId, DuplicateProbe, EditContext, FieldChange, ImportRow, Localized, MatchIndex, ProspectDoc,
+    ProspectId, RowContext, TerritoryId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::documents::{document_exists, load_document};
+use crate::documents::{document_exists, insert_document, load_document};
 use crate::error::ReplicaError;
+use crate::outbox::queue_for_push;
+use crate::projection::ProjectionBatch;
 use crate::replica::{Replica, edit_in};
 
 /// Most rows one file may have; a larger base is imported in several files.
@@ -324,29 +326,31 @@ impl Replica {
         let work: Vec<(&RowPreview, &ImportRow)> = preview.rows.iter().zip(&rows).collect();
         for (done, chunk) in work.chunks(ROWS_PER_TRANSACTION).enumerate() {
             let tx = self.conn.transaction()?;
+            let mut projections = ProjectionBatch::default();
             for (decided, row) in chunk {
-                let id = match (&decided.outcome, row.id) {
-                    (RowOutcome::New, None) => Some(ProspectId::from_bytes(new_id())),
-                    _ => row.id,
-                };
-                let mut contact_id = || ContactId::from_bytes(new_id());
                 match &decided.outcome {
                     RowOutcome::New => {
-                        let Some(id) = id else { continue };
                         let Some(new) = row.new_prospect(options.default_territory, ctx.at) else { continue };
-                        let (mut doc, change) = ProspectDoc::create(id, self.device, ctx, &new)?;
-                        crate::documents::insert_document(&tx, &mut doc)?;
-                        crate::outbox::queue_for_push(&tx, id, new.territory, &change)?;
-                        let prospect: Prospect = doc.read();
-                        crate::projection::write_projection(&tx, &mut doc, &prospect)?;
-                        edit_in(&tx, self.device, id, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                        let id = row.id.unwrap_or_else(|| ProspectId::from_bytes(new_id()));
+                        // Created and completed in memory, stored once.
+                        let (mut doc, created) = ProspectDoc::create(id, self.device, ctx, &new)?;
+                        let mut contact_id = || ContactId::from_bytes(new_id());
+                        let completed = doc.edit(ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                        insert_document(&tx, &mut doc)?;
+                        for change in std::iter::once(&created).chain(&completed) {
+                            queue_for_push(&tx, id, new.territory, change)?;
+                        }
+                        let prospect = doc.read();
+                        projections.add(&tx, &doc.projection(&prospect))?;
                     }
                     RowOutcome::Updated { prospect, .. } | RowOutcome::LikelyDuplicate { prospect, .. } => {
+                        let mut contact_id = || ContactId::from_bytes(new_id());
                         edit_in(&tx, self.device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
                     }
                     RowOutcome::Unchanged { .. } | RowOutcome::Invalid { .. } => {}
                 }
             }
+            projections.finish(&tx)?;
             tx.commit()?;
             progress(((done + 1) * ROWS_PER_TRANSACTION).min(total), total);
         }

@@ -96,6 +96,9 @@ fn a_russian_csv_in_windows_1251_imports_once_and_twice_changes_nothing() {
         "history says where each value came from"
     );
 
+    let (stored, derived) = replica.projection_check().unwrap();
+    assert_eq!(stored, derived, "the imported prospects are listed as their documents say");
+
     // The same file again: every row is found, nothing changes, nothing is written.
     let pending = replica.outbox_len().unwrap();
     let again = replica.preview_import(&table, &options(&table)).unwrap();
