@@ -97,7 +97,7 @@ fn expect(found: &ImportPreview, new: u32, unchanged: u32, what: &str) -> Result
 fn write_sheet(path: &std::path::Path, rows: usize) -> Result<(), String> {
     let failed = |e: rust_xlsxwriter::XlsxError| e.to_string();
     let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet_with_constant_memory();
+    let sheet = workbook.add_worksheet_with_constant_memory().map_err(failed)?;
     for (column, header) in HEADERS.iter().enumerate() {
         sheet.write_string(0, column as u16, *header).map_err(failed)?;
     }
