@@ -5,13 +5,15 @@
 
 use census_core::*;
 use census_replica::{
-    AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ListFilter,
-    ProspectDetail, RefusedChange, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft,
-    VisitOutcome,
+    AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ImportOptions,
+    ImportPreview, ListFilter, ProspectDetail, RefusedChange, RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport,
+    Tally, TerritoryProgress, VisitDraft, VisitOutcome,
 };
 use ts_rs::TS;
 
-use crate::commands::{ExportFormat, Exported, Session, SyncFinished, SyncStatus, VisitForm};
+use crate::commands::{
+    ExportFormat, Exported, ImportFile, ImportProgress, Session, SyncFinished, SyncStatus, VisitForm,
+};
 use crate::{AppError, ErrorKind};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
@@ -93,6 +95,13 @@ fn generated() -> String {
         DuplicatePair,
         DuplicatePairs,
         MergeSummary,
+        ImportField,
+        ColumnMapping,
+        FieldChange,
+        ImportOptions,
+        RowOutcome,
+        RowPreview,
+        ImportPreview,
         // the app
         Session,
         SyncStatus,
@@ -102,6 +111,8 @@ fn generated() -> String {
         VisitForm,
         ExportFormat,
         Exported,
+        ImportFile,
+        ImportProgress,
     ];
     let mut text = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

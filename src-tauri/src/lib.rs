@@ -37,6 +37,8 @@ pub struct AppState {
     pub replica_path: PathBuf,
     /// Serialises syncs: a second request waits for the running one.
     pub syncing: Arc<Mutex<()>>,
+    /// The spreadsheet being imported.
+    pub import: commands::LoadedImport,
 }
 
 impl AppState {
@@ -49,7 +51,12 @@ impl AppState {
             Replica::create(&replica_path, DeviceId::new_v7(now(), rand::random()))?;
         }
         let replica = open_replica(&replica_path)?;
-        Ok(AppState { replica: Mutex::new(replica), replica_path, syncing: Arc::new(Mutex::new(())) })
+        Ok(AppState {
+            replica: Mutex::new(replica),
+            replica_path,
+            syncing: Arc::new(Mutex::new(())),
+            import: commands::LoadedImport::default(),
+        })
     }
 
     pub fn replica(&self) -> std::sync::MutexGuard<'_, Replica> {
@@ -96,6 +103,9 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::retire_person,
         commands::save_territory,
         commands::publish_questionnaire,
+        commands::load_import,
+        commands::preview_import,
+        commands::apply_import,
         commands::dashboard,
         commands::export_prospects,
         commands::search_prospects,

@@ -658,6 +658,108 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
     drop(driver);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+    let centre = census_server::demo::demo_territories()[0].id;
+
+    // The old base, as a Russian spreadsheet saves it: Windows-1251, semicolons. One new shop,
+    // one the base already has (another name, the same place), one with a word for a latitude.
+    let (mut anna, shop) = tokio::task::block_in_place(|| {
+        let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+        anna.sync().unwrap();
+        let shop = anna.replica.prospect(anna.replica.search("ромашка 1", 1).unwrap()[0].id).unwrap().prospect;
+        (anna, shop)
+    });
+    let at = shop.location.unwrap();
+    let sheet = format!(
+        "Название;Адрес;Телефон;Широта;Долгота\n\
+         Новый магазин;ул. Советская, 7, Тверь;+7 900 123-45-67;56,8612;35,9105\n\
+         ООО «{}»;{};+7 999 000-00-01;{};{}\n\
+         Уют;;;сорок;35,9\n",
+        shop.name,
+        shop.address.one_line(),
+        at.lat.to_string().replace('.', ","),
+        at.lon.to_string().replace('.', ",")
+    );
+    let file = dir.path().join("база.csv");
+    std::fs::write(&file, encoding_rs::WINDOWS_1251.encode(&sheet).0).unwrap();
+
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "manager").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 40).await;
+    click(&client, "to-import").await;
+    let pick = |client: Client, file: PathBuf| async move {
+        let input = client.find(Locator::Css("input[name='import-file']")).await.unwrap();
+        input.send_keys(&file.display().to_string()).await.unwrap();
+        wait_for_text(&client, "import-file", |t| t == "«база.csv»: строк 3").await;
+    };
+    pick(client.clone(), file.clone()).await;
+    client
+        .find(Locator::Css(&testid("import-territory")))
+        .await
+        .unwrap()
+        .select_by_value(&centre.to_string())
+        .await
+        .unwrap();
+    click(&client, "import-preview").await;
+    wait_for_text(&client, "import-counts", |t| {
+        t == "Новых: 1, обновится: 0, без изменений: 0, похожи на уже имеющиеся: 1, с ошибками: 1"
+    })
+    .await;
+    let rows = wait_for_text(&client, "import", |t| t.contains("Строка 4")).await;
+    assert!(rows.contains("«сорок» — не число (широта)"), "{rows}");
+    assert!(rows.contains("Телефон: «» → «+7 999 000-00-01»"), "{rows}");
+    let counts = client.find(Locator::Css(&testid("import-counts"))).await.unwrap();
+    client
+        .execute("arguments[0].scrollIntoView({ block: 'start' })", vec![serde_json::to_value(&counts).unwrap()])
+        .await
+        .unwrap();
+    screenshot(&driver, &client, "import-ru").await;
+    click(&client, "import-apply").await;
+    wait_for_text(&client, "import-message", |t| {
+        t.starts_with("Импортировано. Новых: 1, обновлено: 0, похожих обновлено: 1")
+    })
+    .await;
+    click(&client, "to-prospects").await;
+    wait_for_rows(&client, 41).await;
+
+    // The same file again: every row is found, nothing would change.
+    click(&client, "to-import").await;
+    pick(client.clone(), file.clone()).await;
+    client
+        .find(Locator::Css(&testid("import-territory")))
+        .await
+        .unwrap()
+        .select_by_value(&centre.to_string())
+        .await
+        .unwrap();
+    click(&client, "import-preview").await;
+    wait_for_text(&client, "import-counts", |t| {
+        t == "Новых: 0, обновится: 0, без изменений: 2, похожи на уже имеющиеся: 0, с ошибками: 1"
+    })
+    .await;
+
+    // After a sync, Anna's device has the new shop and the shop's new phone, marked as imported.
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+    tokio::task::block_in_place(|| {
+        anna.sync().unwrap();
+        assert_eq!(anna.replica.search("Новый магазин", 5).unwrap().len(), 1);
+        let detail = anna.replica.prospect(shop.id).unwrap();
+        assert!(detail.prospect.contacts.values().any(|c| c.phone == "+7 999 000-00-01"));
+        let sources: Vec<Option<String>> = detail.history.iter().map(|e| e.source.clone()).collect();
+        assert!(sources.contains(&Some("import of база.csv by Мария Управляющая".into())), "{sources:?}");
+    });
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
 /// The element marked `id` whose text mentions `text`.
 async fn find_by_text(client: &Client, id: &str, text: &str) -> fantoccini::elements::Element {
     let started = std::time::Instant::now();

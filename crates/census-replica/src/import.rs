@@ -37,14 +37,17 @@ pub struct Table {
 impl Table {
     /// Reads a spreadsheet or CSV file, by its extension.
     pub fn read(path: &Path) -> Result<Table, ReplicaError> {
-        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_lowercase();
+        let bytes = std::fs::read(path).map_err(|e| ReplicaError::Import(format!("the file cannot be read: {e}")))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Table::from_bytes(&name, &bytes)
+    }
+
+    /// Reads the bytes of a spreadsheet or CSV file called `name` (its extension says which).
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ReplicaError> {
+        let extension = name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
         let cells = match extension.as_str() {
-            "csv" | "txt" | "tsv" => {
-                let bytes =
-                    std::fs::read(path).map_err(|e| ReplicaError::Import(format!("the file cannot be read: {e}")))?;
-                read_csv(&bytes)?
-            }
-            _ => read_workbook(path)?,
+            "csv" | "txt" | "tsv" => read_csv(bytes)?,
+            _ => read_workbook(bytes)?,
         };
         Table::from_cells(cells)
     }
@@ -66,12 +69,12 @@ impl Table {
     }
 }
 
-fn read_workbook(path: &Path) -> Result<Vec<Vec<String>>, ReplicaError> {
+fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
     use calamine::{Data, Reader};
     let not_a_sheet = |e: calamine::Error| {
         ReplicaError::Import(format!("this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV): {e}"))
     };
-    let mut workbook = calamine::open_workbook_auto(path).map_err(not_a_sheet)?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(not_a_sheet)?;
     let first =
         workbook.sheet_names().first().cloned().ok_or_else(|| ReplicaError::Import("the file has no sheet".into()))?;
     let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;

@@ -4,13 +4,15 @@
 //!
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
 //! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates,
-//! `administration.rs` a manager's changes to people, devices, territories and questionnaires, `visits.rs` census visits and their photos, `export.rs`
+//! `administration.rs` a manager's changes to people, devices, territories and questionnaires,
+//! `import.rs` importing spreadsheets, `visits.rs` census visits and their photos, `export.rs`
 //! spreadsheets and map files.
 
 mod administration;
 mod duplicates;
 mod edits;
 mod export;
+mod import;
 mod sync;
 mod visits;
 
@@ -18,6 +20,7 @@ pub use administration::*;
 pub use duplicates::*;
 pub use edits::*;
 pub use export::*;
+pub use import::*;
 pub use sync::*;
 pub use visits::*;
 

@@ -12,6 +12,9 @@ import type {
   ExportFormat,
   Exported,
   FieldValue,
+  ImportFile,
+  ImportOptions,
+  ImportPreview,
   ListFilter,
   Location,
   MergeSummary,
@@ -97,6 +100,10 @@ export const api = {
   storePhoto: (bytes: Uint8Array, mime: string) =>
     invoke<PhotoAnswer>('store_photo', bytes, { headers: { 'census-photo-type': mime } }),
   photo: (sha256: string) => invoke<ArrayBuffer>('photo', { sha256 }),
+  loadImport: (bytes: Uint8Array, name: string) =>
+    invoke<ImportFile>('load_import', bytes, { headers: { 'census-file-name': encodeURIComponent(name) } }),
+  previewImport: (options: ImportOptions) => invoke<ImportPreview>('preview_import', { options }),
+  applyImport: (options: ImportOptions) => invoke<ImportPreview>('apply_import', { options }),
 };
 
 /** The `{kind, message}` of a failed command, whatever was thrown. */

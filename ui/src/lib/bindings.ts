@@ -321,6 +321,29 @@ export type MergeSummary = { visits: number, contacts: number, photos: number, t
  */
 fields: number, };
 
+export type ImportField = "census_id" | "name" | "category" | "status" | "territory" | "address" | "address_line" | "city" | "region" | "postcode" | "country" | "lat" | "lon" | "contact_name" | "contact_role" | "phone" | "email" | "tags" | "notes";
+
+export type ColumnMapping = { columns: Array<ImportField | null>, };
+
+export type FieldChange = { field: ImportField, from: string, to: string, };
+
+export type ImportOptions = { mapping: ColumnMapping, 
+/**
+ * A row without a Census id is taken for an existing prospect when the duplicate scoring
+ * of the two reaches this (0 to 1).
+ */
+threshold: number, 
+/**
+ * Where new prospects go when a row names no territory.
+ */
+default_territory: TerritoryId | null, };
+
+export type RowOutcome = { "outcome": "new" } | { "outcome": "updated", prospect: ProspectId, changes: Array<FieldChange>, } | { "outcome": "unchanged", prospect: ProspectId, } | { "outcome": "likely_duplicate", prospect: ProspectId, score: number, changes: Array<FieldChange>, } | { "outcome": "invalid", problems: Array<Localized>, };
+
+export type RowPreview = { line: number, name: string, } & ({ "outcome": "new" } | { "outcome": "updated", prospect: ProspectId, changes: Array<FieldChange>, } | { "outcome": "unchanged", prospect: ProspectId, } | { "outcome": "likely_duplicate", prospect: ProspectId, score: number, changes: Array<FieldChange>, } | { "outcome": "invalid", problems: Array<Localized>, });
+
+export type ImportPreview = { new: number, updated: number, unchanged: number, likely_duplicates: number, invalid: number, rows: Array<RowPreview>, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
@@ -340,3 +363,7 @@ export type VisitForm = { id: VisitId | null, questionnaire: QuestionnaireRef, a
 export type ExportFormat = "csv" | "xlsx" | "geojson";
 
 export type Exported = { path: string, prospects: number, };
+
+export type ImportFile = { name: string, headers: Array<string>, rows: number, sample: Array<Array<string>>, mapping: ColumnMapping, };
+
+export type ImportProgress = { done: number, total: number, };

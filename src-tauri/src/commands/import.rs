@@ -1,0 +1,140 @@
+//! Importing a spreadsheet client base: the window sends the file's bytes (the raw request
+//! body, its name percent-encoded in a header), the app keeps the table read from it, and the
+//! manager previews and then applies the import. Applying runs off the window on its own
+//! connection, telling the window how far it got (`import-progress`).
+
+use std::sync::{Arc, Mutex};
+
+use census_core::ColumnMapping;
+use census_replica::{ImportOptions, ImportPreview, RowOutcome, Table};
+use serde::Serialize;
+use tauri::ipc::{InvokeBody, Request};
+use tauri::{AppHandle, Emitter, Runtime, State};
+
+use super::edits::edit_context;
+use super::off_the_window;
+use crate::{AppError, AppState, ErrorKind};
+
+/// The request header with the file's name, percent-encoded (headers are ASCII).
+const FILE_NAME_HEADER: &str = "census-file-name";
+/// Most rows of a preview sent to the window; the counts cover every row.
+const ROWS_SHOWN: usize = 500;
+
+/// The file loaded for import, kept between its preview and applying it.
+#[derive(Debug, Default)]
+pub struct LoadedImport(Mutex<Option<Arc<(String, Table)>>>);
+
+impl LoadedImport {
+    fn get(&self) -> Result<Arc<(String, Table)>, AppError> {
+        let loaded = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        loaded.ok_or_else(|| AppError::new(ErrorKind::Invalid, "choose a file to import first"))
+    }
+}
+
+/// A file as read: its columns with the fields guessed for them, and its first rows.
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportFile {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub rows: u32,
+    pub sample: Vec<Vec<String>>,
+    pub mapping: ColumnMapping,
+}
+
+/// How far applying an import has got (the `import-progress` event).
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Reads a file sent as the raw request body.
+#[tauri::command]
+pub fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<ImportFile, AppError> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(AppError::new(ErrorKind::Invalid, "the file did not arrive as bytes"));
+    };
+    let name = request.headers().get(FILE_NAME_HEADER).and_then(|v| v.to_str().ok()).map(percent_decoded);
+    let name = name.unwrap_or_else(|| "file.csv".into());
+    let table = Table::from_bytes(&name, bytes)?;
+    let file = ImportFile {
+        name: name.clone(),
+        headers: table.headers.clone(),
+        rows: table.rows.len() as u32,
+        sample: table.rows.iter().take(5).cloned().collect(),
+        mapping: ColumnMapping::guess(&table.headers),
+    };
+    *state.import.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new((name, table)));
+    Ok(file)
+}
+
+/// What importing the loaded file would do; writes nothing.
+#[tauri::command]
+pub fn preview_import(state: State<'_, AppState>, options: ImportOptions) -> Result<ImportPreview, AppError> {
+    let loaded = state.import.get()?;
+    Ok(shown(state.replica().preview_import(&loaded.1, &options)?))
+}
+
+/// Applies the import of the loaded file.
+#[tauri::command]
+pub async fn apply_import<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    options: ImportOptions,
+) -> Result<ImportPreview, AppError> {
+    let loaded = state.import.get()?;
+    let path = state.replica_path.clone();
+    off_the_window(move || {
+        let mut replica = crate::open_replica(&path)?;
+        let ctx = edit_context(&replica)?;
+        let who = replica.people()?.into_iter().find(|p| p.id == ctx.user).map(|p| p.name).unwrap_or_default();
+        let ctx = ctx.with_source(format!("import of {} by {who}", loaded.0));
+        let mut progress = |done: usize, total: usize| {
+            let _ = app.emit("import-progress", ImportProgress { done: done as u32, total: total as u32 });
+        };
+        let applied = replica.apply_import(&loaded.1, &options, &ctx, &mut rand::random, &mut progress)?;
+        Ok(shown(applied))
+    })
+    .await
+}
+
+/// The preview as the window shows it: every count, and the rows worth a look (changes,
+/// duplicates, problems), at most [`ROWS_SHOWN`] of them.
+fn shown(mut preview: ImportPreview) -> ImportPreview {
+    preview.rows.retain(|row| !matches!(row.outcome, RowOutcome::New | RowOutcome::Unchanged { .. }));
+    preview.rows.truncate(ROWS_SHOWN);
+    preview
+}
+
+/// `%D0%91` and the like back to text.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_come_back_from_their_header() {
+        assert_eq!(super::percent_decoded("%D0%B1%D0%B0%D0%B7%D0%B0%202024.xlsx"), "база 2024.xlsx");
+        assert_eq!(super::percent_decoded("plain.csv"), "plain.csv");
+        assert_eq!(super::percent_decoded("100%.csv"), "100%.csv");
+    }
+}
