@@ -39,13 +39,7 @@ fn options(table: &Table) -> ImportOptions {
 }
 
 fn ids() -> impl FnMut() -> [u8; 16] {
-    let mut n = 0u64;
-    move || {
-        n += 1;
-        let mut id = [7u8; 16];
-        id[8..].copy_from_slice(&n.to_be_bytes());
-        id
-    }
+    ids_from(0)
 }
 
 fn apply(replica: &mut Replica, table: &Table, file: &str) -> ImportPreview {
@@ -263,4 +257,43 @@ fn bad_files_and_bad_cells_are_refused_in_words_and_nothing_is_written() {
     let names: Vec<String> = replica.list(&ListFilter::default()).unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, ["Каравай", "Ромашка"]);
     assert!(replica.prospect(id).is_ok(), "a row with a Census id keeps it");
+}
+
+#[test]
+fn an_import_interrupted_midway_leaves_a_consistent_replica_and_can_be_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let mut sheet = String::from("Название;Город\n");
+    for n in 0..1_200 {
+        sheet.push_str(&format!("Точка {n};Тверь\n"));
+    }
+    let table = Table::read(&write(dir.path(), "big.csv", sheet.as_bytes())).unwrap();
+    let ctx = ctx(9, 1_000).with_source("import of big.csv");
+    // The machine stops after the first transaction.
+    let interrupted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        replica.apply_import(&table, &options(&table), &ctx, &mut ids(), &mut |done, _| {
+            assert!(done < ROWS_PER_TRANSACTION, "the machine stops here");
+        })
+    }));
+    assert!(interrupted.is_err());
+    drop(replica);
+
+    let mut replica = Replica::open(&dir.path().join("r.census")).unwrap();
+    let (stored, derived) = replica.projection_check().unwrap();
+    assert_eq!(stored, derived, "what was written is whole");
+    assert_eq!(replica.count(&ListFilter::default()).unwrap(), ROWS_PER_TRANSACTION as u64);
+    let rerun = replica.preview_import(&table, &options(&table)).unwrap();
+    assert_eq!(counts(&rerun), [700, 0, 500, 0, 0]);
+    replica.apply_import(&table, &options(&table), &ctx, &mut ids_from(10_000), &mut |_, _| {}).unwrap();
+    assert_eq!(replica.count(&ListFilter::default()).unwrap(), 1_200);
+}
+
+fn ids_from(start: u64) -> impl FnMut() -> [u8; 16] {
+    let mut n = start;
+    move || {
+        n += 1;
+        let mut id = [7u8; 16];
+        id[8..].copy_from_slice(&n.to_be_bytes());
+        id
+    }
 }
