@@ -230,8 +230,22 @@ impl MatchIndex {
         candidates.extend(self.names.get(probe.name_key()).into_iter().flatten().take(LARGEST_SHARED_GROUP));
         candidates.sort_unstable();
         candidates.dedup();
+        // Neighbours in the cells count only within reach; shared phones and names always.
+        let within_reach = |i: &usize| {
+            let other = &self.prepared[*i];
+            let near = match (&probe.location, &other.location) {
+                (Some(a), Some(b)) => {
+                    let north = (a.lat - b.lat) * METERS_PER_DEGREE;
+                    let east = (a.lon - b.lon) * METERS_PER_DEGREE * a.lat.to_radians().cos();
+                    north * north + east * east <= REACH_M * REACH_M
+                }
+                _ => false,
+            };
+            near || other.phones().iter().any(|p| probe.phones().contains(p)) || other.name_key() == probe.name_key()
+        };
         candidates
             .into_iter()
+            .filter(within_reach)
             .map(|i| (i, Evidence::between(&self.prepared[i], &probe).score()))
             .filter(|(_, score)| *score >= threshold)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))

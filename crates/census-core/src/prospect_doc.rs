@@ -161,6 +161,21 @@ impl ProspectDoc {
         ctx: &EditContext,
         new: &NewProspect,
     ) -> Result<(ProspectDoc, LocalChange), DocumentError> {
+        ProspectDoc::create_with(id, device, ctx, new, |_| Ok(()))
+    }
+
+    /// Creates a prospect as [`ProspectDoc::create`] does, with more edits (`f`) in the same
+    /// first change: an imported row's contacts and tags arrive with the prospect itself.
+    pub fn create_with<F>(
+        id: ProspectId,
+        device: DeviceId,
+        ctx: &EditContext,
+        new: &NewProspect,
+        f: F,
+    ) -> Result<(ProspectDoc, LocalChange), DocumentError>
+    where
+        F: FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
+    {
         if let Some(location) = &new.location
             && !location.is_valid()
         {
@@ -202,6 +217,7 @@ impl ProspectDoc {
         }
         let root: HashMap<String, hydrate::Value> = root.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         doc.init_root_from_hydrate(&hydrate::Map::from(root))?;
+        f(&mut ProspectEditor { id, doc: &mut doc, ctx })?;
         let mut prospect = ProspectDoc { id, doc };
         let change = prospect.commit(ctx)?.ok_or(DocumentError::NotAProspect)?;
         Ok((prospect, change))

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use census_core::{
-    ColumnMapping, ContactId, DuplicateProbe, EditContext, FieldChange, ImportRow, Localized, MatchIndex, ProspectDoc,
-    ProspectId, RowContext, TerritoryId, Timestamp,
+    ColumnMapping, ContactId, DeviceId, DuplicateProbe, EditContext, FieldChange, ImportRow, LocalChange, Localized,
+    MatchIndex, NewProspect, Projection, ProspectDoc, ProspectId, RowContext, TerritoryId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::documents::{document_exists, insert_document, load_document};
+use crate::documents::{document_exists, insert_snapshot, load_document};
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
 use crate::projection::ProjectionBatch;
@@ -327,36 +327,125 @@ impl Replica {
         let Plan { preview, rows } = self.plan_import(table, options)?;
         let total = rows.len();
         let work: Vec<(&RowPreview, &ImportRow)> = preview.rows.iter().zip(&rows).collect();
-        for (done, chunk) in work.chunks(ROWS_PER_TRANSACTION).enumerate() {
-            let tx = self.conn.transaction()?;
-            let mut projections = ProjectionBatch::default();
-            for (decided, row) in chunk {
-                match &decided.outcome {
-                    RowOutcome::New => {
-                        let Some(new) = row.new_prospect(options.default_territory, ctx.at) else { continue };
-                        let id = row.id.unwrap_or_else(|| ProspectId::from_bytes(new_id()));
-                        // Created and completed in memory, stored once.
-                        let (mut doc, created) = ProspectDoc::create(id, self.device, ctx, &new)?;
-                        let mut contact_id = || ContactId::from_bytes(new_id());
-                        let completed = doc.edit(ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
-                        insert_document(&tx, &mut doc)?;
-                        for change in std::iter::once(&created).chain(&completed) {
-                            queue_for_push(&tx, id, new.territory, change)?;
-                        }
-                        let prospect = doc.read();
-                        projections.add(&tx, &doc.projection(&prospect))?;
-                    }
-                    RowOutcome::Updated { prospect, .. } | RowOutcome::LikelyDuplicate { prospect, .. } => {
-                        let mut contact_id = || ContactId::from_bytes(new_id());
-                        edit_in(&tx, self.device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
-                    }
-                    RowOutcome::Unchanged { .. } | RowOutcome::Invalid { .. } => {}
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunks: Vec<&[(&RowPreview, &ImportRow)]> = work.chunks(ROWS_PER_TRANSACTION).collect();
+        let mut jobs_by_chunk: Vec<Vec<NewJob<'_>>> = Vec::with_capacity(chunks.len());
+        for chunk in &chunks {
+            let mut jobs = Vec::new();
+            for (decided, row) in chunk.iter() {
+                if let (RowOutcome::New, Some(new)) =
+                    (&decided.outcome, row.new_prospect(options.default_territory, ctx.at))
+                {
+                    let id = row.id.unwrap_or_else(|| ProspectId::from_bytes(new_id()));
+                    // One contact per phone, or one for a person with none.
+                    let contacts = (0..=row.phones.len()).map(|_| ContactId::from_bytes(new_id())).collect();
+                    jobs.push(NewJob { row, id, new, contacts });
                 }
             }
-            projections.finish(&tx)?;
-            tx.commit()?;
-            progress(((done + 1) * ROWS_PER_TRANSACTION).min(total), total);
+            jobs_by_chunk.push(jobs);
         }
+        let device = self.device;
+        // New prospects are built off the database on every core, a transaction's worth ahead of
+        // the one being written, and stored in order.
+        std::thread::scope(|scope| {
+            let (ready, built_chunks) = std::sync::mpsc::sync_channel(1);
+            scope.spawn(move || {
+                for jobs in jobs_by_chunk {
+                    if ready.send(build_in_parallel(jobs, device, ctx, workers)).is_err() {
+                        return;
+                    }
+                }
+            });
+            for (done, chunk) in chunks.iter().enumerate() {
+                let built = built_chunks
+                    .recv()
+                    .map_err(|_| ReplicaError::Storage("building imported prospects stopped".into()))??;
+                let mut built = built.into_iter();
+                let tx = self.conn.transaction()?;
+                let mut projections = ProjectionBatch::default();
+                for (decided, row) in chunk.iter() {
+                    match &decided.outcome {
+                        RowOutcome::New => {
+                            let Some(prospect) = built.next() else { continue };
+                            insert_snapshot(&tx, prospect.id, &prospect.snapshot)?;
+                            queue_for_push(&tx, prospect.id, prospect.territory, &prospect.change)?;
+                            projections.add(&tx, &prospect.projection)?;
+                        }
+                        RowOutcome::Updated { prospect, .. } | RowOutcome::LikelyDuplicate { prospect, .. } => {
+                            let mut contact_id = || ContactId::from_bytes(new_id());
+                            edit_in(&tx, device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                        }
+                        RowOutcome::Unchanged { .. } | RowOutcome::Invalid { .. } => {}
+                    }
+                }
+                projections.finish(&tx)?;
+                tx.commit()?;
+                progress(((done + 1) * ROWS_PER_TRANSACTION).min(total), total);
+            }
+            Ok::<(), ReplicaError>(())
+        })?;
         Ok(preview)
     }
+}
+
+/// A new prospect to build from a row, with the ids it will take.
+struct NewJob<'a> {
+    row: &'a ImportRow,
+    id: ProspectId,
+    new: NewProspect,
+    contacts: Vec<ContactId>,
+}
+
+/// A new prospect built in memory, ready to store: its first change holds the whole row.
+struct Built {
+    id: ProspectId,
+    territory: TerritoryId,
+    snapshot: Vec<u8>,
+    change: LocalChange,
+    projection: Projection,
+}
+
+fn build(job: NewJob<'_>, device: DeviceId, ctx: &EditContext) -> Result<Built, ReplicaError> {
+    let mut contacts = job.contacts.into_iter();
+    let mut contact_id = || contacts.next().unwrap_or_else(|| ContactId::from_bytes([0; 16]));
+    let (mut doc, change) =
+        ProspectDoc::create_with(job.id, device, ctx, &job.new, |p| p.import_row(job.row, ctx.at, &mut contact_id))?;
+    let prospect = doc.read();
+    Ok(Built {
+        id: job.id,
+        territory: job.new.territory,
+        snapshot: doc.save(),
+        change,
+        projection: doc.projection(&prospect),
+    })
+}
+
+/// Builds the jobs' prospects on `workers` threads; the results come back in the jobs' order.
+fn build_in_parallel(
+    jobs: Vec<NewJob<'_>>,
+    device: DeviceId,
+    ctx: &EditContext,
+    workers: usize,
+) -> Result<Vec<Built>, ReplicaError> {
+    let share = jobs.len().div_ceil(workers.max(1)).max(1);
+    let mut shares: Vec<Vec<NewJob<'_>>> = Vec::new();
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        shares.push(jobs.by_ref().take(share).collect());
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(move || share.into_iter().map(|job| build(job, device, ctx)).collect::<Vec<_>>()))
+            .collect();
+        let mut built = Vec::new();
+        for worker in running {
+            let results =
+                worker.join().map_err(|_| ReplicaError::Storage("building imported prospects failed".into()))?;
+            for result in results {
+                built.push(result?);
+            }
+        }
+        Ok(built)
+    })
 }
