@@ -567,12 +567,10 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
 
     // Anna's last note before she leaves.
     let (mut anna, shop) = tokio::task::block_in_place(|| {
-        let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+        let (mut anna, shop) = anna_and_romashka(dir.path(), &server);
+        anna.replica.edit_prospect(shop.id, &anna.ctx(), |p| p.set_notes("Ключи у соседей")).unwrap();
         anna.sync().unwrap();
-        let shop = anna.replica.search("ромашка 1", 1).unwrap()[0].id;
-        anna.replica.edit_prospect(shop, &anna.ctx(), |p| p.set_notes("Ключи у соседей")).unwrap();
-        anna.sync().unwrap();
-        (anna, shop)
+        (anna, shop.id)
     });
 
     // The manager adds Olga, who joins and has nothing to survey yet.
@@ -667,12 +665,7 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
 
     // The old base, as a Russian spreadsheet saves it: Windows-1251, semicolons. One new shop,
     // one the base already has (another name, the same place), one with a word for a latitude.
-    let (mut anna, shop) = tokio::task::block_in_place(|| {
-        let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
-        anna.sync().unwrap();
-        let shop = anna.replica.prospect(anna.replica.search("ромашка 1", 1).unwrap()[0].id).unwrap().prospect;
-        (anna, shop)
-    });
+    let (mut anna, shop) = tokio::task::block_in_place(|| anna_and_romashka(dir.path(), &server));
     let at = shop.location.unwrap();
     let sheet = format!(
         "Название;Адрес;Телефон;Широта;Долгота\n\
@@ -758,6 +751,14 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
 
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// Anna's device, synced, and the demo base's shop "Ромашка 1" as it has it.
+fn anna_and_romashka(dir: &std::path::Path, server: &Server) -> (Device, census_core::Prospect) {
+    let mut anna = Device::sign_in(dir, "anna", server, "anna");
+    anna.sync().unwrap();
+    let shop = anna.replica.prospect(anna.replica.search("ромашка 1", 1).unwrap()[0].id).unwrap().prospect;
+    (anna, shop)
 }
 
 /// The element marked `id` whose text mentions `text`.

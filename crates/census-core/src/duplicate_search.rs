@@ -336,22 +336,6 @@ mod tests {
         assert!(crate::score_duplicate(&probes[0], &probes[1]).is_likely());
         assert!(likely_pairs(&probes, |_, _| false, 2).is_empty());
     }
-}
-
-#[cfg(test)]
-mod matching {
-    use super::*;
-    use crate::prospect::Location;
-    use crate::time::Timestamp;
-
-    fn probe(name: &str, phone: &str, at: Option<(f64, f64)>) -> DuplicateProbe {
-        DuplicateProbe {
-            name: name.into(),
-            address: String::new(),
-            phones: if phone.is_empty() { vec![] } else { vec![phone.into()] },
-            location: at.map(|(lat, lon)| Location { lat, lon, accuracy_m: None, at: Timestamp::from_unix_millis(0) }),
-        }
-    }
 
     #[test]
     fn an_incoming_prospect_finds_the_one_it_most_likely_is() {
