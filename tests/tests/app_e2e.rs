@@ -539,7 +539,7 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     screenshot(&driver, &client, "dashboard-ru").await;
     click(&client, "to-prospects").await;
     wait_for_rows(&client, 40).await;
-    client.find(Locator::Css(&testid("export"))).await.unwrap().select_by_value("xlsx").await.unwrap();
+    choose(&client, "export", "xlsx").await;
     let said = wait_for_text(&client, "exported", |t| t.contains(".xlsx")).await;
     assert!(said.contains("40"), "{said}");
     let exports = dir.path().join("app/exports");
@@ -597,7 +597,7 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
     let anna_row = find_by_text(&client, "person", "Анна Смирнова").await;
     let retire = anna_row.find(Locator::Css(&testid("retire"))).await.unwrap();
     assert!(click_element(&client, retire).await);
-    client.find(Locator::Css(&testid("successor"))).await.unwrap().select_by_value("olga").await.unwrap();
+    choose(&client, "successor", "olga").await;
     click(&client, "retire-confirm").await;
     wait_for_text(&client, "people-message", |t| t == "Анна Смирнова больше не может входить; территорий передано: 1")
         .await;
@@ -616,13 +616,7 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
 
     // Its outline, drawn on the map corner by corner.
     click(&client, "to-map").await;
-    client
-        .find(Locator::Css(&testid("map-territory")))
-        .await
-        .unwrap()
-        .select_by_value(&centre.to_string())
-        .await
-        .unwrap();
+    choose(&client, "map-territory", &centre.to_string()).await;
     click(&client, "draw-outline").await;
     let canvas = client.find(Locator::Css(&testid("map-canvas"))).await.unwrap();
     for (x, y) in [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)] {
@@ -685,24 +679,12 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     sign_in(&client, &server, "manager").await;
     click(&client, "sync").await;
     wait_for_rows(&client, 40).await;
-    click(&client, "to-import").await;
-    let pick = |client: Client, file: PathBuf| async move {
-        let input = client.find(Locator::Css("input[name='import-file']")).await.unwrap();
-        input.send_keys(&file.display().to_string()).await.unwrap();
-        wait_for_text(&client, "import-file", |t| t == "«база.csv»: строк 3").await;
-    };
-    pick(client.clone(), file.clone()).await;
-    client
-        .find(Locator::Css(&testid("import-territory")))
-        .await
-        .unwrap()
-        .select_by_value(&centre.to_string())
-        .await
-        .unwrap();
-    click(&client, "import-preview").await;
-    wait_for_text(&client, "import-counts", |t| {
-        t == "Новых: 1, обновится: 0, без изменений: 0, похожи на уже имеющиеся: 1, с ошибками: 1"
-    })
+    preview_import(
+        &client,
+        &file,
+        &centre.to_string(),
+        "Новых: 1, обновится: 0, без изменений: 0, похожи на уже имеющиеся: 1, с ошибками: 1",
+    )
     .await;
     let rows = wait_for_text(&client, "import", |t| t.contains("Строка 4")).await;
     assert!(rows.contains("«сорок» — не число (широта)"), "{rows}");
@@ -722,19 +704,12 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     wait_for_rows(&client, 41).await;
 
     // The same file again: every row is found, nothing would change.
-    click(&client, "to-import").await;
-    pick(client.clone(), file.clone()).await;
-    client
-        .find(Locator::Css(&testid("import-territory")))
-        .await
-        .unwrap()
-        .select_by_value(&centre.to_string())
-        .await
-        .unwrap();
-    click(&client, "import-preview").await;
-    wait_for_text(&client, "import-counts", |t| {
-        t == "Новых: 0, обновится: 0, без изменений: 2, похожи на уже имеющиеся: 0, с ошибками: 1"
-    })
+    preview_import(
+        &client,
+        &file,
+        &centre.to_string(),
+        "Новых: 0, обновится: 0, без изменений: 2, похожи на уже имеющиеся: 0, с ошибками: 1",
+    )
     .await;
 
     // After a sync, Anna's device has the new shop and the shop's new phone, marked as imported.
@@ -751,6 +726,23 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
 
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// Picks `value` in the select marked `id`.
+async fn choose(client: &Client, id: &str, value: &str) {
+    client.find(Locator::Css(&testid(id))).await.unwrap().select_by_value(value).await.unwrap();
+}
+
+/// Opens the import screen, picks `file` (three rows), sends new prospects to `territory` and
+/// waits for the preview's counts to read `counts`.
+async fn preview_import(client: &Client, file: &std::path::Path, territory: &str, counts: &str) {
+    click(client, "to-import").await;
+    let input = client.find(Locator::Css("input[name='import-file']")).await.unwrap();
+    input.send_keys(&file.display().to_string()).await.unwrap();
+    wait_for_text(client, "import-file", |t| t == "«база.csv»: строк 3").await;
+    choose(client, "import-territory", territory).await;
+    click(client, "import-preview").await;
+    wait_for_text(client, "import-counts", |t| t == counts).await;
 }
 
 /// Anna's device, synced, and the demo base's shop "Ромашка 1" as it has it.
