@@ -99,10 +99,24 @@ impl Driver {
     }
 }
 
-/// An X display number no other server holds.
+/// An X display number no running server holds. A server killed by an earlier run leaves its
+/// lock file behind (SIGKILL gives it no time to remove it); such a lock, whose process is gone,
+/// is cleared so the number can be used again, as X servers themselves do.
 fn free_display() -> String {
     (57..200)
-        .find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists())
+        .find(|n| {
+            let lock = format!("/tmp/.X{n}-lock");
+            let holder = std::fs::read_to_string(&lock).ok().and_then(|pid| pid.trim().parse::<u32>().ok());
+            match holder {
+                Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => false,
+                _ if Path::new(&lock).exists() && holder.is_none() => false,
+                _ => {
+                    let _ = std::fs::remove_file(&lock);
+                    let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
+                    true
+                }
+            }
+        })
         .map(|n| format!(":{n}"))
         .expect("a free X display number")
 }
@@ -114,5 +128,9 @@ impl Drop for Driver {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).status();
         let _ = self.child.wait();
+        // Killed, Xvfb cannot remove its lock and socket; they go here.
+        let number = self.display.trim_start_matches(':');
+        let _ = std::fs::remove_file(format!("/tmp/.X{number}-lock"));
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{number}"));
     }
 }
