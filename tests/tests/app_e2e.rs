@@ -280,6 +280,8 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
         .for_element(Locator::Css(&format!("{} {}", testid("visit-form"), testid("photo"))))
         .await
         .unwrap();
+    // The form settles (the photo kept in the draft) before the finger goes for the button.
+    wait_for_text(&client, "visit-message", |t| t == "Черновик сохранён").await;
     screenshot(&driver, &client, "visit-ru").await;
     click(&client, "record-visit").await;
     wait_for_text(&client, "visit", |t| t.contains("12") && t.contains("85.5")).await;
