@@ -97,6 +97,8 @@ fn generated() -> String {
         MergeSummary,
         ImportField,
         ColumnMapping,
+        SavedMapping,
+        SavedColumn,
         FieldChange,
         ImportOptions,
         RowOutcome,

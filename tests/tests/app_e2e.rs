@@ -526,11 +526,13 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     click(&client, "sync").await;
     wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
     tokio::task::block_in_place(|| {
-        anna.sync().unwrap();
-        let listed = anna.replica.list(&census_replica::ListFilter { limit: 100, ..Default::default() }).unwrap();
-        assert!(listed.iter().all(|r| r.id != twin), "the duplicate is gone from Anna's list too");
-        assert!(listed.iter().any(|r| r.id == shop));
-        assert_eq!(anna.replica.prospect(shop).unwrap().prospect.visits.len(), 1, "its visit is on the shop");
+        for device in [&mut anna, &mut boris] {
+            device.sync().unwrap();
+            let listed = device.replica.list(&census_replica::ListFilter { limit: 100, ..Default::default() }).unwrap();
+            assert!(listed.iter().all(|r| r.id != twin), "the duplicate is gone from both agents' lists too");
+            assert!(listed.iter().any(|r| r.id == shop));
+            assert_eq!(device.replica.prospect(shop).unwrap().prospect.visits.len(), 1, "its visit is on the shop");
+        }
     });
 
     // The dashboard, then the whole base exported and read back.
@@ -541,20 +543,44 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     screenshot(&driver, &client, "dashboard-ru").await;
     click(&client, "to-prospects").await;
     wait_for_rows(&client, 40).await;
-    choose(&client, "export", "xlsx").await;
-    let said = wait_for_text(&client, "exported", |t| t.contains(".xlsx")).await;
-    assert!(said.contains("40"), "{said}");
     let exports = dir.path().join("app/exports");
-    let file = std::fs::read_dir(&exports).unwrap().next().unwrap().unwrap().path();
+    let file = export_from_app(&client, &exports, "xlsx").await;
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&file).unwrap();
     let sheet = calamine::Reader::worksheet_range(&mut workbook, census_replica::XLSX_SHEET).unwrap();
-    let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-    assert_eq!(rows.len(), 41, "a header and every prospect of the base");
-    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
-    let row = rows.iter().find(|r| r[column("census_id")] == shop.to_string()).expect("the shop is exported");
-    assert_eq!(row[column("status")], "refused", "the export holds the settled value");
-    assert_eq!(row[column("visits")], "1", "and the visit merged into it");
-    assert!(rows.iter().all(|r| r[column("census_id")] != twin.to_string()), "the merged duplicate is not exported");
+    let xlsx_rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    let file = export_from_app(&client, &exports, "csv").await;
+    let csv_rows: Vec<Vec<String>> = csv::Reader::from_path(&file)
+        .map(|mut reader| {
+            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+            std::iter::once(header)
+                .chain(reader.records().map(|r| r.unwrap().iter().map(String::from).collect()))
+                .collect()
+        })
+        .unwrap();
+    for rows in [&xlsx_rows, &csv_rows] {
+        assert_eq!(rows.len(), 41, "a header and every prospect of the base");
+        let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+        let row = rows.iter().find(|r| r[column("census_id")] == shop.to_string()).expect("the shop is exported");
+        assert_eq!(row[column("status")], "refused", "the export holds the settled value");
+        assert_eq!(row[column("visits")], "1", "and the visit merged into it");
+        assert!(
+            rows.iter().all(|r| r[column("census_id")] != twin.to_string()),
+            "the merged duplicate is not exported"
+        );
+    }
+    let file = export_from_app(&client, &exports, "geojson").await;
+    let map: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let features = map["features"].as_array().unwrap();
+    let property =
+        |feature: &serde_json::Value, name: &str| feature["properties"][name].as_str().unwrap_or_default().to_owned();
+    let on_map =
+        features.iter().find(|f| property(f, "census_id") == shop.to_string()).expect("the shop is on the map");
+    assert_eq!(property(on_map, "status"), "refused");
+    assert_eq!(on_map["geometry"]["type"], "Point");
+    assert!(
+        features.iter().all(|f| property(f, "census_id") != twin.to_string()),
+        "the merged duplicate is not on the map"
+    );
 
     client.close().await.unwrap();
     drop(driver);
@@ -663,11 +689,12 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     // one the base already has (another name, the same place), one with a word for a latitude.
     let (mut anna, shop) = tokio::task::block_in_place(|| anna_and_romashka(dir.path(), &server));
     let at = shop.location.unwrap();
+    // Its column "Сеть" (the chain) means nothing to Census until the manager maps it to tags.
     let sheet = format!(
-        "Название;Адрес;Телефон;Широта;Долгота\n\
-         Новый магазин;ул. Советская, 7, Тверь;+7 900 123-45-67;56,8612;35,9105\n\
-         ООО «{}»;{};+7 999 000-00-01;{};{}\n\
-         Уют;;;сорок;35,9\n",
+        "Название;Адрес;Телефон;Широта;Долгота;Сеть\n\
+         Новый магазин;ул. Советская, 7, Тверь;+7 900 123-45-67;56,8612;35,9105;Пятёрочка\n\
+         ООО «{}»;{};+7 999 000-00-01;{};{};Магнит\n\
+         Уют;;;сорок;35,9;\n",
         shop.name,
         shop.address.one_line(),
         at.lat.to_string().replace('.', ","),
@@ -681,9 +708,15 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     sign_in(&client, &server, "manager").await;
     click(&client, "sync").await;
     wait_for_rows(&client, 40).await;
-    preview_import(
+    open_import(&client, &file).await;
+    let fields = client.find_all(Locator::Css(&testid("import-field"))).await.unwrap();
+    assert_eq!(fields[5].prop("value").await.unwrap().as_deref(), Some(""), "“Сеть” is not guessed");
+    fields[5].select_by_value("tags").await.unwrap();
+    fill(&client, "mapping-name", "Старая база").await;
+    click(&client, "import-mapping-save").await;
+    wait_for_text(&client, "import-message", |t| t.contains("«Старая база» сохранено")).await;
+    preview_loaded_import(
         &client,
-        &file,
         &centre.to_string(),
         "Новых: 1, обновится: 0, без изменений: 0, похожи на уже имеющиеся: 1, с ошибками: 1",
     )
@@ -691,6 +724,7 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     let rows = wait_for_text(&client, "import", |t| t.contains("Строка 4")).await;
     assert!(rows.contains("«сорок» — не число (широта)"), "{rows}");
     assert!(rows.contains("Телефон: «» → «+7 999 000-00-01»"), "{rows}");
+    assert!(rows.contains("Метки: «» → «Магнит»"), "{rows}");
     let counts = client.find(Locator::Css(&testid("import-counts"))).await.unwrap();
     client
         .execute("arguments[0].scrollIntoView({ block: 'start' })", vec![serde_json::to_value(&counts).unwrap()])
@@ -705,10 +739,12 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     click(&client, "to-prospects").await;
     wait_for_rows(&client, 41).await;
 
-    // The same file again: every row is found, nothing would change.
-    preview_import(
+    // The same file again, mapped by the saved mapping by itself: every row is found, nothing
+    // would change.
+    open_import(&client, &file).await;
+    wait_for_text(&client, "import-message", |t| t == "Колонки сопоставлены, как в сохранённом «Старая база».").await;
+    preview_loaded_import(
         &client,
-        &file,
         &centre.to_string(),
         "Новых: 0, обновится: 0, без изменений: 2, похожи на уже имеющиеся: 0, с ошибками: 1",
     )
@@ -722,6 +758,7 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
         assert_eq!(anna.replica.search("Новый магазин", 5).unwrap().len(), 1);
         let detail = anna.replica.prospect(shop.id).unwrap();
         assert!(detail.prospect.contacts.values().any(|c| c.phone == "+7 999 000-00-01"));
+        assert!(detail.prospect.tags.contains("Магнит"), "the chain came in as a tag");
         let sources: Vec<Option<String>> = detail.history.iter().map(|e| e.source.clone()).collect();
         assert!(sources.contains(&Some("import of база.csv by Мария Управляющая".into())), "{sources:?}");
     });
@@ -730,18 +767,31 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     drop(driver);
 }
 
+/// Exports the list as `format` from the app; answers with the file it wrote into `folder`.
+async fn export_from_app(client: &Client, folder: &std::path::Path, format: &str) -> PathBuf {
+    let extension = format!(".{format}");
+    choose(client, "export", format).await;
+    wait_for_text(client, "exported", |t| t.contains(&extension)).await;
+    let written = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path());
+    written.filter(|p| p.to_string_lossy().ends_with(&extension)).max().expect("the export file")
+}
+
 /// Picks `value` in the select marked `id`.
 async fn choose(client: &Client, id: &str, value: &str) {
     client.find(Locator::Css(&testid(id))).await.unwrap().select_by_value(value).await.unwrap();
 }
 
-/// Opens the import screen, picks `file` (three rows), sends new prospects to `territory` and
-/// waits for the preview's counts to read `counts`.
-async fn preview_import(client: &Client, file: &std::path::Path, territory: &str, counts: &str) {
+/// Opens the import screen and picks `file` (three rows).
+async fn open_import(client: &Client, file: &std::path::Path) {
     click(client, "to-import").await;
     let input = client.find(Locator::Css("input[name='import-file']")).await.unwrap();
     input.send_keys(&file.display().to_string()).await.unwrap();
     wait_for_text(client, "import-file", |t| t == "«база.csv»: строк 3").await;
+}
+
+/// Sends the new prospects of the file picked to `territory` and waits for the preview's counts
+/// to read `counts`.
+async fn preview_loaded_import(client: &Client, territory: &str, counts: &str) {
     choose(client, "import-territory", territory).await;
     click(client, "import-preview").await;
     wait_for_text(client, "import-counts", |t| t == counts).await;

@@ -89,11 +89,14 @@ enum Command {
         #[arg(long)]
         value: Option<String>,
     },
-    /// Export the prospects a filter shows to CSV (UTF-8, opens in spreadsheets).
+    /// Export the prospects a filter shows: CSV (UTF-8, opens in spreadsheets), XLSX or GeoJSON.
     Export {
-        /// The file to write; standard output when omitted.
+        /// The file to write; standard output when omitted (CSV and GeoJSON only).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// csv, xlsx or geojson; by default the extension of --out says, else CSV.
+        #[arg(long)]
+        format: Option<String>,
         #[command(flatten)]
         filter: FilterArgs,
     },
@@ -111,6 +114,22 @@ enum Command {
         /// The territory (name or id) new prospects go to when a row names none.
         #[arg(long)]
         territory: Option<String>,
+        /// Map the columns as the mapping saved under this name does (by default the saved
+        /// mapping that knows most of the file's columns, else guessed from the headers).
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Map one column by hand: HEADER=FIELD (a field such as name, phone, contact_name;
+        /// answer:QUESTION for the answers to a question; none to leave the column out). May be
+        /// repeated.
+        #[arg(long = "column", value_name = "HEADER=FIELD")]
+        columns: Vec<String>,
+        /// Save the mapping used under this name, for the next file from the same spreadsheet.
+        #[arg(long)]
+        save_mapping: Option<String>,
+        /// The questionnaire (id) that answer columns answer, in its latest version; by default
+        /// the one whose questions the headers name.
+        #[arg(long)]
+        questionnaire: Option<QuestionnaireId>,
     },
     /// Store a directory file (people, territories, questionnaires) for offline use.
     Directory {
@@ -439,7 +458,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             let prospect = replica.resolve_conflict(*prospect, &ctx, field, &value)?;
             out.prospect_saved(&prospect);
         }
-        Command::Import { file, apply, threshold, territory } => {
+        Command::Import { file, apply, threshold, territory, mapping, columns, save_mapping, questionnaire } => {
             let table = Table::read(file)?;
             let default_territory = match territory {
                 Some(wanted) => Some(
@@ -454,29 +473,67 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 ),
                 None => None,
             };
-            let options = ImportOptions {
-                mapping: ColumnMapping::guess(&table.headers),
-                threshold: *threshold,
-                default_territory,
+            let questionnaires = replica.questionnaires()?;
+            let questionnaire = match questionnaire {
+                Some(id) => Some(
+                    questionnaires
+                        .iter()
+                        .find(|q| q.id == *id)
+                        .ok_or_else(|| Failure::Usage(format!("there is no questionnaire {id} in the directory")))?,
+                ),
+                None => census_core::import::questionnaire_for(&table.headers, &questionnaires),
             };
+            let saved = match mapping {
+                Some(name) => Some(replica.import_mapping(name)?),
+                None => replica.best_import_mapping(&table.headers)?,
+            };
+            let mut mapping = match saved {
+                Some(saved) => saved.mapping_for(&table.headers),
+                None => ColumnMapping::guess_with(&table.headers, questionnaire),
+            };
+            let questionnaire = questionnaire.map(|q| QuestionnaireRef { id: q.id, version: q.version });
+            for column in columns {
+                map_column(&mut mapping, &table.headers, column)?;
+            }
+            if let Some(name) = save_mapping {
+                let saved = SavedMapping::new(name, &table.headers, &mapping).map_err(|p| Failure::Usage(p.en))?;
+                replica.save_import_mapping(&saved)?;
+            }
+            let options = ImportOptions { mapping, questionnaire, threshold: *threshold, default_territory };
             let preview = if *apply {
                 let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let ctx = edit_context(&replica)?.with_source(format!("import of {name}"));
+                let ctx = edit_context(&replica)?;
+                let who = names(&replica)?.remove(&ctx.user).unwrap_or_else(|| ctx.user.to_string());
+                let ctx = ctx.with_source(format!("import of {name} by {who}"));
                 replica.apply_import(&table, &options, &ctx, &mut || rand::random(), &mut |_, _| {})?
             } else {
                 replica.preview_import(&table, &options)?
             };
             out.imported(&table.headers, &options.mapping, &preview, *apply);
         }
-        Command::Export { out: file, filter } => {
+        Command::Export { out: file, format, filter } => {
             let filter = filter.to_filter()?;
-            let count = match file {
-                Some(path) => {
-                    let file = std::fs::File::create(path)
-                        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
-                    replica.export_csv(&filter, std::io::BufWriter::new(file))?
+            let from_extension = file.as_ref().and_then(|p| p.extension()).map(|e| e.to_string_lossy().to_lowercase());
+            let format = format.clone().or(from_extension).unwrap_or_else(|| "csv".into());
+            let create = |path: &PathBuf| {
+                std::fs::File::create(path)
+                    .map(std::io::BufWriter::new)
+                    .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
+            };
+            let count = match (format.as_str(), file) {
+                ("csv", Some(path)) => replica.export_csv(&filter, create(path)?)?,
+                ("csv", None) => replica.export_csv(&filter, std::io::stdout().lock())?,
+                ("geojson" | "json", Some(path)) => replica.export_geojson(&filter, create(path)?)?,
+                ("geojson" | "json", None) => replica.export_geojson(&filter, std::io::stdout().lock())?,
+                ("xlsx", Some(path)) => replica.export_xlsx(&filter, path)?,
+                ("xlsx", None) => {
+                    return Err(Failure::Usage("an XLSX export needs a file: give --out FILE.xlsx".into()));
                 }
-                None => replica.export_csv(&filter, std::io::stdout().lock())?,
+                (other, _) => {
+                    return Err(Failure::Usage(format!(
+                        "\"{other}\" is not an export format: use csv, xlsx or geojson"
+                    )));
+                }
             };
             if file.is_some() {
                 out.exported(count);
@@ -503,6 +560,42 @@ fn now() -> Timestamp {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     Timestamp::from_unix_millis(millis)
+}
+
+/// Applies one `HEADER=FIELD` (or `HEADER=answer:QUESTION`) of `--column` to `mapping`; the
+/// header is matched as written or in any letter case.
+fn map_column(mapping: &mut ColumnMapping, headers: &[String], column: &str) -> Result<(), Failure> {
+    let (header, field) = column
+        .rsplit_once('=')
+        .ok_or_else(|| Failure::Usage(format!("--column takes HEADER=FIELD, not \"{column}\"")))?;
+    let at = headers
+        .iter()
+        .position(|h| h == header)
+        .or_else(|| headers.iter().position(|h| h.to_lowercase() == header.to_lowercase()))
+        .ok_or_else(|| Failure::Usage(format!("the file has no column \"{header}\"")))?;
+    let (field, question) = match field.split_once(':') {
+        Some(("answer", question)) => (
+            Some(ImportField::Answer),
+            Some(QuestionId::new(question).map_err(|e| Failure::Usage(format!("\"{question}\": {e}")))?),
+        ),
+        _ if field == "none" || field.is_empty() => (None, None),
+        _ => (
+            Some(ImportField::from_key(field).filter(|f| *f != ImportField::Answer).ok_or_else(|| {
+                let known: Vec<&str> =
+                    ImportField::ALL.iter().filter(|f| **f != ImportField::Answer).map(|f| f.key()).collect();
+                Failure::Usage(format!(
+                    "\"{field}\" is not a field; the fields are {}, answer:QUESTION or none",
+                    known.join(", ")
+                ))
+            })?),
+            None,
+        ),
+    };
+    mapping.columns.resize(headers.len().max(mapping.columns.len()), None);
+    mapping.questions.resize(mapping.columns.len(), None);
+    mapping.columns[at] = field;
+    mapping.questions[at] = question;
+    Ok(())
 }
 
 fn edit_context(replica: &Replica) -> Result<EditContext, Failure> {

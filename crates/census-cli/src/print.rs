@@ -237,8 +237,12 @@ impl Output {
         if self.json {
             return self.emit(json!({ "applied": applied, "mapping": mapping, "preview": preview }));
         }
-        for (header, field) in headers.iter().zip(&mapping.columns) {
-            let field = field.map_or_else(|| "(not imported)".to_owned(), |f| census_core::import::field_name(f).en);
+        for (column, (header, field)) in headers.iter().zip(&mapping.columns).enumerate() {
+            let field = match (field, mapping.question(column)) {
+                (_, Some(question)) => format!("answer to \"{question}\""),
+                (Some(field), None) => census_core::import::field_name(*field).en,
+                (None, None) => "(not imported)".to_owned(),
+            };
             say!("  {header:<24} -> {field}");
         }
         say!(
@@ -257,7 +261,10 @@ impl Output {
                 }
                 RowOutcome::Updated { changes, .. } | RowOutcome::LikelyDuplicate { changes, .. } => {
                     for change in changes {
-                        let field = census_core::import::field_name(change.field).en;
+                        let field = match &change.question {
+                            Some(question) => format!("answer to \"{question}\""),
+                            None => census_core::import::field_name(change.field).en,
+                        };
                         say!("  line {} {}: {field}: \"{}\" -> \"{}\"", row.line, row.name, change.from, change.to);
                     }
                 }

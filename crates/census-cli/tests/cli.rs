@@ -274,3 +274,43 @@ fn a_spreadsheet_is_previewed_then_imported_and_a_second_import_changes_nothing(
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("cannot be read"), "{}", stderr(&missing));
 }
+
+#[test]
+fn a_mapping_set_by_hand_is_saved_for_the_next_file_and_exports_come_in_every_format() {
+    let census = Census::new();
+    census.with_prospect();
+    std::fs::write(census.file("май.csv"), "Клиент;Сотовый;Служебное\nКолос;+7 900 111-22-33;x\n").unwrap();
+    let may = census.file("май.csv");
+    let may = may.to_str().unwrap();
+
+    let bad = census.run(&["import", may, "--column", "Сотовый=telephone"]);
+    assert!(stderr(&bad).contains("\"telephone\" is not a field; the fields are census_id, name"), "{}", stderr(&bad));
+    let bad = census.run(&["import", may, "--column", "Факс=phone"]);
+    assert!(stderr(&bad).contains("the file has no column \"Факс\""), "{}", stderr(&bad));
+
+    let preview = census.ok(&["import", may, "--column", "сотовый=phone", "--save-mapping", "Выгрузка 1С"]);
+    assert!(preview.contains("Сотовый                  -> Phone"), "{preview}");
+    // June's file has its columns in another order: the saved mapping is used by itself.
+    std::fs::write(census.file("июнь.csv"), "Служебное;Сотовый;Клиент\ny;+7 900 444-55-66;Уют\n").unwrap();
+    let june = census.file("июнь.csv");
+    let applied = census.json(&["import", june.to_str().unwrap(), "--territory", TERRITORY, "--apply"]);
+    assert_eq!(applied["mapping"]["columns"], serde_json::json!([null, "phone", "name"]));
+    assert_eq!(applied["preview"]["new"], 1);
+    let listed = census.json(&["list"]);
+    let cosy = listed.as_array().unwrap().iter().find(|r| r["name"] == "Уют").expect("imported");
+    assert_eq!(cosy["phones"], "+7 900 444-55-66");
+    let shown = census.json(&["show", cosy["id"].as_str().unwrap()]);
+    let sources: Vec<&str> = shown["history"].as_array().unwrap().iter().filter_map(|e| e["source"].as_str()).collect();
+    assert!(sources.contains(&"import of июнь.csv by Анна Смирнова"), "{sources:?}");
+
+    let xlsx = census.file("база.xlsx");
+    census.ok(&["export", "--out", xlsx.to_str().unwrap()]);
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut workbook, census_replica::XLSX_SHEET).unwrap();
+    assert_eq!(sheet.height(), 3, "a header and both prospects");
+    let geojson: Value = serde_json::from_str(&census.ok(&["export", "--format", "geojson"])).unwrap();
+    assert_eq!(geojson["type"], "FeatureCollection");
+    assert_eq!(geojson["features"].as_array().unwrap().len(), 1, "only the prospect with a position is on a map");
+    let refused = census.run(&["export", "--format", "xlsx"]);
+    assert!(stderr(&refused).contains("an XLSX export needs a file"), "{}", stderr(&refused));
+}

@@ -58,7 +58,7 @@ pub use duplicate_search::{LikelyPair, MatchIndex, NEAR_ENOUGH_M, likely_pairs};
 pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_duplicate};
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
-pub use import::{ColumnMapping, FieldChange, ImportField, ImportRow, RowContext};
+pub use import::{ColumnMapping, FieldChange, ImportField, ImportRow, RowContext, SavedColumn, SavedMapping};
 pub use localized::{Language, Localized};
 pub use merge::MergeSummary;
 pub use projection::{PROJECTION_VERSION, Projection, ProspectRow, VisitEntry};

@@ -787,6 +787,11 @@ impl ProspectEditor<'_> {
         read_prospect(self.doc, self.id)
     }
 
+    /// Who is editing, and when.
+    pub fn context(&self) -> &EditContext {
+        self.ctx
+    }
+
     /// Deletes the prospect (a tombstone: its history stays, and it can be restored).
     pub fn delete(&mut self) -> Result<(), DocumentError> {
         Ok(put_bool(self.doc, &ROOT, "deleted", true)?)

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use census_core::{
-    ColumnMapping, ContactId, DeviceId, DuplicateProbe, EditContext, FieldChange, ImportRow, LocalChange, Localized,
-    MatchIndex, NewProspect, Projection, ProspectDoc, ProspectId, RowContext, TerritoryId, Timestamp,
+    ColumnMapping, DeviceId, DuplicateProbe, EditContext, FieldChange, ImportRow, LocalChange, Localized, MatchIndex,
+    NewProspect, Projection, ProspectDoc, ProspectId, QuestionnaireRef, RowContext, TerritoryId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,11 +28,35 @@ pub const MAX_IMPORT_ROWS: usize = 250_000;
 pub const ROWS_PER_TRANSACTION: usize = 500;
 
 /// A file's first sheet as text: its header row and the rows under it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Cells that do not hold what the spreadsheet shows (a formula that gives an error, or one
+    /// never calculated), by index in `rows`: a row is refused for those in imported columns.
+    pub bad_cells: HashMap<usize, Vec<BadCell>>,
 }
+
+/// A cell that cannot be imported, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadCell {
+    pub column: usize,
+    pub problem: Localized,
+}
+
+/// Why a cell of a workbook cannot be taken as it is.
+enum CellTrouble {
+    /// A formula whose value is an error such as `#DIV/0!`.
+    FormulaError(String),
+    /// A formula saved without its value (written by a program that does not calculate).
+    NotCalculated,
+}
+
+/// Rows of cells as text, with the cells in trouble by (row, column).
+type Cells = (Vec<Vec<String>>, Vec<(usize, usize, CellTrouble)>);
+
+/// Rows above the header worth looking through: a title, a date, a blank line.
+const ROWS_BEFORE_HEADER: usize = 10;
 
 impl Table {
     /// Reads a spreadsheet or CSV file, by its extension.
@@ -46,31 +70,90 @@ impl Table {
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ReplicaError> {
         let extension = name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
         let cells = match extension.as_str() {
-            "csv" | "txt" | "tsv" => read_csv(bytes)?,
+            "csv" | "txt" | "tsv" => (read_csv(bytes)?, Vec::new()),
             _ => read_workbook(bytes)?,
         };
         Table::from_cells(cells)
     }
 
-    fn from_cells(mut cells: Vec<Vec<String>>) -> Result<Table, ReplicaError> {
-        // Leading empty rows (a title left out, a blank line) are not the header.
-        let start = cells.iter().position(|row| row.iter().any(|c| !c.trim().is_empty()));
-        let Some(start) = start else { return Err(ReplicaError::Import("the file is empty".into())) };
-        let mut rows = cells.split_off(start + 1);
-        let headers = cells.pop().unwrap_or_default().into_iter().map(|h| h.trim().to_owned()).collect();
-        rows.retain(|row| row.iter().any(|c| !c.trim().is_empty()));
+    fn from_cells((cells, troubles): Cells) -> Result<Table, ReplicaError> {
+        let filled = |row: &Vec<String>| row.iter().filter(|c| !c.trim().is_empty()).count();
+        // A title above the header (often merged across the sheet), a date or a blank line is
+        // not the header: the header is the first row naming two columns or more, if one of the
+        // first rows does.
+        let distinct = |row: &Vec<String>| {
+            let mut texts: Vec<&str> = row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
+            texts.sort_unstable();
+            texts.dedup();
+            texts.len()
+        };
+        let mut candidates = cells.iter().enumerate().filter(|(_, row)| filled(row) > 0).take(ROWS_BEFORE_HEADER);
+        let Some((first, _)) = candidates.clone().next() else {
+            return Err(ReplicaError::Import("the file is empty".into()));
+        };
+        let header_at = candidates.find(|(_, row)| distinct(row) > 1).map_or(first, |(at, _)| at);
+        let headers: Vec<String> = cells[header_at].iter().map(|h| h.trim().to_owned()).collect();
+        let mut troubles_by_row: HashMap<usize, Vec<(usize, CellTrouble)>> = HashMap::new();
+        for (row, column, trouble) in troubles {
+            troubles_by_row.entry(row).or_default().push((column, trouble));
+        }
+        let mut rows = Vec::new();
+        let mut bad_cells = HashMap::new();
+        for (at, row) in cells.into_iter().enumerate().skip(header_at + 1) {
+            if filled(&row) == 0 {
+                continue;
+            }
+            if let Some(troubles) = troubles_by_row.remove(&at) {
+                let column_name = |column: usize| {
+                    headers.get(column).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| column_letters(column))
+                };
+                let problems = troubles.into_iter().map(|(column, trouble)| BadCell {
+                    column,
+                    problem: match trouble {
+                    CellTrouble::FormulaError(error) => Localized::new(
+                        format!("В колонке «{}» формула даёт ошибку {error}", column_name(column)),
+                        format!("The formula in column “{}” gives the error {error}", column_name(column)),
+                    ),
+                    CellTrouble::NotCalculated => Localized::new(
+                        format!(
+                            "В колонке «{}» формула без значения: откройте файл в табличной программе и сохраните",
+                            column_name(column)
+                        ),
+                        format!(
+                            "The formula in column “{}” was saved without its value: open the file in a spreadsheet program and save it",
+                            column_name(column)
+                        ),
+                    ),
+                    },
+                });
+                bad_cells.insert(rows.len(), problems.collect());
+            }
+            rows.push(row);
+        }
         if rows.len() > MAX_IMPORT_ROWS {
             return Err(ReplicaError::Import(format!(
                 "the file has {} rows; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files",
                 rows.len()
             )));
         }
-        Ok(Table { headers, rows })
+        Ok(Table { headers, rows, bad_cells })
     }
 }
 
-fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
-    use calamine::{Data, Reader};
+/// A column's letters as spreadsheets name it: 0 is A, 26 is AA.
+fn column_letters(column: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        letters.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
+    use calamine::{Data, Reader, Sheets};
     let not_a_sheet = |e: calamine::Error| {
         ReplicaError::Import(format!("this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV): {e}"))
     };
@@ -78,11 +161,15 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
     let first =
         workbook.sheet_names().first().cloned().ok_or_else(|| ReplicaError::Import("the file has no sheet".into()))?;
     let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;
-    Ok(range
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let mut troubles = Vec::new();
+    let mut cells: Vec<Vec<String>> = range
         .rows()
-        .map(|row| {
+        .enumerate()
+        .map(|(r, row)| {
             row.iter()
-                .map(|cell| match cell {
+                .enumerate()
+                .map(|(c, cell)| match cell {
                     Data::Empty => String::new(),
                     Data::String(s) => s.clone(),
                     // Whole numbers as they were typed: a phone or a house number, not "5.0".
@@ -92,11 +179,52 @@ fn read_workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
                     Data::Bool(b) => b.to_string(),
                     Data::DateTime(d) => excel_date(d.as_f64()),
                     Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => format!("#{e:?}"),
+                    Data::Error(e) => {
+                        troubles.push((r, c, CellTrouble::FormulaError(e.to_string())));
+                        String::new()
+                    }
                 })
                 .collect()
         })
-        .collect())
+        .collect();
+    // A formula saved without its value reads as an empty cell: say so rather than import nothing.
+    if let Ok(formulas) = workbook.worksheet_formula(&first) {
+        let (formula_top, formula_left) = formulas.start().unwrap_or((0, 0));
+        for (r, c, _) in formulas.used_cells() {
+            let at = (formula_top + r as u32, formula_left + c as u32);
+            let empty = match range.get_value(at) {
+                None | Some(Data::Empty) => true,
+                Some(Data::String(text)) => text.is_empty(),
+                Some(_) => false,
+            };
+            if empty && at.0 >= top && at.1 >= left {
+                troubles.push(((at.0 - top) as usize, (at.1 - left) as usize, CellTrouble::NotCalculated));
+            }
+        }
+    }
+    // A merged cell holds its value in its first cell only; every row it spans shows that value.
+    let merged = match &mut workbook {
+        Sheets::Xlsx(xlsx) => xlsx.merge_cells_by_sheet_name(&first).unwrap_or_default(),
+        Sheets::Xls(xls) => xls.merge_cells_by_sheet_name(&first).unwrap_or_default(),
+        Sheets::Xlsb(_) | Sheets::Ods(_) => Vec::new(),
+    };
+    // Filled down, not across: a label merged over several rows belongs to each of them, while
+    // a cell merged across columns is one value, not a value for each column.
+    for region in merged {
+        let (Some(first_row), Some(column)) = (region.start.0.checked_sub(top), region.start.1.checked_sub(left))
+        else {
+            continue;
+        };
+        let (first_row, column) = (first_row as usize, column as usize);
+        let Some(value) = cells.get(first_row).and_then(|row| row.get(column)).cloned() else { continue };
+        let last_row = (region.end.0 - top) as usize;
+        for row in cells.iter_mut().take(last_row + 1).skip(first_row + 1) {
+            if let Some(cell) = row.get_mut(column) {
+                cell.clone_from(&value);
+            }
+        }
+    }
+    Ok((cells, troubles))
 }
 
 /// A spreadsheet date (days since 1899-12-30) as `YYYY-MM-DD`, with the time when it has one.
@@ -139,6 +267,9 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportOptions {
     pub mapping: ColumnMapping,
+    /// The questionnaire the answer columns answer (needed when the mapping has any).
+    #[serde(default)]
+    pub questionnaire: Option<QuestionnaireRef>,
     /// A row without a Census id is taken for an existing prospect when the duplicate scoring
     /// of the two reaches this (0 to 1).
     pub threshold: f64,
@@ -220,7 +351,18 @@ impl Replica {
     fn plan_import(&self, table: &Table, options: &ImportOptions) -> Result<Plan, ReplicaError> {
         options.mapping.check().map_err(|problem| ReplicaError::Import(problem.en))?;
         let territories = self.territories()?;
-        let context = RowContext { territories: &territories, default_territory: options.default_territory };
+        let questionnaire = match options.questionnaire {
+            Some(wanted) => Some(self.questionnaire(wanted.id, Some(wanted.version))?),
+            None if options.mapping.has_answers() => {
+                return Err(ReplicaError::Import("choose the questionnaire that the answer columns answer".into()));
+            }
+            None => None,
+        };
+        let context = RowContext {
+            territories: &territories,
+            default_territory: options.default_territory,
+            questionnaire: questionnaire.as_ref(),
+        };
         let (ids, probes) = self.match_probes()?;
         let by_id: HashMap<ProspectId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let index = MatchIndex::new(&probes);
@@ -230,6 +372,8 @@ impl Replica {
         for (n, cells) in table.rows.iter().enumerate() {
             let line = n as u32 + 2;
             let (row, mut problems) = ImportRow::read(cells, &options.mapping, &context);
+            let imported = |cell: &&BadCell| options.mapping.columns.get(cell.column).is_some_and(Option::is_some);
+            problems.extend(table.bad_cells.get(&n).into_iter().flatten().filter(imported).map(|c| c.problem.clone()));
             if let Some(id) = row.id
                 && let Some(first) = first_line_of.insert(id, line)
             {
@@ -337,9 +481,9 @@ impl Replica {
                     (&decided.outcome, row.new_prospect(options.default_territory, ctx.at))
                 {
                     let id = row.id.unwrap_or_else(|| ProspectId::from_bytes(new_id()));
-                    // One contact per phone, or one for a person with none.
-                    let contacts = (0..=row.phones.len()).map(|_| ContactId::from_bytes(new_id())).collect();
-                    jobs.push(NewJob { row, id, new, contacts });
+                    // One contact per phone, or one for a person with none, and a visit for answers.
+                    let ids = (0..row.phones.len() + 2).map(|_| new_id()).collect();
+                    jobs.push(NewJob { row, id, new, ids });
                 }
             }
             jobs_by_chunk.push(jobs);
@@ -372,8 +516,7 @@ impl Replica {
                             projections.add(&tx, &prospect.projection)?;
                         }
                         RowOutcome::Updated { prospect, .. } | RowOutcome::LikelyDuplicate { prospect, .. } => {
-                            let mut contact_id = || ContactId::from_bytes(new_id());
-                            edit_in(&tx, device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut contact_id))?;
+                            edit_in(&tx, device, *prospect, ctx, |p| p.import_row(row, ctx.at, &mut *new_id))?;
                         }
                         RowOutcome::Unchanged { .. } | RowOutcome::Invalid { .. } => {}
                     }
@@ -393,7 +536,8 @@ struct NewJob<'a> {
     row: &'a ImportRow,
     id: ProspectId,
     new: NewProspect,
-    contacts: Vec<ContactId>,
+    /// The ids its contacts and visit take.
+    ids: Vec<[u8; 16]>,
 }
 
 /// A new prospect built in memory, ready to store: its first change holds the whole row.
@@ -406,10 +550,10 @@ struct Built {
 }
 
 fn build(job: NewJob<'_>, device: DeviceId, ctx: &EditContext) -> Result<Built, ReplicaError> {
-    let mut contacts = job.contacts.into_iter();
-    let mut contact_id = || contacts.next().unwrap_or_else(|| ContactId::from_bytes([0; 16]));
+    let mut ids = job.ids.into_iter();
+    let mut new_id = || ids.next().unwrap_or([0; 16]);
     let (mut doc, change) =
-        ProspectDoc::create_with(job.id, device, ctx, &job.new, |p| p.import_row(job.row, ctx.at, &mut contact_id))?;
+        ProspectDoc::create_with(job.id, device, ctx, &job.new, |p| p.import_row(job.row, ctx.at, &mut new_id))?;
     let prospect = doc.read();
     Ok(Built {
         id: job.id,

@@ -24,6 +24,7 @@ mod duplicates;
 mod error;
 mod export;
 mod import;
+mod import_mappings;
 mod outbox;
 mod photos;
 mod projection;
@@ -40,7 +41,9 @@ pub use drafts::VisitDraft;
 pub use duplicates::{DuplicateCandidate, DuplicatePair, DuplicatePairs};
 pub use error::ReplicaError;
 pub use export::{EXPORT_COLUMNS, XLSX_SHEET};
-pub use import::{ImportOptions, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview, Table};
+pub use import::{
+    BadCell, ImportOptions, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview, Table,
+};
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};

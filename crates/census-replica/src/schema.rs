@@ -164,6 +164,10 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE prospects ADD COLUMN distinct_from TEXT NOT NULL DEFAULT '';
     "#,
+    // 9: column mappings saved for importing spreadsheets, by name (the body is JSON).
+    r#"
+    CREATE TABLE import_mappings (name TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this code writes.

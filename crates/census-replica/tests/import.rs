@@ -24,15 +24,34 @@ fn replica(dir: &tempfile::TempDir) -> Replica {
             agents: vec![],
             boundary: vec![],
         }],
-        questionnaires: vec![],
+        questionnaires: vec![survey()],
     };
     replica.cache_directory(&directory).unwrap();
     replica
 }
 
+/// The questionnaire the answer columns of the tests' sheets answer.
+fn survey() -> Questionnaire {
+    let id = |id: &str| QuestionId::new(id).unwrap();
+    Questionnaire {
+        id: QuestionnaireId::from_bytes([6; 16]),
+        version: 3,
+        title: Localized::new("Перепись", "Census"),
+        questions: vec![
+            Question {
+                min: Some(1.0),
+                required: true,
+                ..Question::new(id("staff"), QuestionType::Integer, Localized::new("Штат", "Staff"))
+            },
+            Question::new(id("opened"), QuestionType::Date, Localized::new("Дата открытия", "Opened on")),
+        ],
+    }
+}
+
 fn options(table: &Table) -> ImportOptions {
     ImportOptions {
         mapping: ColumnMapping::guess(&table.headers),
+        questionnaire: None,
         threshold: 0.6,
         default_territory: Some(territory()),
     }
@@ -296,4 +315,143 @@ fn ids_from(start: u64) -> impl FnMut() -> [u8; 16] {
         id[8..].copy_from_slice(&n.to_be_bytes());
         id
     }
+}
+
+#[test]
+fn a_sheet_with_a_merged_title_merged_labels_and_formulas_reads_as_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let plain = rust_xlsxwriter::Format::new();
+    sheet.merge_range(0, 0, 0, 3, "Клиенты на 1 мая 2026", &plain).unwrap();
+    for (c, header) in ["Территория", "Название", "Телефон", "Итого"].into_iter().enumerate()
+    {
+        sheet.write_string(1, c as u16, header).unwrap();
+    }
+    // One territory label merged over the three rows of its prospects.
+    sheet.merge_range(2, 0, 4, 0, "Тверь — Центр", &plain).unwrap();
+    for (r, name) in ["Ромашка", "Колос", "Уют"].into_iter().enumerate() {
+        sheet.write_string(r as u32 + 2, 1, name).unwrap();
+    }
+    use rust_xlsxwriter::Formula;
+    sheet.write_formula(2, 2, Formula::new("=\"8 912 345-67-89\"").set_result("8 912 345-67-89")).unwrap();
+    sheet.write_formula(3, 2, Formula::new("=1/0").set_result("#DIV/0!")).unwrap();
+    // Written by a program that does not calculate: the formula is saved with no value.
+    sheet.set_formula_result_default("");
+    sheet.write_formula(4, 2, Formula::new("=B5&\"\"")).unwrap();
+    // A broken formula in a column that is not imported does not hold its row back.
+    sheet.write_formula(2, 3, Formula::new("=#REF!").set_result("#REF!")).unwrap();
+    let path = dir.path().join("клиенты.xlsx");
+    workbook.save(&path).unwrap();
+
+    let table = Table::read(&path).unwrap();
+    assert_eq!(table.headers, ["Территория", "Название", "Телефон", "Итого"], "the title above is not the header");
+    assert_eq!(table.rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["Тверь — Центр"; 3]);
+    let options = ImportOptions { default_territory: None, ..options(&table) };
+    assert_eq!(options.mapping.columns[3], None, "“Итого” is not imported");
+    let preview = replica.preview_import(&table, &options).unwrap();
+    assert_eq!(counts(&preview), [1, 0, 0, 0, 2]);
+    let problems: Vec<(u32, String)> = preview
+        .rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            RowOutcome::Invalid { problems } => Some((r.line, problems[0].en.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (3, "The formula in column “Телефон” gives the error #DIV/0!".to_owned()),
+            (
+                4,
+                "The formula in column “Телефон” was saved without its value: open the file in a spreadsheet program and save it"
+                    .to_owned()
+            ),
+        ]
+    );
+    apply(&mut replica, &table, "клиенты.xlsx");
+    let rows = replica.list(&ListFilter::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].name.as_str(), rows[0].phones.as_str()), ("Ромашка", "8 912 345-67-89"));
+    assert_eq!(rows[0].territory, territory().to_string(), "the merged label is each row's territory");
+}
+
+#[test]
+fn a_saved_mapping_is_kept_and_maps_next_months_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = replica(&dir);
+    let headers: Vec<String> = ["Клиент", "Сотовый", "Служебное"].map(String::from).into();
+    let mut mapping = ColumnMapping::guess(&headers);
+    mapping.columns[1] = Some(ImportField::Phone);
+    replica.save_import_mapping(&SavedMapping::new("Выгрузка 1С", &headers, &mapping).unwrap()).unwrap();
+    let other = ["Название", "Адрес"].map(String::from);
+    replica.save_import_mapping(&SavedMapping::new("Адреса", &other, &ColumnMapping::guess(&other)).unwrap()).unwrap();
+    drop(replica);
+
+    let replica = Replica::open(&dir.path().join("r.census")).unwrap();
+    let names: Vec<String> = replica.import_mappings().unwrap().into_iter().map(|m| m.name).collect();
+    assert_eq!(names, ["Адреса", "Выгрузка 1С"]);
+    let next_month: Vec<String> = ["Сотовый", "Клиент", "Адрес"].map(String::from).into();
+    let best = replica.best_import_mapping(&next_month).unwrap().expect("a mapping fits");
+    assert_eq!(best.name, "Выгрузка 1С", "the mapping that knows most of the columns");
+    assert_eq!(
+        best.mapping_for(&next_month).columns,
+        [Some(ImportField::Phone), Some(ImportField::Name), Some(ImportField::Address)]
+    );
+    assert_eq!(replica.best_import_mapping(&["Широта".to_owned()]).unwrap(), None);
+
+    // Saving under a name already taken replaces it; deleting forgets it.
+    let again = SavedMapping::new("Адреса", &headers, &ColumnMapping::guess(&headers)).unwrap();
+    replica.save_import_mapping(&again).unwrap();
+    assert_eq!(replica.import_mapping("Адреса").unwrap(), again);
+    replica.delete_import_mapping("Адреса").unwrap();
+    match replica.import_mapping("Адреса") {
+        Err(ReplicaError::Import(message)) => assert_eq!(message, "no column mapping is saved as \"Адреса\""),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(replica.import_mappings().unwrap().len(), 1);
+}
+
+#[test]
+fn answer_columns_are_recorded_as_a_visit_once_and_checked_against_the_questionnaire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let sheet = "Название;Штат;Дата открытия\nРомашка;12;05.03.2024\nКолос;ноль;2024-13-01\n";
+    let table = Table::read(&write(dir.path(), "анкеты.csv", sheet.as_bytes())).unwrap();
+    let survey = survey();
+    let mapping = ColumnMapping::guess_with(&table.headers, Some(&survey));
+    assert_eq!(mapping.columns, [Some(ImportField::Name), Some(ImportField::Answer), Some(ImportField::Answer)]);
+
+    let without = ImportOptions { mapping: mapping.clone(), ..options(&table) };
+    match replica.preview_import(&table, &without) {
+        Err(ReplicaError::Import(message)) => {
+            assert_eq!(message, "choose the questionnaire that the answer columns answer")
+        }
+        other => panic!("{other:?}"),
+    }
+    let options = ImportOptions {
+        mapping,
+        questionnaire: Some(QuestionnaireRef { id: survey.id, version: survey.version }),
+        ..options(&table)
+    };
+    let preview = replica.preview_import(&table, &options).unwrap();
+    assert_eq!(counts(&preview), [1, 0, 0, 0, 1]);
+    let RowOutcome::Invalid { problems } = &preview.rows[1].outcome else { panic!("{:?}", preview.rows[1]) };
+    let problems: Vec<&str> = problems.iter().map(|p| p.en.as_str()).collect();
+    assert_eq!(problems, ["“ноль” is not a whole number (Staff)", "“2024-13-01” is not a date (Opened on)"]);
+
+    let ctx = ctx(9, 1_000).with_source("import of анкеты.csv by Мария");
+    replica.apply_import(&table, &options, &ctx, &mut ids(), &mut |_, _| {}).unwrap();
+    let found = replica.search("Ромашка", 1).unwrap();
+    let visits = replica.prospect(found[0].id).unwrap().prospect.visits;
+    let visit = visits.values().next().expect("the answers are a visit");
+    assert_eq!(visit.questionnaire, QuestionnaireRef { id: survey.id, version: 3 });
+    assert_eq!(visit.answers[&QuestionId::new("staff").unwrap()], Answer::Integer(12));
+    assert_eq!(visit.answers[&QuestionId::new("opened").unwrap()], Answer::Date("2024-03-05".into()));
+    assert_eq!(replica.list(&ListFilter::default()).unwrap()[0].visits, 1, "the list counts the visit");
+
+    let again = replica.preview_import(&table, &options).unwrap();
+    assert_eq!(counts(&again), [0, 0, 1, 0, 1], "the same answers again change nothing");
 }

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use census_core::ColumnMapping;
+use census_core::{ColumnMapping, QuestionnaireRef, SavedMapping};
 use census_replica::{ImportOptions, ImportPreview, RowOutcome, Table};
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
@@ -31,7 +31,9 @@ impl LoadedImport {
     }
 }
 
-/// A file as read: its columns with the fields guessed for them, and its first rows.
+/// A file as read: its columns with the fields for them, and its first rows. The fields are
+/// those of the saved mapping that knows most of the columns (`saved_mapping` names it), or
+/// else guessed from the headers.
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportFile {
@@ -40,6 +42,11 @@ pub struct ImportFile {
     pub rows: u32,
     pub sample: Vec<Vec<String>>,
     pub mapping: ColumnMapping,
+    pub saved_mapping: Option<String>,
+    /// The fields the headers suggest, whatever was saved.
+    pub guessed: ColumnMapping,
+    /// The questionnaire whose questions the headers name, for answer columns.
+    pub questionnaire: Option<QuestionnaireRef>,
 }
 
 /// How far applying an import has got (the `import-progress` event).
@@ -59,15 +66,57 @@ pub fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<I
     let name = request.headers().get(FILE_NAME_HEADER).and_then(|v| v.to_str().ok()).map(percent_decoded);
     let name = name.unwrap_or_else(|| "file.csv".into());
     let table = Table::from_bytes(&name, bytes)?;
+    let replica = state.replica();
+    let saved = replica.best_import_mapping(&table.headers)?;
+    let questionnaires = replica.questionnaires()?;
+    let questionnaire = census_core::import::questionnaire_for(&table.headers, &questionnaires);
+    let guessed = ColumnMapping::guess_with(&table.headers, questionnaire);
     let file = ImportFile {
         name: name.clone(),
         headers: table.headers.clone(),
         rows: table.rows.len() as u32,
         sample: table.rows.iter().take(5).cloned().collect(),
-        mapping: ColumnMapping::guess(&table.headers),
+        mapping: saved.as_ref().map_or_else(|| guessed.clone(), |s| s.mapping_for(&table.headers)),
+        saved_mapping: saved.map(|s| s.name),
+        guessed,
+        questionnaire: questionnaire.map(|q| QuestionnaireRef { id: q.id, version: q.version }),
     };
+    drop(replica);
     *state.import.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new((name, table)));
     Ok(file)
+}
+
+/// The column mappings saved on this device.
+#[tauri::command]
+pub fn import_mappings(state: State<'_, AppState>) -> Result<Vec<SavedMapping>, AppError> {
+    Ok(state.replica().import_mappings()?)
+}
+
+/// Saves `mapping` of the loaded file's columns as `name` (replacing one of that name).
+#[tauri::command]
+pub fn save_import_mapping(
+    state: State<'_, AppState>,
+    name: String,
+    mapping: ColumnMapping,
+) -> Result<SavedMapping, AppError> {
+    let loaded = state.import.get()?;
+    let saved = SavedMapping::new(&name, &loaded.1.headers, &mapping)
+        .map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en))?;
+    state.replica().save_import_mapping(&saved)?;
+    Ok(saved)
+}
+
+/// The loaded file's columns as the mapping saved as `name` maps them.
+#[tauri::command]
+pub fn import_mapping_for(state: State<'_, AppState>, name: String) -> Result<ColumnMapping, AppError> {
+    let loaded = state.import.get()?;
+    Ok(state.replica().import_mapping(&name)?.mapping_for(&loaded.1.headers))
+}
+
+/// Forgets the mapping saved as `name`.
+#[tauri::command]
+pub fn delete_import_mapping(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
+    Ok(state.replica().delete_import_mapping(&name)?)
 }
 
 /// What importing the loaded file would do; writes nothing.

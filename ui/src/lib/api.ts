@@ -12,6 +12,7 @@ import type {
   ExportFormat,
   Exported,
   FieldValue,
+  ColumnMapping,
   ImportFile,
   ImportOptions,
   ImportPreview,
@@ -28,6 +29,7 @@ import type {
   RefusedChange,
   Role,
   Retired,
+  SavedMapping,
   ReviewState,
   Session,
   Status,
@@ -104,6 +106,11 @@ export const api = {
     invoke<ImportFile>('load_import', bytes, { headers: { 'census-file-name': encodeURIComponent(name) } }),
   previewImport: (options: ImportOptions) => invoke<ImportPreview>('preview_import', { options }),
   applyImport: (options: ImportOptions) => invoke<ImportPreview>('apply_import', { options }),
+  importMappings: () => invoke<SavedMapping[]>('import_mappings'),
+  saveImportMapping: (name: string, mapping: ColumnMapping) =>
+    invoke<SavedMapping>('save_import_mapping', { name, mapping }),
+  importMappingFor: (name: string) => invoke<ColumnMapping>('import_mapping_for', { name }),
+  deleteImportMapping: (name: string) => invoke<null>('delete_import_mapping', { name }),
 };
 
 /** The `{kind, message}` of a failed command, whatever was thrown. */

@@ -321,13 +321,33 @@ export type MergeSummary = { visits: number, contacts: number, photos: number, t
  */
 fields: number, };
 
-export type ImportField = "census_id" | "name" | "category" | "status" | "territory" | "address" | "address_line" | "city" | "region" | "postcode" | "country" | "lat" | "lon" | "contact_name" | "contact_role" | "phone" | "email" | "tags" | "notes";
+export type ImportField = "census_id" | "name" | "category" | "status" | "territory" | "address" | "address_line" | "city" | "region" | "postcode" | "country" | "lat" | "lon" | "contact_name" | "contact_role" | "phone" | "email" | "tags" | "notes" | "answer";
 
-export type ColumnMapping = { columns: Array<ImportField | null>, };
+export type ColumnMapping = { columns: Array<ImportField | null>, 
+/**
+ * For each column mapped to [`ImportField::Answer`], the question it answers.
+ */
+questions: Array<QuestionId | null>, };
 
-export type FieldChange = { field: ImportField, from: string, to: string, };
+export type SavedMapping = { name: string, columns: Array<SavedColumn>, };
+
+export type SavedColumn = { header: string, field: ImportField | null, 
+/**
+ * The question an answer column answers.
+ */
+question: QuestionId | null, };
+
+export type FieldChange = { field: ImportField, 
+/**
+ * The question, for a changed answer.
+ */
+question: QuestionId | null, from: string, to: string, };
 
 export type ImportOptions = { mapping: ColumnMapping, 
+/**
+ * The questionnaire the answer columns answer (needed when the mapping has any).
+ */
+questionnaire: QuestionnaireRef | null, 
 /**
  * A row without a Census id is taken for an existing prospect when the duplicate scoring
  * of the two reaches this (0 to 1).
@@ -364,6 +384,14 @@ export type ExportFormat = "csv" | "xlsx" | "geojson";
 
 export type Exported = { path: string, prospects: number, };
 
-export type ImportFile = { name: string, headers: Array<string>, rows: number, sample: Array<Array<string>>, mapping: ColumnMapping, };
+export type ImportFile = { name: string, headers: Array<string>, rows: number, sample: Array<Array<string>>, mapping: ColumnMapping, saved_mapping: string | null, 
+/**
+ * The fields the headers suggest, whatever was saved.
+ */
+guessed: ColumnMapping, 
+/**
+ * The questionnaire whose questions the headers name, for answer columns.
+ */
+questionnaire: QuestionnaireRef | null, };
 
 export type ImportProgress = { done: number, total: number, };

@@ -1,7 +1,7 @@
 // The fields a spreadsheet column can be imported into, in the order the mapping offers them,
 // with their names in words (as census-core's `import::field_name` says them).
 import type { Language } from './i18n.svelte';
-import type { ImportField, ImportPreview } from './types';
+import type { ColumnMapping, FieldChange, ImportField, ImportPreview, Questionnaire } from './types';
 
 const FIELDS: [ImportField, string, string][] = [
   ['census_id', 'Идентификатор Census', 'Census id'],
@@ -29,7 +29,39 @@ export const IMPORT_FIELDS: ImportField[] = FIELDS.map(([field]) => field);
 
 export function importFieldName(field: ImportField, language: Language): string {
   const found = FIELDS.find(([f]) => f === field);
-  return found ? (language === 'ru' ? found[1] : found[2]) : field;
+  if (found) return language === 'ru' ? found[1] : found[2];
+  return field === 'answer' ? (language === 'ru' ? 'Ответ на вопрос' : 'Answer to a question') : field;
+}
+
+// A column's choice in the mapping's select: a field's name, `answer:<question id>` for the
+// answers to a question, or '' when the column is not imported.
+const ANSWER = 'answer:';
+
+export function columnChoices(mapping: ColumnMapping): string[] {
+  return mapping.columns.map((field, i) => {
+    if (field === 'answer') return ANSWER + (mapping.questions[i] ?? '');
+    return field ?? '';
+  });
+}
+
+export function mappingOf(choices: string[]): ColumnMapping {
+  const mapping: ColumnMapping = { columns: [], questions: [] };
+  for (const choice of choices) {
+    const question = choice.startsWith(ANSWER) ? choice.slice(ANSWER.length) : null;
+    mapping.columns.push(question !== null ? 'answer' : choice === '' ? null : (choice as ImportField));
+    mapping.questions.push(question);
+  }
+  return mapping;
+}
+
+/** The choice for answers to `question`. */
+export const answerChoice = (question: string) => ANSWER + question;
+
+/** What changed, named: the question's label for an answer, else the field's name. */
+export function changeName(change: FieldChange, questionnaire: Questionnaire | null, language: Language): string {
+  if (change.question === null) return importFieldName(change.field, language);
+  const question = questionnaire?.questions.find((q) => q.id === change.question);
+  return question ? question.label[language] : change.question;
 }
 
 /** The counts of a preview, as the message templates take them. */

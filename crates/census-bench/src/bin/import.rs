@@ -49,7 +49,12 @@ fn main() -> Result<(), String> {
 
     let started = Instant::now();
     let table = Table::read(&file).map_err(fail)?;
-    let options = ImportOptions { mapping: ColumnMapping::guess(&table.headers), threshold: 0.6, default_territory };
+    let options = ImportOptions {
+        mapping: ColumnMapping::guess(&table.headers),
+        questionnaire: None,
+        threshold: 0.6,
+        default_territory,
+    };
     let preview = replica.preview_import(&table, &options).map_err(fail)?;
     let preview_s = started.elapsed().as_secs_f64();
     expect(&preview, rows as u32, 0, "the first preview")?;
