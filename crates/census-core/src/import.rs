@@ -920,11 +920,7 @@ mod tests {
         let fields: Vec<ImportField> = row.changes(&doc.read()).iter().map(|c| c.field).collect();
         assert_eq!(fields, [ImportField::Status, ImportField::Phone, ImportField::Tags, ImportField::Notes]);
 
-        let mut next = 0u8;
-        let mut ids = || {
-            next += 1;
-            [next; 16]
-        };
+        let mut ids = counting_ids();
         doc.edit(&ctx, |p| p.import_row(&row, ctx.at, &mut ids)).unwrap();
         let after = doc.read();
         assert_eq!(after.status, Status::Client);
@@ -980,6 +976,15 @@ mod tests {
             assert_eq!(ImportField::from_key(field.key()), Some(field));
         }
         assert_eq!(ImportField::from_key("telephone"), None);
+    }
+
+    /// Ids 1, 2, 3... for the contacts and visits an import adds.
+    fn counting_ids() -> impl FnMut() -> [u8; 16] {
+        let mut next = 0u8;
+        move || {
+            next += 1;
+            [next; 16]
+        }
     }
 
     fn qid(id: &str) -> QuestionId {
@@ -1087,11 +1092,7 @@ mod tests {
             (Some("delivery"), "no")
         );
 
-        let mut next = 0u8;
-        let mut ids = || {
-            next += 1;
-            [next; 16]
-        };
+        let mut ids = counting_ids();
         doc.edit(&ctx, |p| p.import_row(&row, ctx.at, &mut ids)).unwrap();
         let after = doc.read();
         let visit = after.visits.values().next().expect("the answers were recorded as a visit");
