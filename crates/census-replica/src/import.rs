@@ -336,10 +336,32 @@ impl ImportPreview {
     }
 }
 
-/// The rows decided, with what each one read as.
-struct Plan {
-    preview: ImportPreview,
+/// What importing a table would do, row by row, as decided against the replica as it was: the
+/// preview shows it, and applying it takes it as it is unless the base has changed since (a
+/// sync, an edit), when applying decides again.
+#[derive(Debug, Clone)]
+pub struct ImportPlan {
+    pub preview: ImportPreview,
     rows: Vec<ImportRow>,
+    options: ImportOptions,
+    decided_on: BaseVersion,
+}
+
+impl ImportPlan {
+    /// The options the plan was made with.
+    pub fn options(&self) -> &ImportOptions {
+        &self.options
+    }
+}
+
+/// Changes whenever the base does, on any connection: a prospect added (the documents), an edit
+/// on this device (the outbox), changes received (the change log and the feed cursors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BaseVersion {
+    documents: i64,
+    last_change: i64,
+    last_edit: i64,
+    received: i64,
 }
 
 impl Replica {
@@ -348,7 +370,28 @@ impl Replica {
         Ok(self.plan_import(table, options)?.preview)
     }
 
-    fn plan_import(&self, table: &Table, options: &ImportOptions) -> Result<Plan, ReplicaError> {
+    fn base_version(&self) -> Result<BaseVersion, ReplicaError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM documents), \
+             coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'document_changes'), 0), \
+             coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), \
+             (SELECT coalesce(sum(cursor), 0) FROM scope_cursors)",
+            [],
+            |r| {
+                Ok(BaseVersion {
+                    documents: r.get(0)?,
+                    last_change: r.get(1)?,
+                    last_edit: r.get(2)?,
+                    received: r.get(3)?,
+                })
+            },
+        )?)
+    }
+
+    /// Decides what importing `table` would do; writes nothing. Its preview is what
+    /// [`Replica::preview_import`] answers; [`Replica::apply_import_plan`] applies it.
+    pub fn plan_import(&self, table: &Table, options: &ImportOptions) -> Result<ImportPlan, ReplicaError> {
+        let decided_on = self.base_version()?;
         options.mapping.check().map_err(|problem| ReplicaError::Import(problem.en))?;
         let territories = self.territories()?;
         let questionnaire = match options.questionnaire {
@@ -392,7 +435,7 @@ impl Replica {
             preview.rows.push(RowPreview { line, name: row.name.clone().unwrap_or_default(), outcome });
             rows.push(row);
         }
-        Ok(Plan { preview, rows })
+        Ok(ImportPlan { preview, rows, options: options.clone(), decided_on })
     }
 
     /// What a valid row does; `None` with `problems` filled when it cannot be imported.
@@ -468,7 +511,27 @@ impl Replica {
         new_id: &mut dyn FnMut() -> [u8; 16],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<ImportPreview, ReplicaError> {
-        let Plan { preview, rows } = self.plan_import(table, options)?;
+        let plan = self.plan_import(table, options)?;
+        self.apply_import_plan(table, plan, ctx, new_id, progress)
+    }
+
+    /// Applies a plan made for `table` (see [`Replica::apply_import`]); when the base has
+    /// changed since the plan was made, the rows are decided again first.
+    pub fn apply_import_plan(
+        &mut self,
+        table: &Table,
+        plan: ImportPlan,
+        ctx: &EditContext,
+        new_id: &mut dyn FnMut() -> [u8; 16],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportPreview, ReplicaError> {
+        let plan = if plan.decided_on == self.base_version()? && plan.rows.len() == table.rows.len() {
+            plan
+        } else {
+            self.plan_import(table, &plan.options)?
+        };
+        let ImportPlan { preview, rows, options, .. } = plan;
+        let options = &options;
         let total = rows.len();
         let work: Vec<(&RowPreview, &ImportRow)> = preview.rows.iter().zip(&rows).collect();
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

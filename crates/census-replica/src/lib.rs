@@ -42,7 +42,8 @@ pub use duplicates::{DuplicateCandidate, DuplicatePair, DuplicatePairs};
 pub use error::ReplicaError;
 pub use export::{EXPORT_COLUMNS, XLSX_SHEET};
 pub use import::{
-    BadCell, ImportOptions, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview, Table,
+    BadCell, ImportOptions, ImportPlan, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview,
+    Table,
 };
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};

@@ -455,3 +455,30 @@ fn answer_columns_are_recorded_as_a_visit_once_and_checked_against_the_questionn
     let again = replica.preview_import(&table, &options).unwrap();
     assert_eq!(counts(&again), [0, 0, 1, 0, 1], "the same answers again change nothing");
 }
+
+#[test]
+fn a_previewed_plan_is_applied_as_it_is_unless_the_base_changed_since() {
+    let sheet = "name,address,lat,lon\nМагазин Ромашка,\"ул. Ленина, 5, Тверь\",56.85,35.9\n";
+    let ctx = ctx(9, 1_000).with_source("import of base.csv by Мария");
+
+    // Nothing changed between the preview and applying it: the preview is what is done.
+    let dir = tempfile::tempdir().unwrap();
+    let mut quiet = replica(&dir);
+    let table = Table::read(&write(dir.path(), "base.csv", sheet.as_bytes())).unwrap();
+    let plan = quiet.plan_import(&table, &options(&table)).unwrap();
+    assert_eq!(counts(&plan.preview), [1, 0, 0, 0, 0]);
+    let done = quiet.apply_import_plan(&table, plan, &ctx, &mut ids(), &mut |_, _| {}).unwrap();
+    assert_eq!(counts(&done), [1, 0, 0, 0, 0]);
+
+    // The same shop is added on the device after the preview said "new": applying decides
+    // again and finds it, rather than adding the shop twice.
+    let dir = tempfile::tempdir().unwrap();
+    let mut busy = replica(&dir);
+    let table = Table::read(&write(dir.path(), "base.csv", sheet.replace("Магазин", "ООО").as_bytes())).unwrap();
+    let plan = busy.plan_import(&table, &options(&table)).unwrap();
+    assert_eq!(counts(&plan.preview), [1, 0, 0, 0, 0]);
+    busy.create_prospect(ProspectId::from_bytes([1; 16]), &ctx, &new_prospect("Магазин Ромашка", 56.85, 35.9)).unwrap();
+    let done = busy.apply_import_plan(&table, plan, &ctx, &mut ids_from(500), &mut |_, _| {}).unwrap();
+    assert_eq!(counts(&done), [0, 0, 0, 1, 0]);
+    assert_eq!(busy.count(&ListFilter::default()).unwrap(), 1, "not added twice");
+}

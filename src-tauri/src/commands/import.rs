@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use census_core::{ColumnMapping, QuestionnaireRef, SavedMapping};
-use census_replica::{ImportOptions, ImportPreview, RowOutcome, Table};
+use census_replica::{ImportOptions, ImportPlan, ImportPreview, RowOutcome, Table};
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Emitter, Runtime, State};
@@ -20,14 +20,34 @@ const FILE_NAME_HEADER: &str = "census-file-name";
 /// Most rows of a preview sent to the window; the counts cover every row.
 const ROWS_SHOWN: usize = 500;
 
-/// The file loaded for import, kept between its preview and applying it.
+/// The file loaded for import, kept between its preview and applying it, with the plan of its
+/// last preview (applied as it is when the options and the base are still the same).
 #[derive(Debug, Default)]
-pub struct LoadedImport(Mutex<Option<Arc<(String, Table)>>>);
+pub struct LoadedImport {
+    file: Mutex<Option<Arc<(String, Table)>>>,
+    previewed: Mutex<Option<ImportPlan>>,
+}
 
 impl LoadedImport {
     fn get(&self) -> Result<Arc<(String, Table)>, AppError> {
-        let loaded = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let loaded = self.file.lock().unwrap_or_else(|p| p.into_inner()).clone();
         loaded.ok_or_else(|| AppError::new(ErrorKind::Invalid, "choose a file to import first"))
+    }
+
+    /// Keeps a newly read file; any earlier preview is forgotten.
+    fn load(&self, name: String, table: Table) {
+        *self.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new((name, table)));
+        self.remember(None);
+    }
+
+    fn remember(&self, plan: Option<ImportPlan>) {
+        *self.previewed.lock().unwrap_or_else(|p| p.into_inner()) = plan;
+    }
+
+    /// The last preview's plan, if it was made with `options`.
+    fn plan_for(&self, options: &ImportOptions) -> Option<ImportPlan> {
+        let plan = self.previewed.lock().unwrap_or_else(|p| p.into_inner()).take();
+        plan.filter(|plan| plan.options() == options)
     }
 }
 
@@ -82,7 +102,7 @@ pub fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<I
         questionnaire: questionnaire.map(|q| QuestionnaireRef { id: q.id, version: q.version }),
     };
     drop(replica);
-    *state.import.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new((name, table)));
+    state.import.load(name, table);
     Ok(file)
 }
 
@@ -123,7 +143,10 @@ pub fn delete_import_mapping(state: State<'_, AppState>, name: String) -> Result
 #[tauri::command]
 pub fn preview_import(state: State<'_, AppState>, options: ImportOptions) -> Result<ImportPreview, AppError> {
     let loaded = state.import.get()?;
-    Ok(shown(state.replica().preview_import(&loaded.1, &options)?))
+    let plan = state.replica().plan_import(&loaded.1, &options)?;
+    let preview = plan.preview.clone();
+    state.import.remember(Some(plan));
+    Ok(shown(preview))
 }
 
 /// Applies the import of the loaded file.
@@ -134,6 +157,7 @@ pub async fn apply_import<R: Runtime>(
     options: ImportOptions,
 ) -> Result<ImportPreview, AppError> {
     let loaded = state.import.get()?;
+    let previewed = state.import.plan_for(&options);
     let path = state.replica_path.clone();
     off_the_window(move || {
         let mut replica = crate::open_replica(&path)?;
@@ -143,7 +167,11 @@ pub async fn apply_import<R: Runtime>(
         let mut progress = |done: usize, total: usize| {
             let _ = app.emit("import-progress", ImportProgress { done: done as u32, total: total as u32 });
         };
-        let applied = replica.apply_import(&loaded.1, &options, &ctx, &mut rand::random, &mut progress)?;
+        let plan = match previewed {
+            Some(plan) => plan,
+            None => replica.plan_import(&loaded.1, &options)?,
+        };
+        let applied = replica.apply_import_plan(&loaded.1, plan, &ctx, &mut rand::random, &mut progress)?;
         Ok(shown(applied))
     })
     .await

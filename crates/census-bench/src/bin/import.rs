@@ -55,12 +55,13 @@ fn main() -> Result<(), String> {
         threshold: 0.6,
         default_territory,
     };
-    let preview = replica.preview_import(&table, &options).map_err(fail)?;
+    let plan = replica.plan_import(&table, &options).map_err(fail)?;
     let preview_s = started.elapsed().as_secs_f64();
-    expect(&preview, rows as u32, 0, "the first preview")?;
+    expect(&plan.preview, rows as u32, 0, "the first preview")?;
 
+    // Applied as previewed, as the app does.
     let started = Instant::now();
-    let applied = replica.apply_import(&table, &options, &ctx, &mut new_id, &mut |_, _| {}).map_err(fail)?;
+    let applied = replica.apply_import_plan(&table, plan, &ctx, &mut new_id, &mut |_, _| {}).map_err(fail)?;
     let apply_s = started.elapsed().as_secs_f64();
     expect(&applied, rows as u32, 0, "the import")?;
 
