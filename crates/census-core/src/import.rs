@@ -669,7 +669,19 @@ impl ProspectEditor<'_> {
         new_id: &mut dyn FnMut() -> [u8; 16],
     ) -> Result<(), DocumentError> {
         let existing = self.read();
-        let changes = row.changes(&existing);
+        self.import_row_onto(row, at, new_id, &existing)
+    }
+
+    /// [`ProspectEditor::import_row`] for a prospect known to stand as `existing`: a prospect
+    /// just created from [`ImportRow::new_prospect`] need not be read back to be compared.
+    pub fn import_row_onto(
+        &mut self,
+        row: &ImportRow,
+        at: Timestamp,
+        new_id: &mut dyn FnMut() -> [u8; 16],
+        existing: &Prospect,
+    ) -> Result<(), DocumentError> {
+        let changes = row.changes(existing);
         let mut contact_ids = || ContactId::from_bytes(new_id());
         for change in &changes {
             match change.field {
@@ -1107,6 +1119,22 @@ mod tests {
         doc.edit(&later, |p| p.import_row(&row, later.at, &mut ids)).unwrap();
         assert_eq!(doc.read().visits.len(), 2);
         assert!(row.changes(&doc.read()).is_empty());
+    }
+
+    #[test]
+    fn a_new_prospect_reads_as_the_import_expects_it_without_being_read() {
+        let ctx = EditContext::new(UserId::from_bytes([8; 16]), Timestamp::from_unix_millis(5_000));
+        let new = NewProspect {
+            territory: TerritoryId::from_bytes([3; 16]),
+            name: " Ромашка ".into(),
+            category: "grocery ".into(),
+            status: Status::Visited,
+            address: Address { line: " ул. Ленина, 5".into(), city: "Тверь".into(), ..Address::default() },
+            location: Some(Location { lat: 56.85, lon: 35.9, accuracy_m: None, at: ctx.at }),
+        };
+        let id = ProspectId::from_bytes([2; 16]);
+        let (doc, _) = ProspectDoc::create(id, DeviceId::from_bytes([9; 16]), &ctx, &new).unwrap();
+        assert_eq!(ProspectDoc::as_created(id, &ctx, &new), doc.read());
     }
 
     #[test]

@@ -23,7 +23,7 @@
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, hydrate};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::conflict::{self, Conflict, FieldPath, FieldValue};
 use crate::doc_values::*;
@@ -221,6 +221,36 @@ impl ProspectDoc {
         let mut prospect = ProspectDoc { id, doc };
         let change = prospect.commit(ctx)?.ok_or(DocumentError::NotAProspect)?;
         Ok((prospect, change))
+    }
+
+    /// The prospect a document created from `new` by `ctx` reads as, before any other edit,
+    /// without building the document: what an import compares a row with for a new prospect.
+    pub fn as_created(id: ProspectId, ctx: &EditContext, new: &NewProspect) -> Prospect {
+        let mut address = Address::default();
+        for part in Address::PARTS {
+            if let (Some(slot), Some(value)) = (address.part_mut(part), new.address.part(part)) {
+                *slot = value.trim().to_owned();
+            }
+        }
+        Prospect {
+            id,
+            territory: new.territory,
+            name: new.name.trim().to_owned(),
+            category: new.category.trim().to_owned(),
+            status: new.status,
+            address,
+            location: new.location,
+            contacts: BTreeMap::new(),
+            tags: BTreeSet::new(),
+            notes: String::new(),
+            visits: BTreeMap::new(),
+            photos: BTreeMap::new(),
+            review: None,
+            merged_into: None,
+            distinct_from: BTreeSet::new(),
+            deleted: false,
+            created: Created { at: ctx.at, by: ctx.user },
+        }
     }
 
     /// Loads a saved document (a snapshot, optionally followed by change chunks) to edit on

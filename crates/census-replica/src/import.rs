@@ -615,8 +615,10 @@ struct Built {
 fn build(job: NewJob<'_>, device: DeviceId, ctx: &EditContext) -> Result<Built, ReplicaError> {
     let mut ids = job.ids.into_iter();
     let mut new_id = || ids.next().unwrap_or([0; 16]);
-    let (mut doc, change) =
-        ProspectDoc::create_with(job.id, device, ctx, &job.new, |p| p.import_row(job.row, ctx.at, &mut new_id))?;
+    let created = ProspectDoc::as_created(job.id, ctx, &job.new);
+    let (mut doc, change) = ProspectDoc::create_with(job.id, device, ctx, &job.new, |p| {
+        p.import_row_onto(job.row, ctx.at, &mut new_id, &created)
+    })?;
     let prospect = doc.read();
     Ok(Built {
         id: job.id,
