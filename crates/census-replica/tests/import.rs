@@ -1,5 +1,5 @@
 //! Importing spreadsheets into a replica, with files the tests write: CSV in Windows-1251 and
-//! UTF-8, XLSX through a writer crate. Importing twice changes nothing the second time; export,
+//! UTF-8, XLSX through a writer crate, ODS as the zip of XML it is. Importing twice changes nothing the second time; export,
 //! edit, re-import updates exactly the edited fields; rows matching prospects already here are
 //! found; bad files and bad cells are refused in words; nothing is written before applying.
 
@@ -481,4 +481,64 @@ fn a_previewed_plan_is_applied_as_it_is_unless_the_base_changed_since() {
     let done = busy.apply_import_plan(&table, plan, &ctx, &mut ids_from(500), &mut |_, _| {}).unwrap();
     assert_eq!(counts(&done), [0, 0, 0, 1, 0]);
     assert_eq!(busy.count(&ListFilter::default()).unwrap(), 1, "not added twice");
+}
+
+/// An OpenDocument spreadsheet (as LibreOffice saves it) with one sheet of these rows; numbers
+/// are written as numbers, the rest as text.
+fn write_ods(path: &Path, rows: &[&[&str]]) {
+    use std::io::Write;
+    let mut cells = String::new();
+    for row in rows {
+        cells.push_str("<table:table-row>");
+        for cell in *row {
+            let text = cell.replace('&', "&amp;").replace('<', "&lt;");
+            match cell.parse::<f64>() {
+                Ok(number) => cells.push_str(&format!(
+                    r#"<table:table-cell office:value-type="float" office:value="{number}"><text:p>{text}</text:p></table:table-cell>"#
+                )),
+                Err(_) => cells.push_str(&format!(
+                    r#"<table:table-cell office:value-type="string"><text:p>{text}</text:p></table:table-cell>"#
+                )),
+            }
+        }
+        cells.push_str("</table:table-row>");
+    }
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Клиенты">{cells}</table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    zip.start_file("META-INF/manifest.xml", stored).unwrap();
+    zip.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#,
+    )
+    .unwrap();
+    zip.start_file("content.xml", stored).unwrap();
+    zip.write_all(content.as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+#[test]
+fn an_opendocument_spreadsheet_imports_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let path = dir.path().join("база.ods");
+    write_ods(
+        &path,
+        &[
+            &["Название", "Телефон", "Широта", "Долгота"],
+            &["Ромашка", "8 912 345-67-89", "56.85", "35.9"],
+            &["Колос", "", "56.86", "35.92"],
+        ],
+    );
+    let table = Table::read(&path).unwrap();
+    assert_eq!(table.headers, ["Название", "Телефон", "Широта", "Долгота"]);
+    assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [2, 0, 0, 0, 0]);
+    apply(&mut replica, &table, "база.ods");
+    let rows = replica.list(&ListFilter::default()).unwrap();
+    assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Колос", "Ромашка"]);
+    assert_eq!((rows[1].lat, rows[1].phones.as_str()), (Some(56.85), "8 912 345-67-89"));
+    assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [0, 0, 2, 0, 0]);
 }
