@@ -1,7 +1,8 @@
 //! Importing spreadsheets into a replica, with files the tests write: CSV in Windows-1251 and
-//! UTF-8, XLSX through a writer crate, ODS as the zip of XML it is. Importing twice changes nothing the second time; export,
-//! edit, re-import updates exactly the edited fields; rows matching prospects already here are
-//! found; bad files and bad cells are refused in words; nothing is written before applying.
+//! UTF-8, XLSX through a writer crate, ODS as the zip of XML it is. Importing twice changes
+//! nothing the second time; export, edit, re-import updates exactly the edited fields; rows
+//! matching prospects already here are found; bad files and bad cells are refused in words;
+//! nothing is written before applying.
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
