@@ -52,6 +52,25 @@ enum CellTrouble {
     NotCalculated,
 }
 
+impl CellTrouble {
+    /// The trouble in words, for the column called `column`.
+    fn in_words(self, column: &str) -> Localized {
+        match self {
+            CellTrouble::FormulaError(error) => Localized::new(
+                format!("В колонке «{column}» формула даёт ошибку {error}"),
+                format!("The formula in column “{column}” gives the error {error}"),
+            ),
+            CellTrouble::NotCalculated => Localized::new(
+                format!("В колонке «{column}» формула без значения: откройте файл в табличной программе и сохраните"),
+                format!(
+                    "The formula in column “{column}” was saved without its value: \
+                     open the file in a spreadsheet program and save it"
+                ),
+            ),
+        }
+    }
+}
+
 /// Rows of cells as text, with the cells in trouble by (row, column).
 type Cells = (Vec<Vec<String>>, Vec<(usize, usize, CellTrouble)>);
 
@@ -107,25 +126,9 @@ impl Table {
                 let column_name = |column: usize| {
                     headers.get(column).filter(|h| !h.is_empty()).cloned().unwrap_or_else(|| column_letters(column))
                 };
-                let problems = troubles.into_iter().map(|(column, trouble)| BadCell {
-                    column,
-                    problem: match trouble {
-                    CellTrouble::FormulaError(error) => Localized::new(
-                        format!("В колонке «{}» формула даёт ошибку {error}", column_name(column)),
-                        format!("The formula in column “{}” gives the error {error}", column_name(column)),
-                    ),
-                    CellTrouble::NotCalculated => Localized::new(
-                        format!(
-                            "В колонке «{}» формула без значения: откройте файл в табличной программе и сохраните",
-                            column_name(column)
-                        ),
-                        format!(
-                            "The formula in column “{}” was saved without its value: open the file in a spreadsheet program and save it",
-                            column_name(column)
-                        ),
-                    ),
-                    },
-                });
+                let problems = troubles
+                    .into_iter()
+                    .map(|(column, trouble)| BadCell { column, problem: trouble.in_words(&column_name(column)) });
                 bad_cells.insert(rows.len(), problems.collect());
             }
             rows.push(row);
