@@ -1,11 +1,11 @@
 //! Importing a spreadsheet client base: XLSX, XLS, ODS (through calamine) and CSV (any of the
-//! usual delimiters, UTF-8 or Windows-1251) are read into a [`Table`]; a preview says, row by
-//! row, what applying would do (new, updated with the exact field changes, unchanged, a likely
-//! duplicate of a prospect already here, or invalid with the reasons); nothing is written until
-//! the import is applied. Applying writes ordinary Automerge changes, marked as coming from the
-//! import, in transactions of [`ROWS_PER_TRANSACTION`] rows: an interrupted import leaves a
-//! consistent replica, and running it again finds the rows already written (by id, or by the
-//! duplicate scoring) unchanged.
+//! usual delimiters, in any encoding `text_encoding` knows) are read into a [`Table`]; a preview
+//! says, row by row, what applying would do (new, updated with the exact field changes,
+//! unchanged, a likely duplicate of a prospect already here, or invalid with the reasons);
+//! nothing is written until the import is applied. Applying writes ordinary Automerge changes,
+//! marked as coming from the import, in transactions of [`ROWS_PER_TRANSACTION`] rows: an
+//! interrupted import leaves a consistent replica, and running it again finds the rows already
+//! written (by id, or by the duplicate scoring) unchanged.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,6 +21,7 @@ use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
 use crate::projection::ProjectionBatch;
 use crate::replica::{Replica, edit_in};
+use crate::text_encoding::{self, NotText};
 
 /// Most rows one file may have; a larger base is imported in several files.
 pub const MAX_IMPORT_ROWS: usize = 250_000;
@@ -134,13 +135,26 @@ impl Table {
             rows.push(row);
         }
         if rows.len() > MAX_IMPORT_ROWS {
-            return Err(ReplicaError::Import(format!(
-                "the file has {} rows; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files",
-                rows.len()
-            )));
+            return Err(too_many_rows(Some(rows.len())));
         }
         Ok(Table { headers, rows, bad_cells })
     }
+}
+
+/// The rows with anything in them a file may hold: the rows one import takes, the header, and
+/// the rows above it that are looked through. A file known to have more is refused before it
+/// is read any further.
+const MOST_FILLED_ROWS: usize = MAX_IMPORT_ROWS + 1 + ROWS_BEFORE_HEADER;
+
+/// The refusal of a file with too many rows (`rows` when it was read to its end).
+fn too_many_rows(rows: Option<usize>) -> ReplicaError {
+    let counted = match rows {
+        Some(rows) => format!("the file has {rows} rows"),
+        None => format!("the file has more than {MAX_IMPORT_ROWS} rows"),
+    };
+    ReplicaError::Import(format!(
+        "{counted}; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files"
+    ))
 }
 
 /// A column's letters as spreadsheets name it: 0 is A, 26 is AA.
@@ -164,6 +178,10 @@ fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
     let first =
         workbook.sheet_names().first().cloned().ok_or_else(|| ReplicaError::Import("the file has no sheet".into()))?;
     let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;
+    let filled = range.rows().filter(|row| row.iter().any(|cell| !matches!(cell, Data::Empty))).count();
+    if filled > MOST_FILLED_ROWS {
+        return Err(too_many_rows(None));
+    }
     let (top, left) = range.start().unwrap_or((0, 0));
     let mut troubles = Vec::new();
     let mut cells: Vec<Vec<String>> = range
@@ -237,29 +255,35 @@ fn excel_date(serial: f64) -> String {
     text.strip_suffix(" 00:00:00").map(str::to_owned).unwrap_or(text)
 }
 
-/// CSV in UTF-8 (with or without a byte-order mark) or, when it is not UTF-8, Windows-1251, as
-/// Russian spreadsheets often save it; the delimiter is the one of `;`, `,` and tab that the
-/// header line uses most.
+/// CSV in UTF-8, UTF-16 or a Cyrillic single-byte encoding (see `text_encoding`); the delimiter
+/// is the one of `;`, `,` and tab that the header line uses most. Reading stops as soon as the
+/// file is known to hold more rows than one import takes.
 fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1251.decode(bytes).0.into_owned(),
-    };
-    if text.contains('\0') {
-        return Err(ReplicaError::Import(
-            "this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV)".into(),
-        ));
-    }
+    let text = text_encoding::decode_text(bytes).map_err(|trouble| {
+        ReplicaError::Import(match trouble {
+            NotText::Binary => "this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV)".into(),
+            NotText::UnknownEncoding => "the file's text is in an encoding Census does not know (it reads UTF-8, \
+                 UTF-16, Windows-1251, KOI8-R and DOS 866): save it from the spreadsheet program as \
+                 “CSV UTF-8” and import that"
+                .into(),
+        })
+    })?;
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
     let delimiter =
         [b';', b',', b'\t'].into_iter().max_by_key(|d| header.bytes().filter(|b| b == d).count()).unwrap_or(b',');
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut cells = Vec::new();
+    let mut filled = 0;
     for (line, record) in reader.records().enumerate() {
         let record =
             record.map_err(|e| ReplicaError::Import(format!("line {} of the file cannot be read: {e}", line + 1)))?;
+        if record.iter().any(|cell| !cell.trim().is_empty()) {
+            filled += 1;
+            if filled > MOST_FILLED_ROWS {
+                return Err(too_many_rows(None));
+            }
+        }
         cells.push(record.iter().map(str::to_owned).collect());
     }
     Ok(cells)

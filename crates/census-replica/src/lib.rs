@@ -33,6 +33,7 @@ mod received;
 mod replica;
 mod schema;
 mod sync;
+mod text_encoding;
 mod token;
 
 pub use census_core::ProspectRow;

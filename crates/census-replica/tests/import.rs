@@ -1,8 +1,9 @@
-//! Importing spreadsheets into a replica, with files the tests write: CSV in Windows-1251 and
-//! UTF-8, XLSX through a writer crate, ODS as the zip of XML it is. Importing twice changes
-//! nothing the second time; export, edit, re-import updates exactly the edited fields; rows
-//! matching prospects already here are found; bad files and bad cells are refused in words;
-//! nothing is written before applying.
+//! Importing spreadsheets into a replica, with files the tests write: CSV in every encoding a
+//! Russian office saves (UTF-8, UTF-16, Windows-1251, KOI8-R, DOS 866), XLSX through a writer
+//! crate, XLS as BIFF8 records in a compound file, ODS as the zip of XML it is. Importing twice
+//! changes nothing the second time; export, edit, re-import updates exactly the edited fields;
+//! rows matching prospects already here are found; bad files (a million rows, an unknown
+//! encoding) and bad cells are refused in words; nothing is written before applying.
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
@@ -123,6 +124,50 @@ fn a_russian_csv_in_windows_1251_imports_once_and_twice_changes_nothing() {
 }
 
 #[test]
+fn a_csv_reads_the_same_in_every_encoding_russian_offices_save_and_an_unknown_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |name: &str, bytes: &[u8]| Table::read(&write(dir.path(), name, bytes));
+    // KOI8-R and DOS 866 have no guillemets; Excel's "Unicode text" is UTF-16 separated by tabs.
+    let text = SHEET.replace(['«', '»'], "");
+    let expected = read("utf-8.csv", text.as_bytes()).unwrap();
+    assert_eq!(expected.rows[2][0], "Аптека Здоровье");
+    let tabbed = text.replace(';', "\t");
+    let utf16 = |little_endian: bool| -> Vec<u8> {
+        let mark: [u8; 2] = if little_endian { [0xFF, 0xFE] } else { [0xFE, 0xFF] };
+        let units = tabbed.encode_utf16().flat_map(|u| if little_endian { u.to_le_bytes() } else { u.to_be_bytes() });
+        mark.into_iter().chain(units).collect()
+    };
+    let single_byte = |encoding: &'static encoding_rs::Encoding, text: &str| encoding.encode(text).0.into_owned();
+    let files = [
+        ("utf-8 with a byte-order mark", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()),
+        ("utf-16le", utf16(true)),
+        ("utf-16be", utf16(false)),
+        ("utf-16le without a byte-order mark", utf16(true)[2..].to_vec()),
+        ("windows-1251", single_byte(encoding_rs::WINDOWS_1251, &text)),
+        ("koi8-r", single_byte(encoding_rs::KOI8_R, &text)),
+        ("dos 866", single_byte(encoding_rs::IBM866, &text)),
+    ];
+    for (encoding, bytes) in files {
+        assert_eq!(read(&format!("{encoding}.csv"), &bytes).unwrap(), expected, "{encoding}");
+    }
+    // A base typed in capitals reads as Windows-1251 still, not as the KOI8-R it could also be.
+    let capitals = text.to_uppercase();
+    assert_eq!(
+        read("capitals.csv", &single_byte(encoding_rs::WINDOWS_1251, &capitals)).unwrap(),
+        read("capitals-utf-8.csv", capitals.as_bytes()).unwrap()
+    );
+
+    // Japanese in Shift JIS is none of them: refused in words, not imported as gibberish.
+    let japanese = single_byte(encoding_rs::SHIFT_JIS, "名前;住所\n東京の店;東京都新宿区\n大阪の薬局;大阪市北区\n");
+    match read("tokyo.csv", &japanese) {
+        Err(ReplicaError::Import(message)) => {
+            assert!(message.contains("encoding Census does not know") && message.contains("CSV UTF-8"), "{message}")
+        }
+        other => panic!("a Shift JIS file was read: {other:?}"),
+    }
+}
+
+#[test]
 fn export_edit_reimport_updates_exactly_the_edited_fields() {
     let dir = tempfile::tempdir().unwrap();
     let mut replica = replica(&dir);
@@ -224,11 +269,23 @@ fn bad_files_and_bad_cells_are_refused_in_words_and_nothing_is_written() {
         refused(write(dir.path(), "photo.xlsx", &[0x89, b'P', b'N', b'G', 0, 1, 2, 3])).contains("not a spreadsheet")
     );
     assert!(refused(write(dir.path(), "binary.csv", &[0, 159, 146, 150, 0, 1])).contains("not a spreadsheet"));
+    // A million rows: refused as soon as the rows one import takes are passed.
     let mut huge = String::from("name\n");
-    for n in 0..=MAX_IMPORT_ROWS {
+    for n in 0..1_000_000 {
         huge.push_str(&format!("Точка {n}\n"));
     }
-    assert!(refused(write(dir.path(), "huge.csv", huge.as_bytes())).contains("split it into several files"));
+    assert_eq!(
+        refused(write(dir.path(), "huge.csv", huge.as_bytes())),
+        format!(
+            "the file has more than {MAX_IMPORT_ROWS} rows; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files"
+        )
+    );
+    // Just over the limit, counted to the end.
+    let over: String = huge.lines().take(MAX_IMPORT_ROWS + 2).map(|line| format!("{line}\n")).collect();
+    assert!(
+        refused(write(dir.path(), "over.csv", over.as_bytes()))
+            .starts_with(&format!("the file has {} rows", MAX_IMPORT_ROWS + 1))
+    );
 
     // A file with no name column cannot be imported.
     let table = Table::read(&write(dir.path(), "phones.csv", "Телефон\n+7 900\n".as_bytes())).unwrap();
@@ -542,4 +599,89 @@ fn an_opendocument_spreadsheet_imports_like_any_other() {
     assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Колос", "Ромашка"]);
     assert_eq!((rows[1].lat, rows[1].phones.as_str()), (Some(56.85), "8 912 345-67-89"));
     assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [0, 0, 2, 0, 0]);
+}
+
+/// Writes `rows` as an Excel 97–2003 workbook: a BIFF8 "Workbook" stream (one sheet, its texts
+/// as LABEL records in UTF-16, numbers as NUMBER records, `merged` as a MERGEDCELLS record) in
+/// the compound file that holds it, as Excel saves an `.xls`.
+fn write_xls(path: &Path, rows: &[&[&str]], merged: &[(u16, u16, u16, u16)]) {
+    use std::io::Write;
+    fn record(stream: &mut Vec<u8>, kind: u16, data: &[u8]) {
+        stream.extend(kind.to_le_bytes());
+        stream.extend(u16::try_from(data.len()).unwrap().to_le_bytes());
+        stream.extend(data);
+    }
+    let utf16 = |text: &str| -> Vec<u8> { text.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    const BOF: u16 = 0x0809;
+    const EOF: u16 = 0x000A;
+    let bof = |substream: u16| [0x0600u16.to_le_bytes(), substream.to_le_bytes(), [0; 2], [0; 2]].concat();
+
+    // The sheet first, to know its length; the globals point at it.
+    let mut sheet = Vec::new();
+    record(&mut sheet, BOF, &[bof(0x0010), vec![0; 8]].concat());
+    for (row, cells) in rows.iter().enumerate() {
+        for (column, text) in cells.iter().enumerate().filter(|(_, text)| !text.is_empty()) {
+            let at = [(row as u16).to_le_bytes(), (column as u16).to_le_bytes(), [0; 2]].concat();
+            match text.parse::<f64>() {
+                Ok(number) => record(&mut sheet, 0x0203, &[at, number.to_le_bytes().to_vec()].concat()),
+                Err(_) => {
+                    let length = (text.encode_utf16().count() as u16).to_le_bytes().to_vec();
+                    record(&mut sheet, 0x0204, &[at, length, vec![1], utf16(text)].concat());
+                }
+            }
+        }
+    }
+    let mut regions = (merged.len() as u16).to_le_bytes().to_vec();
+    for (first_row, last_row, first_column, last_column) in merged {
+        regions.extend([first_row, last_row, first_column, last_column].into_iter().flat_map(|n| n.to_le_bytes()));
+    }
+    record(&mut sheet, 0x00E5, &regions);
+    record(&mut sheet, EOF, &[]);
+
+    let name = "Клиенты";
+    let mut globals = Vec::new();
+    record(&mut globals, BOF, &[bof(0x0005), vec![0; 8]].concat());
+    record(&mut globals, 0x0042, &1200u16.to_le_bytes());
+    // BOUNDSHEET8 names the sheet and where its BOF is: right after the globals' EOF.
+    let boundsheet_at = globals.len() + 4;
+    let characters = name.encode_utf16().count() as u8;
+    record(&mut globals, 0x0085, &[vec![0; 4], vec![0, 0, characters, 1], utf16(name)].concat());
+    record(&mut globals, EOF, &[]);
+    let sheet_at = (globals.len() as u32).to_le_bytes();
+    globals[boundsheet_at..boundsheet_at + 4].copy_from_slice(&sheet_at);
+
+    let mut file = cfb::create(path).unwrap();
+    let mut stream = file.create_stream("/Workbook").unwrap();
+    stream.write_all(&[globals, sheet].concat()).unwrap();
+    drop(stream);
+    file.flush().unwrap();
+}
+
+#[test]
+fn an_excel_97_workbook_imports_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let path = dir.path().join("база.xls");
+    // A title merged across the sheet, and a city merged down over the two shops in it.
+    write_xls(
+        &path,
+        &[
+            &["Клиенты на 1 декабря", "", "", "", ""],
+            &["Название", "Город", "Телефон", "Широта", "Долгота"],
+            &["Ромашка", "Тверь", "89123456789", "56.85", "35.9"],
+            &["Колос", "", "", "56.86", "35.92"],
+            &["Уют", "Торжок", "", "", ""],
+        ],
+        &[(0, 0, 0, 4), (2, 3, 1, 1)],
+    );
+    let table = Table::read(&path).unwrap();
+    assert_eq!(table.headers, ["Название", "Город", "Телефон", "Широта", "Долгота"]);
+    assert_eq!(table.rows.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(), ["Тверь", "Тверь", "Торжок"]);
+    assert_eq!(table.rows[0][2], "89123456789", "a phone typed as a number reads as it was typed");
+    assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [3, 0, 0, 0, 0]);
+    apply(&mut replica, &table, "база.xls");
+    let rows = replica.list(&ListFilter::default()).unwrap();
+    assert_eq!(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["Колос", "Ромашка", "Уют"]);
+    assert_eq!((rows[1].lat, rows[1].phones.as_str()), (Some(56.85), "89123456789"));
+    assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [0, 0, 3, 0, 0]);
 }
