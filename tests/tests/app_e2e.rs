@@ -331,16 +331,30 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     click(&client, "to-territories").await;
     wait_for_text(&client, "territory", |t| t.contains("Surveyed")).await;
     screenshot(&driver, &client, "territories-en").await;
+    click(&client, "to-map").await;
+    wait_for_text(&client, "map-count", |t| t.starts_with("On the map: ")).await;
+    screenshot(&driver, &client, "map-en").await;
     click(&client, "to-prospects").await;
     click(&client, "close-card").await;
+    wait_for_text(&client, "list-count", |t| t.ends_with(": 21")).await;
+    screenshot(&driver, &client, "list-en").await;
     // At phone width the list and an open card take turns on the screen.
     client.set_window_size(390, 844).await.unwrap();
     screenshot(&driver, &client, "list-en-phone").await;
     open_prospect(&client, "Новая точка").await;
     screenshot(&driver, &client, "card-en-phone").await;
+    click(&client, "new-visit").await;
+    wait_for_text(&client, "visit-form", |t| t.contains("Record the visit")).await;
+    screenshot(&driver, &client, "visit-en-phone").await;
+    click(&client, "discard-draft").await;
+    wait_until_gone(&client, &testid("visit-form")).await;
+    assert!(client.find(Locator::Css(&testid("continue-draft"))).await.is_err(), "nothing is left to continue");
     click(&client, "close-card").await;
     wait_until_gone(&client, &testid("prospect-card")).await;
     wait_for_text(&client, "prospect-row", |t| t.starts_with("Новая точка")).await;
+    click(&client, "to-map").await;
+    wait_for_text(&client, "map-count", |t| t.starts_with("On the map: ")).await;
+    screenshot(&driver, &client, "map-en-phone").await;
 
     client.close().await.unwrap();
     drop(driver);
