@@ -1,6 +1,7 @@
-//! The app's one error type, as the window receives it: `{kind, message}`, the kind for the
-//! code that decides how to show it, the message (from the replica or the sync client, already
-//! in plain words) for the person reading it.
+//! The app's one error type, as the window receives it: `{kind, message, russian}`, the kind for
+//! the code that decides how to show it, the message (from the replica or the sync client,
+//! already in plain words) for the person reading it, and the same in Russian where the replica
+//! says it in both languages.
 
 use census_replica::{ReplicaError, SyncError};
 use serde::Serialize;
@@ -11,6 +12,9 @@ use serde::Serialize;
 pub struct AppError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The whole message in Russian, where there is one (an import's problems); otherwise the
+    /// window puts `message` in the Russian sentence for its kind.
+    pub russian: Option<String>,
 }
 
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -34,12 +38,16 @@ pub enum ErrorKind {
 
 impl AppError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> AppError {
-        AppError { kind, message: message.into() }
+        AppError { kind, message: message.into(), russian: None }
     }
 }
 
 impl From<ReplicaError> for AppError {
     fn from(e: ReplicaError) -> AppError {
+        if let ReplicaError::Import(problem) = &e {
+            let russian = format!("Файл не импортируется: {}", problem.ru);
+            return AppError { russian: Some(russian), ..AppError::new(ErrorKind::Invalid, e.to_string()) };
+        }
         let kind = match e {
             ReplicaError::UnknownProspect(_)
             | ReplicaError::ProspectExists(_)
@@ -68,5 +76,21 @@ impl From<SyncError> for AppError {
             _ => ErrorKind::Server,
         };
         AppError::new(kind, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use census_core::Localized;
+
+    #[test]
+    fn an_import_problem_reaches_the_window_in_both_languages() {
+        let error = AppError::from(ReplicaError::Import(Localized::new("файл пуст", "the file is empty")));
+        assert_eq!(error.kind, ErrorKind::Invalid);
+        assert_eq!(error.message, "the file cannot be imported: the file is empty");
+        assert_eq!(error.russian.as_deref(), Some("Файл не импортируется: файл пуст"));
+        let other = AppError::from(ReplicaError::AlreadyMerged(census_core::ProspectId::from_bytes([1; 16])));
+        assert_eq!(other.russian, None, "other messages are put in the sentence for their kind");
     }
 }

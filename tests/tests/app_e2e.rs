@@ -722,6 +722,15 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     sign_in(&client, &server, "manager").await;
     click(&client, "sync").await;
     wait_for_rows(&client, 40).await;
+    // A picture saved as ".csv" is refused, in the language shown.
+    let picture = dir.path().join("фото.csv");
+    std::fs::write(&picture, [0x89, b'P', b'N', b'G', 0, 0, 0, 13, 0, 1, 2, 3]).unwrap();
+    click(&client, "to-import").await;
+    pick_import_file(&client, &picture).await;
+    wait_for_text(&client, "import-problem", |t| {
+        t == "Файл не импортируется: это не таблица, которую Census может прочитать (XLSX, XLS, ODS или CSV)"
+    })
+    .await;
     open_import(&client, &file).await;
     let fields = client.find_all(Locator::Css(&testid("import-field"))).await.unwrap();
     assert_eq!(fields[5].prop("value").await.unwrap().as_deref(), Some(""), "“Сеть” is not guessed");
@@ -798,9 +807,13 @@ async fn choose(client: &Client, id: &str, value: &str) {
 /// Opens the import screen and picks `file` (three rows).
 async fn open_import(client: &Client, file: &std::path::Path) {
     click(client, "to-import").await;
+    pick_import_file(client, file).await;
+    wait_for_text(client, "import-file", |t| t == "«база.csv»: строк 3").await;
+}
+
+async fn pick_import_file(client: &Client, file: &std::path::Path) {
     let input = client.find(Locator::Css("input[name='import-file']")).await.unwrap();
     input.send_keys(&file.display().to_string()).await.unwrap();
-    wait_for_text(client, "import-file", |t| t == "«база.csv»: строк 3").await;
 }
 
 /// Sends the new prospects of the file picked to `territory` and waits for the preview's counts

@@ -1,6 +1,6 @@
 //! The replica's one error type, with messages for the person at the device.
 
-use census_core::{DocumentError, ProspectId, QuestionnaireId, VisitId};
+use census_core::{DocumentError, Localized, ProspectId, QuestionnaireId, VisitId};
 
 /// Why a replica operation failed. Nothing already stored is lost when one is returned: every
 /// operation is one SQLite transaction, rolled back on error.
@@ -45,8 +45,9 @@ pub enum ReplicaError {
     InvalidPhoto(String),
     #[error("the export could not be written: {0}")]
     Export(String),
-    #[error("the file cannot be imported: {0}")]
-    Import(String),
+    /// In both languages: the person importing is often a Russian-speaking manager.
+    #[error("the file cannot be imported: {}", .0.en)]
+    Import(Localized),
     #[error("replica storage error: {0}")]
     Storage(String),
 }

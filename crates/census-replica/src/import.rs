@@ -81,7 +81,12 @@ const ROWS_BEFORE_HEADER: usize = 10;
 impl Table {
     /// Reads a spreadsheet or CSV file, by its extension.
     pub fn read(path: &Path) -> Result<Table, ReplicaError> {
-        let bytes = std::fs::read(path).map_err(|e| ReplicaError::Import(format!("the file cannot be read: {e}")))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            ReplicaError::Import(Localized::new(
+                format!("файл не читается: {e}"),
+                format!("the file cannot be read: {e}"),
+            ))
+        })?;
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         Table::from_bytes(&name, &bytes)
     }
@@ -109,7 +114,7 @@ impl Table {
         };
         let mut candidates = cells.iter().enumerate().filter(|(_, row)| filled(row) > 0).take(ROWS_BEFORE_HEADER);
         let Some((first, _)) = candidates.clone().next() else {
-            return Err(ReplicaError::Import("the file is empty".into()));
+            return Err(ReplicaError::Import(Localized::new("файл пуст", "the file is empty")));
         };
         let header_at = candidates.find(|(_, row)| distinct(row) > 1).map_or(first, |(at, _)| at);
         let headers: Vec<String> = cells[header_at].iter().map(|h| h.trim().to_owned()).collect();
@@ -148,12 +153,16 @@ const MOST_FILLED_ROWS: usize = MAX_IMPORT_ROWS + 1 + ROWS_BEFORE_HEADER;
 
 /// The refusal of a file with too many rows (`rows` when it was read to its end).
 fn too_many_rows(rows: Option<usize>) -> ReplicaError {
-    let counted = match rows {
-        Some(rows) => format!("the file has {rows} rows"),
-        None => format!("the file has more than {MAX_IMPORT_ROWS} rows"),
+    let (ru, en) = match rows {
+        Some(rows) => (format!("строк в файле: {rows}"), format!("the file has {rows} rows")),
+        None => (
+            format!("в файле больше {MAX_IMPORT_ROWS} строк"),
+            format!("the file has more than {MAX_IMPORT_ROWS} rows"),
+        ),
     };
-    ReplicaError::Import(format!(
-        "{counted}; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files"
+    ReplicaError::Import(Localized::new(
+        format!("{ru}, а за один импорт — не больше {MAX_IMPORT_ROWS}: разделите его на несколько файлов"),
+        format!("{en}; one import takes at most {MAX_IMPORT_ROWS}, so split it into several files"),
     ))
 }
 
@@ -169,14 +178,25 @@ fn column_letters(column: usize) -> String {
     String::from_utf8(letters).unwrap_or_default()
 }
 
+fn not_a_spreadsheet() -> Localized {
+    Localized::new(
+        "это не таблица, которую Census может прочитать (XLSX, XLS, ODS или CSV)",
+        "this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV)",
+    )
+}
+
 fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
     use calamine::{Data, Reader, Sheets};
     let not_a_sheet = |e: calamine::Error| {
-        ReplicaError::Import(format!("this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV): {e}"))
+        let not = not_a_spreadsheet();
+        ReplicaError::Import(Localized::new(format!("{} ({e})", not.ru), format!("{}: {e}", not.en)))
     };
     let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(not_a_sheet)?;
-    let first =
-        workbook.sheet_names().first().cloned().ok_or_else(|| ReplicaError::Import("the file has no sheet".into()))?;
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ReplicaError::Import(Localized::new("в файле нет листов", "the file has no sheet")))?;
     let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;
     let filled = range.rows().filter(|row| row.iter().any(|cell| !matches!(cell, Data::Empty))).count();
     if filled > MOST_FILLED_ROWS {
@@ -261,11 +281,13 @@ fn excel_date(serial: f64) -> String {
 fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
     let text = text_encoding::decode_text(bytes).map_err(|trouble| {
         ReplicaError::Import(match trouble {
-            NotText::Binary => "this file is not a spreadsheet Census can read (XLSX, XLS, ODS or CSV)".into(),
-            NotText::UnknownEncoding => "the file's text is in an encoding Census does not know (it reads UTF-8, \
-                 UTF-16, Windows-1251, KOI8-R and DOS 866): save it from the spreadsheet program as \
-                 “CSV UTF-8” and import that"
-                .into(),
+            NotText::Binary => not_a_spreadsheet(),
+            NotText::UnknownEncoding => Localized::new(
+                "текст файла в кодировке, которую Census не знает (он читает UTF-8, UTF-16, Windows-1251, \
+                 KOI8-R и DOS 866): сохраните его в табличной программе как «CSV UTF-8» и импортируйте тот файл",
+                "the file's text is in an encoding Census does not know (it reads UTF-8, UTF-16, Windows-1251, \
+                 KOI8-R and DOS 866): save it from the spreadsheet program as “CSV UTF-8” and import that",
+            ),
         })
     })?;
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
@@ -276,8 +298,12 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
     let mut cells = Vec::new();
     let mut filled = 0;
     for (line, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| ReplicaError::Import(format!("line {} of the file cannot be read: {e}", line + 1)))?;
+        let record = record.map_err(|e| {
+            ReplicaError::Import(Localized::new(
+                format!("строка {} файла не читается: {e}", line + 1),
+                format!("line {} of the file cannot be read: {e}", line + 1),
+            ))
+        })?;
         if record.iter().any(|cell| !cell.trim().is_empty()) {
             filled += 1;
             if filled > MOST_FILLED_ROWS {
@@ -419,12 +445,15 @@ impl Replica {
     /// [`Replica::preview_import`] answers; [`Replica::apply_import_plan`] applies it.
     pub fn plan_import(&self, table: &Table, options: &ImportOptions) -> Result<ImportPlan, ReplicaError> {
         let decided_on = self.base_version()?;
-        options.mapping.check().map_err(|problem| ReplicaError::Import(problem.en))?;
+        options.mapping.check().map_err(ReplicaError::Import)?;
         let territories = self.territories()?;
         let questionnaire = match options.questionnaire {
             Some(wanted) => Some(self.questionnaire(wanted.id, Some(wanted.version))?),
             None if options.mapping.has_answers() => {
-                return Err(ReplicaError::Import("choose the questionnaire that the answer columns answer".into()));
+                return Err(ReplicaError::Import(Localized::new(
+                    "выберите анкету, на вопросы которой отвечают колонки",
+                    "choose the questionnaire that the answer columns answer",
+                )));
             }
             None => None,
         };

@@ -1,7 +1,7 @@
 //! Column mappings a manager saved, to import next month's file from the same spreadsheet
 //! without mapping its columns again. They are kept on this device, by name.
 
-use census_core::SavedMapping;
+use census_core::{Localized, SavedMapping};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::ReplicaError;
@@ -34,7 +34,12 @@ impl Replica {
     pub fn import_mapping(&self, name: &str) -> Result<SavedMapping, ReplicaError> {
         let body: Option<String> =
             self.conn.query_row("SELECT body FROM import_mappings WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-        let body = body.ok_or_else(|| ReplicaError::Import(format!("no column mapping is saved as \"{name}\"")))?;
+        let body = body.ok_or_else(|| {
+            ReplicaError::Import(Localized::new(
+                format!("нет сохранённого сопоставления колонок «{name}»"),
+                format!("no column mapping is saved as \"{name}\""),
+            ))
+        })?;
         serde_json::from_str(&body).map_err(damaged)
     }
 

@@ -161,7 +161,11 @@ fn a_csv_reads_the_same_in_every_encoding_russian_offices_save_and_an_unknown_on
     let japanese = single_byte(encoding_rs::SHIFT_JIS, "名前;住所\n東京の店;東京都新宿区\n大阪の薬局;大阪市北区\n");
     match read("tokyo.csv", &japanese) {
         Err(ReplicaError::Import(message)) => {
-            assert!(message.contains("encoding Census does not know") && message.contains("CSV UTF-8"), "{message}")
+            assert!(
+                message.en.contains("encoding Census does not know") && message.en.contains("CSV UTF-8"),
+                "{message:?}"
+            );
+            assert!(message.ru.contains("кодировке") && message.ru.contains("CSV UTF-8"), "{message:?}");
         }
         other => panic!("a Shift JIS file was read: {other:?}"),
     }
@@ -260,7 +264,10 @@ fn bad_files_and_bad_cells_are_refused_in_words_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let mut replica = replica(&dir);
     let refused = |path: PathBuf| match Table::read(&path) {
-        Err(ReplicaError::Import(message)) => message,
+        Err(ReplicaError::Import(message)) => {
+            assert!(!message.ru.is_empty(), "said in Russian too: {message:?}");
+            message.en
+        }
         other => panic!("{} was not refused: {other:?}", path.display()),
     };
     assert_eq!(refused(write(dir.path(), "empty.csv", b"")), "the file is empty");
@@ -290,7 +297,7 @@ fn bad_files_and_bad_cells_are_refused_in_words_and_nothing_is_written() {
     // A file with no name column cannot be imported.
     let table = Table::read(&write(dir.path(), "phones.csv", "Телефон\n+7 900\n".as_bytes())).unwrap();
     match replica.preview_import(&table, &options(&table)) {
-        Err(ReplicaError::Import(message)) => assert!(message.contains("name"), "{message}"),
+        Err(ReplicaError::Import(message)) => assert!(message.en.contains("name"), "{message:?}"),
         other => panic!("{other:?}"),
     }
 
@@ -466,7 +473,7 @@ fn a_saved_mapping_is_kept_and_maps_next_months_file() {
     assert_eq!(replica.import_mapping("Адреса").unwrap(), again);
     replica.delete_import_mapping("Адреса").unwrap();
     match replica.import_mapping("Адреса") {
-        Err(ReplicaError::Import(message)) => assert_eq!(message, "no column mapping is saved as \"Адреса\""),
+        Err(ReplicaError::Import(message)) => assert_eq!(message.en, "no column mapping is saved as \"Адреса\""),
         other => panic!("{other:?}"),
     }
     assert_eq!(replica.import_mappings().unwrap().len(), 1);
@@ -485,7 +492,7 @@ fn answer_columns_are_recorded_as_a_visit_once_and_checked_against_the_questionn
     let without = ImportOptions { mapping: mapping.clone(), ..options(&table) };
     match replica.preview_import(&table, &without) {
         Err(ReplicaError::Import(message)) => {
-            assert_eq!(message, "choose the questionnaire that the answer columns answer")
+            assert_eq!(message.ru, "выберите анкету, на вопросы которой отвечают колонки")
         }
         other => panic!("{other:?}"),
     }

@@ -118,5 +118,5 @@ export function asAppError(e: unknown): AppError {
   if (typeof e === 'object' && e !== null && 'kind' in e && 'message' in e) {
     return e as AppError;
   }
-  return { kind: 'server', message: String(e) };
+  return { kind: 'server', message: String(e), russian: null };
 }

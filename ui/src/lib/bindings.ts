@@ -374,7 +374,12 @@ pending: number, last_sync: Timestamp | null, };
 
 export type SyncFinished = { "outcome": "synced", report: SyncReport, background: boolean, } | { "outcome": "failed", error: AppError, background: boolean, };
 
-export type AppError = { kind: ErrorKind, message: string, };
+export type AppError = { kind: ErrorKind, message: string, 
+/**
+ * The whole message in Russian, where there is one (an import's problems); otherwise the
+ * window puts `message` in the Russian sentence for its kind.
+ */
+russian: string | null, };
 
 export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "revoked" | "server" | "invalid" | "storage";
 

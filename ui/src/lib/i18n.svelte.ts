@@ -467,9 +467,11 @@ export function t(key: MessageKey, values: Record<string, string | number> = {})
 }
 
 /** A failed command in plain words, in the language shown. The Rust side's message is already
- * plain English; Russian readers get the sentence for its kind, with the specifics when they
- * matter (what the server refused, what was invalid). */
+ * plain English, and for some problems (an import's) comes in Russian too; otherwise Russian
+ * readers get the sentence for its kind, with the specifics when they matter (what the server
+ * refused, what was invalid). */
 export function errorText(error: AppError): string {
+  if (i18n.language === 'ru' && error.russian) return error.russian;
   return t(`error.${error.kind}`, { detail: error.message });
 }
 

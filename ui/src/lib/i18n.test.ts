@@ -61,9 +61,17 @@ describe('fields and values in words', () => {
 
   it('says what went wrong in the language shown, with the specifics where they matter', () => {
     setLanguage('ru');
-    expect(errorText({ kind: 'offline', message: 'cannot reach http://127.0.0.1:9' })).toMatch(/^Нет связи с сервером/);
-    expect(errorText({ kind: 'server', message: 'the change is too large' })).toBe('Сервер не принял запрос: the change is too large');
+    expect(errorText({ kind: 'offline', message: 'cannot reach http://127.0.0.1:9', russian: null })).toMatch(/^Нет связи с сервером/);
+    expect(errorText({ kind: 'server', message: 'the change is too large', russian: null })).toBe('Сервер не принял запрос: the change is too large');
     setLanguage('en');
-    expect(errorText({ kind: 'wrong_password', message: 'x' })).toBe('The login or password is wrong.');
+    expect(errorText({ kind: 'wrong_password', message: 'x', russian: null })).toBe('The login or password is wrong.');
+  });
+
+  it('shows a message the app words in both languages in the one shown', () => {
+    const empty = { kind: 'invalid' as const, message: 'the file cannot be imported: the file is empty', russian: 'Файл не импортируется: файл пуст' };
+    setLanguage('ru');
+    expect(errorText(empty)).toBe('Файл не импортируется: файл пуст');
+    setLanguage('en');
+    expect(errorText(empty)).toBe('That did not work: the file cannot be imported: the file is empty');
   });
 });
