@@ -16,9 +16,10 @@ use census_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::documents::{document_exists, insert_snapshot, load_document};
+use crate::documents::{document_exists, insert_snapshot, read_stored};
 use crate::error::ReplicaError;
 use crate::outbox::queue_for_push;
+use crate::parallel::in_parallel;
 use crate::projection::ProjectionBatch;
 use crate::replica::{Replica, edit_in};
 use crate::text_encoding::{self, NotText};
@@ -465,70 +466,71 @@ impl Replica {
         let (ids, probes) = self.match_probes()?;
         let by_id: HashMap<ProspectId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         let index = MatchIndex::new(&probes);
-        let mut preview = ImportPreview::default();
-        let mut rows = Vec::with_capacity(table.rows.len());
+        // Every row is read and checked first, in order (an id twice is found by the second).
+        let mut read_rows = Vec::with_capacity(table.rows.len());
+        let mut problems_of = Vec::with_capacity(table.rows.len());
         let mut first_line_of: HashMap<ProspectId, u32> = HashMap::new();
         for (n, cells) in table.rows.iter().enumerate() {
-            let line = n as u32 + 2;
             let (row, mut problems) = ImportRow::read(cells, &options.mapping, &context);
             let imported = |cell: &&BadCell| options.mapping.columns.get(cell.column).is_some_and(Option::is_some);
             problems.extend(table.bad_cells.get(&n).into_iter().flatten().filter(imported).map(|c| c.problem.clone()));
             if let Some(id) = row.id
-                && let Some(first) = first_line_of.insert(id, line)
+                && let Some(first) = first_line_of.insert(id, line_of(n))
             {
                 problems.push(Localized::new(
                     format!("Этот идентификатор уже был в строке {first}"),
                     format!("This id was already on line {first}"),
                 ));
             }
-            let outcome = if problems.is_empty() {
-                self.decide(&row, options, &by_id, &ids, &index, &mut problems)?
-            } else {
-                None
-            };
+            read_rows.push(row);
+            problems_of.push(problems);
+        }
+        // Then the valid rows are decided a block at a time: matched on every core, the prospects
+        // they are read from the file in order, and compared with them on every core (loading
+        // each document is most of the time a second import of the same file takes).
+        let valid: Vec<usize> = (0..read_rows.len()).filter(|&n| problems_of[n].is_empty()).collect();
+        let mut outcomes: Vec<Option<RowOutcome>> = vec![None; read_rows.len()];
+        for block in valid.chunks(DECIDED_TOGETHER) {
+            let matches = in_parallel(block, |&n| match read_rows[n].id {
+                Some(_) => None,
+                None => index.best_match(&read_rows[n].probe(), options.threshold),
+            });
+            let mut known = Vec::new();
+            for (&n, matched) in block.iter().zip(matches) {
+                let existing = match read_rows[n].id {
+                    Some(id) if by_id.contains_key(&id) || document_exists(&self.conn, id)? => Some((id, None)),
+                    Some(_) => None,
+                    None => matched.map(|(i, score)| (ids[i], Some(score))),
+                };
+                match existing {
+                    Some((prospect, score)) => {
+                        let stored =
+                            read_stored(&self.conn, prospect)?.ok_or(ReplicaError::UnknownProspect(prospect))?;
+                        known.push((n, prospect, score, stored));
+                    }
+                    None => outcomes[n] = new_prospect_outcome(&read_rows[n], options, &mut problems_of[n]),
+                }
+            }
+            let device = self.device;
+            let compared = in_parallel(&known, |(n, prospect, _, stored)| {
+                ProspectDoc::load(*prospect, &stored.bytes, device).map(|doc| read_rows[*n].changes(&doc.read()))
+            });
+            for ((n, prospect, score, _), changes) in known.into_iter().zip(compared) {
+                let changes = changes?;
+                outcomes[n] = Some(match (score, changes.is_empty()) {
+                    (_, true) => RowOutcome::Unchanged { prospect },
+                    (None, false) => RowOutcome::Updated { prospect, changes },
+                    (Some(score), false) => RowOutcome::LikelyDuplicate { prospect, score, changes },
+                });
+            }
+        }
+        let mut preview = ImportPreview::default();
+        for (n, ((row, problems), outcome)) in read_rows.iter().zip(problems_of).zip(outcomes).enumerate() {
             let outcome = outcome.unwrap_or(RowOutcome::Invalid { problems });
             preview.count(&outcome);
-            preview.rows.push(RowPreview { line, name: row.name.clone().unwrap_or_default(), outcome });
-            rows.push(row);
+            preview.rows.push(RowPreview { line: line_of(n), name: row.name.clone().unwrap_or_default(), outcome });
         }
-        Ok(ImportPlan { preview, rows, options: options.clone(), decided_on })
-    }
-
-    /// What a valid row does; `None` with `problems` filled when it cannot be imported.
-    fn decide(
-        &self,
-        row: &ImportRow,
-        options: &ImportOptions,
-        by_id: &HashMap<ProspectId, usize>,
-        ids: &[ProspectId],
-        index: &MatchIndex,
-        problems: &mut Vec<Localized>,
-    ) -> Result<Option<RowOutcome>, ReplicaError> {
-        let existing = match row.id {
-            Some(id) if by_id.contains_key(&id) || document_exists(&self.conn, id)? => Some((id, None)),
-            Some(_) => None,
-            None => index.best_match(&row.probe(), options.threshold).map(|(i, score)| (ids[i], Some(score))),
-        };
-        let Some((prospect, score)) = existing else {
-            if row.new_prospect(options.default_territory, Timestamp::from_unix_millis(0)).is_none() {
-                problems.push(if row.name.is_none() {
-                    Localized::new("Для новой точки нужно название", "A new prospect needs a name")
-                } else {
-                    Localized::new(
-                        "Для новой точки нужна территория: в строке или по умолчанию",
-                        "A new prospect needs a territory: in the row, or chosen for the whole import",
-                    )
-                });
-                return Ok(None);
-            }
-            return Ok(Some(RowOutcome::New));
-        };
-        let changes = row.changes(&load_document(&self.conn, prospect, self.device)?.read());
-        Ok(Some(match (score, changes.is_empty()) {
-            (_, true) => RowOutcome::Unchanged { prospect },
-            (None, false) => RowOutcome::Updated { prospect, changes },
-            (Some(score), false) => RowOutcome::LikelyDuplicate { prospect, score, changes },
-        }))
+        Ok(ImportPlan { preview, rows: read_rows, options: options.clone(), decided_on })
     }
 
     /// Every prospect on the device (merged and deleted ones aside) as the duplicate scoring
@@ -683,6 +685,32 @@ fn build(job: NewJob<'_>, device: DeviceId, ctx: &EditContext) -> Result<Built, 
         change,
         projection: doc.projection(&prospect),
     })
+}
+
+/// Rows decided together: matched and compared on every core, a block's documents in memory at
+/// once.
+const DECIDED_TOGETHER: usize = 2_000;
+
+/// A row's line in the file: the header is line 1.
+fn line_of(row: usize) -> u32 {
+    row as u32 + 2
+}
+
+/// What a valid row that is no prospect here does: adds one, if it says enough to make one;
+/// otherwise `None`, with why in `problems`.
+fn new_prospect_outcome(row: &ImportRow, options: &ImportOptions, problems: &mut Vec<Localized>) -> Option<RowOutcome> {
+    if row.new_prospect(options.default_territory, Timestamp::from_unix_millis(0)).is_some() {
+        return Some(RowOutcome::New);
+    }
+    problems.push(if row.name.is_none() {
+        Localized::new("Для новой точки нужно название", "A new prospect needs a name")
+    } else {
+        Localized::new(
+            "Для новой точки нужна территория: в строке или по умолчанию",
+            "A new prospect needs a territory: in the row, or chosen for the whole import",
+        )
+    });
+    None
 }
 
 /// Builds the jobs' prospects on `workers` threads; the results come back in the jobs' order.

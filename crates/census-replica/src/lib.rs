@@ -26,6 +26,7 @@ mod export;
 mod import;
 mod import_mappings;
 mod outbox;
+mod parallel;
 mod photos;
 mod projection;
 mod queries;

@@ -16,6 +16,7 @@ use crate::documents::{
     Stored, insert_snapshot, read_stored, replace_waiting, should_compact, waiting_changes, write_appended,
 };
 use crate::error::ReplicaError;
+use crate::parallel::in_parallel;
 use crate::projection::ProjectionBatch;
 
 /// How to treat received changes that cannot be applied.
@@ -194,22 +195,4 @@ fn write(
         projections.add(tx, &projection)?;
     }
     Ok(())
-}
-
-/// `f` over every item, on as many threads as the machine has cores (up to four), in order.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    // Starting threads costs more than a few documents take.
-    if threads == 1 || items.len() < 16 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            items.chunks(chunk).map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>())).collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
 }
