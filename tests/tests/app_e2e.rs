@@ -355,6 +355,13 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     click(&client, "to-map").await;
     wait_for_text(&client, "map-count", |t| t.starts_with("On the map: ")).await;
     screenshot(&driver, &client, "map-en-phone").await;
+    // On a phone the map's filters fold away under one button.
+    let status_filter = client.find(Locator::Css(&testid("map-status"))).await.unwrap();
+    assert!(!status_filter.is_displayed().await.unwrap(), "the filters are folded at phone width");
+    click(&client, "map-filters-toggle").await;
+    assert!(status_filter.is_displayed().await.unwrap(), "a tap unfolds them");
+    status_filter.select_by_value("client").await.unwrap();
+    wait_for_text(&client, "map-filters-toggle", |t| t.starts_with("Filters (1 set)")).await;
 
     client.close().await.unwrap();
     drop(driver);
