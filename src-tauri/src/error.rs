@@ -44,10 +44,6 @@ impl AppError {
 
 impl From<ReplicaError> for AppError {
     fn from(e: ReplicaError) -> AppError {
-        if let ReplicaError::Import(problem) = &e {
-            let russian = format!("Файл не импортируется: {}", problem.ru);
-            return AppError { russian: Some(russian), ..AppError::new(ErrorKind::Invalid, e.to_string()) };
-        }
         let kind = match e {
             ReplicaError::UnknownProspect(_)
             | ReplicaError::ProspectExists(_)
@@ -61,7 +57,11 @@ impl From<ReplicaError> for AppError {
             | ReplicaError::Document(_) => ErrorKind::Invalid,
             _ => ErrorKind::Storage,
         };
-        AppError::new(kind, e.to_string())
+        let russian = match &e {
+            ReplicaError::Import(problem) => Some(format!("Файл не импортируется: {}", problem.ru)),
+            _ => None,
+        };
+        AppError { russian, ..AppError::new(kind, e.to_string()) }
     }
 }
 

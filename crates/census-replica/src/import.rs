@@ -485,9 +485,9 @@ impl Replica {
             read_rows.push(row);
             problems_of.push(problems);
         }
-        // Then the valid rows are decided a block at a time: matched on every core, the prospects
-        // they are read from the file in order, and compared with them on every core (loading
-        // each document is most of the time a second import of the same file takes).
+        // Then the valid rows are decided a block at a time: matched on every core, the documents
+        // of the prospects they match read from the file in order, and compared with them on
+        // every core (loading those documents is most of what a second import of a file takes).
         let valid: Vec<usize> = (0..read_rows.len()).filter(|&n| problems_of[n].is_empty()).collect();
         let mut outcomes: Vec<Option<RowOutcome>> = vec![None; read_rows.len()];
         for block in valid.chunks(DECIDED_TOGETHER) {
