@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::conflict::{self, Conflict, FieldPath, FieldValue};
 use crate::doc_values::*;
 use crate::ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
+use crate::limits::{self, Size, SizeError};
 use crate::prospect::*;
 use crate::time::Timestamp;
 
@@ -88,16 +89,20 @@ pub struct ChangeInfo {
     pub sets_id: Option<String>,
     /// The territory it puts the prospect in (its first change, and moves).
     pub sets_territory: Option<String>,
+    /// Its size uncompressed, which counts towards its prospect's (see `limits.rs`).
+    pub size: Size,
 }
 
-/// Decodes a raw change, checking its checksum (which decoding alone does not), so that damaged
-/// bytes are refused on arrival rather than stored and found unreadable later.
-fn decode_change(bytes: &[u8]) -> Result<automerge::Change, String> {
-    let change = automerge::Change::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())?;
+/// Decodes a raw change once it is measured within the limits (`limits.rs`), checking its
+/// checksum (which decoding alone does not), so that damaged bytes are refused on arrival rather
+/// than stored and found unreadable later.
+fn decode_change(bytes: &[u8]) -> Result<(automerge::Change, Size), SizeError> {
+    let size = limits::measure_change(bytes)?;
+    let change = automerge::Change::from_bytes(bytes.to_vec()).map_err(|e| SizeError::Malformed(e.to_string()))?;
     if bytes.get(4..8) != Some(&change.hash().0[..4]) {
-        return Err("its checksum does not match its contents".into());
+        return Err(SizeError::Malformed("its checksum does not match its contents".into()));
     }
-    Ok(change)
+    Ok((change, size))
 }
 
 /// A change made on this device: its hash and its bytes, ready for the outbox.
@@ -141,6 +146,8 @@ pub enum DocumentError {
     UnknownField(String),
     #[error("the value for {path} is not valid: {reason}")]
     InvalidValue { path: String, reason: String },
+    #[error("{0}; the edit was not made")]
+    TooLarge(SizeError),
     #[error("internal document error: {0}")]
     Internal(#[from] automerge::AutomergeError),
 }
@@ -150,6 +157,9 @@ pub enum DocumentError {
 pub struct ProspectDoc {
     id: ProspectId,
     doc: AutoCommit,
+    /// The sum of the document's changes, once known: what the server counts against the
+    /// document's limits. Learnt at the first edit of a loaded document, kept up since.
+    size: Option<Size>,
 }
 
 impl ProspectDoc {
@@ -218,8 +228,8 @@ impl ProspectDoc {
         let root: HashMap<String, hydrate::Value> = root.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         doc.init_root_from_hydrate(&hydrate::Map::from(root))?;
         f(&mut ProspectEditor { id, doc: &mut doc, ctx })?;
-        let mut prospect = ProspectDoc { id, doc };
-        let change = prospect.commit(ctx)?.ok_or(DocumentError::NotAProspect)?;
+        let mut prospect = ProspectDoc { id, doc, size: Some(Size::default()) };
+        let change = prospect.commit(ctx, Size::default())?.ok_or(DocumentError::NotAProspect)?;
         Ok((prospect, change))
     }
 
@@ -256,8 +266,9 @@ impl ProspectDoc {
     /// Loads a saved document (a snapshot, optionally followed by change chunks) to edit on
     /// `device`. Refuses bytes that are not this prospect or come from a newer schema.
     pub fn load(id: ProspectId, bytes: &[u8], device: DeviceId) -> Result<ProspectDoc, DocumentError> {
+        limits::measure_saved(bytes).map_err(|e| DocumentError::Unreadable(e.to_string()))?;
         let doc = AutoCommit::load(bytes).map_err(|e| DocumentError::Unreadable(e.to_string()))?;
-        let prospect = ProspectDoc { id, doc: doc.with_actor(device.actor()) };
+        let prospect = ProspectDoc { id, doc: doc.with_actor(device.actor()), size: None };
         prospect.check_identity()?;
         Ok(prospect)
     }
@@ -268,7 +279,8 @@ impl ProspectDoc {
         changes: &[B],
         device: DeviceId,
     ) -> Result<ProspectDoc, DocumentError> {
-        let mut prospect = ProspectDoc { id, doc: AutoCommit::new().with_actor(device.actor()) };
+        let mut prospect =
+            ProspectDoc { id, doc: AutoCommit::new().with_actor(device.actor()), size: Some(Size::default()) };
         prospect.apply_changes(changes)?;
         if prospect.doc.get_heads().is_empty() && prospect.is_waiting() {
             return Err(DocumentError::Incomplete(id));
@@ -296,12 +308,23 @@ impl ProspectDoc {
     /// Applies raw changes from elsewhere. Repeats are ignored and changes whose dependencies
     /// have not arrived yet wait inside the document until they do, so order does not matter.
     pub fn apply_changes<B: AsRef<[u8]>>(&mut self, changes: &[B]) -> Result<(), DocumentError> {
-        let bad = |reason: String| DocumentError::BadChange { prospect: self.id, reason };
-        let decoded =
-            changes.iter().map(|bytes| decode_change(bytes.as_ref()).map_err(bad)).collect::<Result<Vec<_>, _>>()?;
+        let id = self.id;
+        let bad = |reason: SizeError| DocumentError::BadChange { prospect: id, reason: reason.to_string() };
+        let mut decoded = Vec::with_capacity(changes.len());
+        let mut added = Size::default();
+        for bytes in changes {
+            let (change, size) = decode_change(bytes.as_ref()).map_err(bad)?;
+            // A repeat adds nothing to the document.
+            if !self.has_change(&change.hash()) {
+                added = added.plus(size);
+            }
+            decoded.push(change);
+        }
         self.doc
             .apply_changes(decoded)
-            .map_err(|e| DocumentError::BadChange { prospect: self.id, reason: e.to_string() })
+            .map_err(|e| DocumentError::BadChange { prospect: self.id, reason: e.to_string() })?;
+        self.size = self.size.map(|size| size.plus(added));
+        Ok(())
     }
 
     /// The whole document, compacted.
@@ -345,8 +368,10 @@ impl ProspectDoc {
     /// What a raw change says about itself, without any document: its hash, the device that
     /// made it, and the changes it builds on. Fails on bytes that are not a whole change.
     pub fn inspect_change(bytes: &[u8]) -> Result<ChangeInfo, DocumentError> {
-        let change =
-            decode_change(bytes).map_err(|e| DocumentError::Unreadable(format!("a change is damaged: {e}")))?;
+        let (change, size) = decode_change(bytes).map_err(|e| match e {
+            SizeError::Malformed(e) => DocumentError::Unreadable(format!("a change is damaged: {e}")),
+            too_large => DocumentError::TooLarge(too_large),
+        })?;
         // What the change writes at the top of the document: its identity and its territory.
         let (mut sets_id, mut sets_territory) = (None, None);
         for op in change.decode().operations {
@@ -368,6 +393,7 @@ impl ProspectDoc {
             at: Timestamp::from_unix_millis(change.timestamp()),
             sets_id,
             sets_territory,
+            size,
         })
     }
 
@@ -382,15 +408,22 @@ impl ProspectDoc {
     where
         F: FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
     {
+        let before = self.size();
         let outcome = f(&mut ProspectEditor { id: self.id, doc: &mut self.doc, ctx });
         if let Err(e) = outcome {
             self.doc.rollback();
             return Err(e);
         }
-        self.commit(ctx)
+        self.commit(ctx, before)
     }
 
-    fn commit(&mut self, ctx: &EditContext) -> Result<Option<LocalChange>, DocumentError> {
+    /// Commits the pending edit as one change, unless the change or the document would pass
+    /// the limits the server keeps (`limits.rs`): then the edit is undone and refused, so the
+    /// device never holds a change the server would refuse (which would hold back every later
+    /// change of the prospect).
+    /// `before` is the document's size before the edit: measured before the edit began, since
+    /// reading the changes would commit the pending edit.
+    fn commit(&mut self, ctx: &EditContext, before: Size) -> Result<Option<LocalChange>, DocumentError> {
         let options =
             CommitOptions::default().with_message(ChangeOrigin::message_for(ctx)).with_time(ctx.at.unix_millis());
         let Some(hash) = self.doc.commit_with(options) else { return Ok(None) };
@@ -398,7 +431,29 @@ impl ProspectDoc {
             .doc
             .get_change_by_hash(&hash)
             .ok_or(DocumentError::Unreadable("a committed change vanished".into()))?;
+        let size = Size { bytes: change.raw_bytes().len() as u64, ops: change.len() as u64 };
+        if let Err(too_large) = size.check_change().and_then(|()| before.plus(size).check_document()) {
+            // The change builds on exactly the heads the document had before it.
+            let heads_before = change.deps().to_vec();
+            let actor = self.doc.get_actor().clone();
+            self.doc = self.doc.fork_at(&heads_before)?.with_actor(actor);
+            return Err(DocumentError::TooLarge(too_large));
+        }
+        self.size = Some(before.plus(size));
         Ok(Some(LocalChange { hash, bytes: change.raw_bytes().to_vec() }))
+    }
+
+    /// The sum of the document's changes, as the server counts it.
+    fn size(&mut self) -> Size {
+        if let Some(size) = self.size {
+            return size;
+        }
+        let size =
+            self.doc.get_changes(&[]).iter().fold(Size::default(), |sum, c| {
+                sum.plus(Size { bytes: c.raw_bytes().len() as u64, ops: c.len() as u64 })
+            });
+        self.size = Some(size);
+        size
     }
 
     /// Every field that holds several concurrent values, with who set each and when.
