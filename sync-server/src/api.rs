@@ -1,8 +1,11 @@
 //! The HTTP API under `/api/v1/` (see `docs/protocol.md`). Each handler authenticates, checks
-//! the request's shape, and hands the work to the store on the blocking pool.
+//! the request's shape, and hands the work to the store on the blocking pool. Bodies are read
+//! with a size limit and must keep arriving; inflating and decoding them happens on the
+//! blocking pool too, never on the async workers that every connection shares.
 
 use std::io::Read;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -10,17 +13,19 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use census_core::wire::{BootstrapPage, PullPage, PushBatch, PushResult};
-use census_core::{DeviceId, Directory, Person, ProspectId, Role, TerritoryId, Timestamp, UserId};
+use census_core::wire::{BootstrapPage, PullPage, PushBatch, PushOutcome, PushResult};
+use census_core::{DeviceId, Directory, ProspectId, Role, TerritoryId, Timestamp, UserId};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
+use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Caller;
 use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
 use crate::error::ApiError;
-use crate::store::{CompactionStatus, Store, TokenCheck};
+use crate::sign_in::{AddressLimiter, PasswordWork};
+use crate::store::{CompactionStatus, PushedChange, Store, TokenCheck};
 
 /// Largest accepted request body (compressed), and largest it may inflate to.
 pub const MAX_BODY_BYTES: usize = 8 << 20;
@@ -29,18 +34,22 @@ pub const MAX_INFLATED_BYTES: usize = 64 << 20;
 pub const MAX_PUSH_ITEMS: usize = 5_000;
 pub const MAX_PULL_LIMIT: u32 = 5_000;
 pub const MAX_BOOTSTRAP_LIMIT: u32 = 2_000;
+/// A body must keep arriving: some bytes at least this often, all of it within the deadline.
+pub const BODY_STALL: Duration = Duration::from_secs(15);
+pub const BODY_DEADLINE: Duration = Duration::from_secs(100);
 /// The media type of the binary frames (`census_core::wire`), always gzip-compressed.
 pub const FRAME_TYPE: &str = "application/vnd.census.frame";
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Failed sign-ins per login.
     pub limiter: SignInLimiter,
-    /// Password checks run one at a time: each takes 19 MB and tens of milliseconds by design,
-    /// and a crowd of sign-ins must not multiply either.
-    pub password_checks: std::sync::Mutex<()>,
+    /// Sign-ins per client address.
+    pub sign_in_addresses: AddressLimiter,
     /// How long a device token stays valid.
-    pub token_lifetime: std::time::Duration,
-    pub passwords: auth::PasswordChecker,
+    pub token_lifetime: Duration,
+    /// Password hashing and checking, on threads of their own with a short queue.
+    pub passwords: PasswordWork,
 }
 
 impl AppState {
@@ -48,9 +57,9 @@ impl AppState {
         AppState {
             store,
             limiter: SignInLimiter::default(),
-            password_checks: std::sync::Mutex::new(()),
-            token_lifetime: std::time::Duration::from_secs(TOKEN_LIFETIME_SECS),
-            passwords: auth::PasswordChecker::start(),
+            sign_in_addresses: AddressLimiter::default(),
+            token_lifetime: Duration::from_secs(TOKEN_LIFETIME_SECS),
+            passwords: PasswordWork::start(),
         }
     }
 }
@@ -64,7 +73,7 @@ impl std::fmt::Debug for AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
-        .route("/api/v1/login", post(login))
+        .route("/api/v1/login", post(crate::sign_in::login))
         .route("/api/v1/directory", get(directory))
         .route("/api/v1/push", post(push))
         .route("/api/v1/pull", get(pull))
@@ -83,21 +92,40 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_unix_millis(millis)
 }
 
-/// A body of at most `limit` bytes. One somewhat over the limit is still read to its end before
-/// the refusal, so that the client, still sending, hears `413` instead of a closed connection.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+/// A body of at most `limit` bytes, arriving steadily: a pause of [`BODY_STALL`], or a body
+/// still arriving after [`BODY_DEADLINE`], is refused, so a slow client cannot hold the
+/// connection. One somewhat over the limit is still read to its end before the refusal, so that
+/// the client, still sending, hears `413` instead of a closed connection.
+pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     const READ_PAST_LIMIT: usize = 1 << 20;
-    match axum::body::to_bytes(body, limit + READ_PAST_LIMIT).await {
-        Ok(bytes) if bytes.len() <= limit => Ok(bytes),
-        _ => Err(ApiError::TooLarge { limit }),
+    let deadline = Instant::now() + BODY_DEADLINE;
+    let mut collected = Vec::new();
+    loop {
+        let wait = BODY_STALL.min(deadline.saturating_duration_since(Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) => return Err(ApiError::SlowBody),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(ApiError::BadRequest(format!("the request body could not be read: {e}"))),
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limit + READ_PAST_LIMIT {
+                return Err(ApiError::TooLarge { limit });
+            }
+            collected.extend_from_slice(&data);
+        }
     }
+    if collected.len() > limit {
+        return Err(ApiError::TooLarge { limit });
+    }
+    Ok(collected)
 }
 
 /// Runs store work on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(e.to_string()))?
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(format!("a task failed: {e}")))?
 }
 
 pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
@@ -119,60 +147,6 @@ pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> 
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "api": 1 }))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct LoginRequest {
-    pub login: String,
-    pub password: String,
-    /// The device's id, which is also the Automerge actor of every change it makes.
-    pub device: DeviceId,
-    #[serde(default)]
-    pub device_name: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub user: Person,
-    pub device: DeviceId,
-    pub expires_at: Timestamp,
-}
-
-/// Largest accepted sign-in body.
-const MAX_LOGIN_BYTES: usize = 16 << 10;
-
-async fn login(State(state): State<Arc<AppState>>, body: Body) -> Result<Json<LoginResponse>, ApiError> {
-    let body = read_body(body, MAX_LOGIN_BYTES).await?;
-    let request: LoginRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("a sign-in needs login, password and device: {e}")))?;
-    state.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
-    let worker = state.clone();
-    blocking(move || {
-        let found = worker.store.person_by_login(&request.login)?;
-        let _one_at_a_time = worker.password_checks.lock().unwrap_or_else(|p| p.into_inner());
-        // Checked again in turn, so that many sign-ins sent at once get no more guesses.
-        worker.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
-        // An unknown login costs a password check too, so timing does not tell who exists.
-        let hash = found.as_ref().map_or(auth::UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str());
-        let verified = worker.passwords.verify(&request.password, hash);
-        let person = match found {
-            Some((person, _)) if !person.retired && verified => person,
-            _ => {
-                worker.limiter.failed(&request.login);
-                return Err(ApiError::WrongPassword);
-            }
-        };
-        worker.limiter.succeeded(&request.login);
-        let token = auth::new_token();
-        let at = now();
-        let lifetime = i64::try_from(worker.token_lifetime.as_millis()).unwrap_or(i64::MAX);
-        let expires_at = Timestamp::from_unix_millis(at.unix_millis().saturating_add(lifetime));
-        let name = if request.device_name.is_empty() { "device".to_owned() } else { request.device_name };
-        worker.store.sign_in_device(request.device, person.id, &name, &auth::token_hash(&token), at, expires_at)?;
-        Ok(Json(LoginResponse { token, user: person, device: request.device, expires_at }))
-    })
-    .await
 }
 
 /// The directory, and what the caller may see of it.
@@ -235,15 +209,34 @@ fn frame_response(frame: &[u8]) -> Response {
 async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &headers).await?;
     let body = read_body(body, MAX_BODY_BYTES).await?;
-    let frame = inflate(&body)?;
-    let batch = PushBatch::decode(&frame).map_err(|e| ApiError::BadBody(e.to_string()))?;
-    if batch.items.len() > MAX_PUSH_ITEMS {
-        return Err(ApiError::BadRequest(format!(
-            "a push may carry at most {MAX_PUSH_ITEMS} changes; this one has {}",
-            batch.items.len()
-        )));
+    // Inflated, decoded and every change measured and read before the store's writer is taken.
+    let pushed = blocking(move || {
+        let frame = inflate(&body)?;
+        let batch = PushBatch::decode(&frame).map_err(|e| ApiError::BadBody(e.to_string()))?;
+        if batch.items.len() > MAX_PUSH_ITEMS {
+            return Err(ApiError::BadRequest(format!(
+                "a push may carry at most {MAX_PUSH_ITEMS} changes; this one has {}",
+                batch.items.len()
+            )));
+        }
+        Ok(batch.items.into_iter().map(PushedChange::inspect).collect::<Vec<_>>())
+    })
+    .await?;
+    let pusher = caller.clone();
+    let outcomes = blocking(move || Ok(state.store.push(&pusher, &pushed, now())?)).await?;
+    let refused: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            PushOutcome::Refused { code, .. } if code != "held_back" => Some(code.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Some(first) = refused.first() {
+        tracing::warn!(
+            target: "security", user = %caller.user, device = %caller.device, refused = refused.len(), first,
+            "refused pushed changes"
+        );
     }
-    let outcomes = blocking(move || Ok(state.store.push(&caller, &batch.items, now())?)).await?;
     Ok(frame_response(&PushResult { outcomes }.encode()))
 }
 

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::mpsc::{Sender, channel};
 use std::time::{Duration, Instant};
 
 use argon2::Argon2;
@@ -82,30 +81,5 @@ impl SignInLimiter {
 
     pub fn succeeded(&self, login: &str) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(login);
-    }
-}
-
-/// Checks passwords on one thread of its own. Each check takes 19 MB by design; freed on other
-/// threads, that memory stays with each thread's allocator, so a crowd of sign-ins spread over
-/// the blocking pool would keep a copy per thread.
-#[derive(Debug)]
-pub struct PasswordChecker {
-    requests: Sender<(String, String, Sender<bool>)>,
-}
-
-impl PasswordChecker {
-    pub fn start() -> PasswordChecker {
-        let (requests, incoming) = channel::<(String, String, Sender<bool>)>();
-        std::thread::spawn(move || {
-            for (password, hash, answer) in incoming {
-                let _ = answer.send(verify_password(&password, &hash));
-            }
-        });
-        PasswordChecker { requests }
-    }
-
-    pub fn verify(&self, password: &str, hash: &str) -> bool {
-        let (answer, verdict) = channel();
-        self.requests.send((password.to_owned(), hash.to_owned(), answer)).is_ok() && verdict.recv().unwrap_or(false)
     }
 }

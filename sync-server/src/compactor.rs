@@ -53,7 +53,7 @@ fn run(store: &dyn Store, stop: &AtomicBool) {
         let status = match store.compaction_status() {
             Ok(status) => status,
             Err(e) => {
-                eprintln!("census-server: compaction cannot read its progress: {e}");
+                tracing::error!("compaction cannot read its progress: {e}");
                 std::thread::sleep(AFTER_FAILURE);
                 continue;
             }
@@ -68,7 +68,7 @@ fn run(store: &dyn Store, stop: &AtomicBool) {
             continue;
         }
         if let Err(e) = store.compact_step(STEP_CHANGES) {
-            eprintln!("census-server: compaction failed, trying again shortly: {e}");
+            tracing::error!("compaction failed, trying again shortly: {e}");
             std::thread::sleep(AFTER_FAILURE);
         }
     }

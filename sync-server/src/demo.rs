@@ -12,7 +12,7 @@ use census_core::{
 use crate::access::Caller;
 use crate::auth::hash_password;
 use crate::error::StoreError;
-use crate::store::Store;
+use crate::store::{PushedChange, Store};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "census-demo";
@@ -173,7 +173,8 @@ pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, St
         let id = ProspectId::from_bytes(uuid_like(5, n));
         let (_, change) =
             ProspectDoc::create(id, device, &ctx, &new).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        items.push(PushItem { doc: id, kind: DocKind::Prospect, territory: territory.id, change: change.bytes });
+        let item = PushItem { doc: id, kind: DocKind::Prospect, territory: territory.id, change: change.bytes };
+        items.push(PushedChange::inspect(item));
     }
     let outcomes = store.push(&caller, &items, now)?;
     let stored =

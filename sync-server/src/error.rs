@@ -1,5 +1,7 @@
 //! The server's one error type. Every refusal is an HTTP status and a JSON body
-//! `{ "code": ..., "message": ... }`: the code for programs, the message for people.
+//! `{ "code": ..., "message": ... }`: the code for programs, the message for people. A refusal
+//! that asks the client to come back later says when in `Retry-After`. An internal failure is
+//! logged with its cause and the request's id; the client gets the id, never the cause.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +24,14 @@ pub enum ApiError {
     DeviceRevoked,
     #[error("too many failed sign-ins for this login; try again in {minutes} minute(s)")]
     TooManyAttempts { minutes: u64 },
+    #[error("too many sign-ins from this address; try again in {retry_after_secs} second(s)")]
+    TooManySignIns { retry_after_secs: u64 },
+    #[error("the server is busy signing others in; try again in {retry_after_secs} second(s)")]
+    Busy { retry_after_secs: u64 },
+    #[error("the request body arrived too slowly; send it again on a better connection")]
+    SlowBody,
+    #[error("the server took too long to answer; try again")]
+    Timeout,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -43,6 +53,10 @@ impl ApiError {
             ApiError::BadToken => "bad_token",
             ApiError::DeviceRevoked => "device_revoked",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::TooManySignIns { .. } => "too_many_sign_ins",
+            ApiError::Busy { .. } => "busy",
+            ApiError::SlowBody => "slow_body",
+            ApiError::Timeout => "timeout",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -57,7 +71,11 @@ impl ApiError {
             ApiError::NoToken | ApiError::WrongPassword | ApiError::BadToken | ApiError::DeviceRevoked => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyAttempts { .. } | ApiError::TooManySignIns { .. } | ApiError::Busy { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::SlowBody => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -77,10 +95,36 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// Seconds the client should wait before trying again, for refusals that end by themselves.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyAttempts { minutes } => Some(minutes * 60),
+            ApiError::TooManySignIns { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            ApiError::Timeout => Some(1),
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
-        (self.status(), axum::Json(body)).into_response()
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                let request = crate::listener::REQUEST_ID.try_with(Clone::clone).unwrap_or_default();
+                tracing::error!(request_id = %request, "internal error: {cause}");
+                format!("the server could not complete the request; its log tells why under request id {request}")
+            }
+            other => other.to_string(),
+        };
+        let body = serde_json::json!({ "code": self.code(), "message": message });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_secs() {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

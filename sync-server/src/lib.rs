@@ -22,10 +22,13 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod client_address;
 pub mod compactor;
 pub mod demo;
 pub mod error;
+pub mod listener;
 pub mod manage;
+pub mod sign_in;
 pub mod snapshots;
 pub mod sqlite_store;
 pub mod store;

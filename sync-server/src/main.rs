@@ -8,6 +8,7 @@ use std::sync::Arc;
 use census_core::{Person, Questionnaire, Retirement, Role, Territory, TerritoryId, Timestamp, UserId};
 use census_server::api::{self, AppState};
 use census_server::auth::hash_password;
+use census_server::client_address::{Network, TrustedProxies};
 use census_server::{SqliteStore, Store, StoreError, demo};
 use clap::{Parser, Subcommand};
 
@@ -31,6 +32,9 @@ enum Command {
         /// How long a device stays signed in, in seconds (90 days by default).
         #[arg(long, default_value_t = census_server::auth::TOKEN_LIFETIME_SECS)]
         token_lifetime_secs: u64,
+        /// A proxy network whose X-Forwarded-For is believed, such as 10.0.0.0/8 (repeatable).
+        #[arg(long = "trusted-proxy")]
+        trusted_proxies: Vec<Network>,
     },
     /// Add a person: census-server user add LOGIN --name NAME --role agent|manager|admin --password P
     User {
@@ -141,9 +145,12 @@ fn open(db: &Path) -> Result<SqliteStore, String> {
 fn run(cli: Cli) -> Result<(), String> {
     let fail = |e: StoreError| e.to_string();
     match cli.command {
-        Command::Serve { port, token_lifetime_secs } => {
-            serve(open(&cli.db)?, port, std::time::Duration::from_secs(token_lifetime_secs))
-        }
+        Command::Serve { port, token_lifetime_secs, trusted_proxies } => serve(
+            open(&cli.db)?,
+            port,
+            std::time::Duration::from_secs(token_lifetime_secs),
+            TrustedProxies(trusted_proxies),
+        ),
         Command::User { action } => {
             let store = open(&cli.db)?;
             match action {
@@ -254,9 +261,18 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn serve(store: SqliteStore, port: u16, token_lifetime: std::time::Duration) -> Result<(), String> {
-    // Store work runs on the blocking pool; a bounded pool bounds memory too (each sign-in
-    // hashes with 19 MB, and each thread's allocator keeps what it used).
+fn serve(
+    store: SqliteStore,
+    port: u16,
+    token_lifetime: std::time::Duration,
+    proxies: TrustedProxies,
+) -> Result<(), String> {
+    // The log goes to standard error (CENSUS_LOG sets what it holds, "info" by default);
+    // standard output's first line says where the server listens.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CENSUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Store work runs on the blocking pool; a bounded pool bounds memory too.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(8)
@@ -272,11 +288,34 @@ fn serve(store: SqliteStore, port: u16, token_lifetime: std::time::Duration) -> 
             tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         println!("census-server listening on http://{bound}");
-        axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+        tracing::info!(%bound, "listening");
+        census_server::listener::serve(listener, api::router(state), proxies, stop_requested())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        tracing::info!("stopped: every request in flight was answered");
+        Ok(())
     })
+}
+
+/// Completes on SIGTERM (how service managers stop a server) or Ctrl-C.
+async fn stop_requested() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("stopping: no new connections, requests in flight finish");
 }

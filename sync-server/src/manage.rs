@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use census_core::directory::{MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::{DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory, UserId};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -79,21 +80,15 @@ async fn add_person(
     new.check().map_err(ApiError::BadRequest)?;
     let person = Person {
         id: UserId::new_v7(crate::api::now(), rand::random()),
-        name: new.name.trim().to_owned(),
-        login: new.login.trim().to_owned(),
+        name: directory_text("a person's name", &new.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?,
+        login: directory_text("a login", &new.login, MAX_LOGIN_CHARS).map_err(ApiError::BadRequest)?,
         role: new.role,
         retired: false,
     };
     let added = person.clone();
-    blocking(move || {
-        // One password hash at a time, as for sign-ins: each takes 19 MB by design.
-        let hash = {
-            let _one_at_a_time = state.password_checks.lock().unwrap_or_else(|p| p.into_inner());
-            crate::auth::hash_password(&new.password)?
-        };
-        Ok(state.store.add_person(&added, &hash)?)
-    })
-    .await?;
+    // On the password threads, as sign-ins are: each hash takes 19 MB by design.
+    let hash = state.passwords.hash(new.password).await?;
+    blocking(move || Ok(state.store.add_person(&added, &hash)?)).await?;
     Ok(Json(person))
 }
 
@@ -118,8 +113,10 @@ async fn save_territory(
     body: Body,
 ) -> Result<Json<Territory>, ApiError> {
     manager(&state, &headers).await?;
-    let territory: Territory = json_body(body, "territory").await?;
+    let mut territory: Territory = json_body(body, "territory").await?;
     territory.check().map_err(ApiError::BadRequest)?;
+    territory.name =
+        directory_text("a territory's name", &territory.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
     let saved = territory.clone();
     blocking(move || Ok(state.store.save_territory(&saved)?)).await?;
     Ok(Json(territory))

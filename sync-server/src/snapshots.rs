@@ -18,6 +18,7 @@ use census_core::{DeviceId, PROJECTION_VERSION, ProspectDoc, ProspectId, Territo
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use crate::error::StoreError;
+use crate::sqlite_store::MAX_BOOTSTRAP_PAGE_BYTES;
 
 /// Where compaction stands: the end of the feed, and how far snapshots cover it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -137,25 +138,35 @@ pub(crate) fn bootstrap_page(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
     let watermark = status(&tx)?.snapshots_through;
     let after: Vec<u8> = after.map(|a| a.as_bytes().to_vec()).unwrap_or_default();
-    let docs: Vec<SnapshotItem> = tx
-        .prepare_cached(
-            "SELECT d.doc, s.bytes, s.projection FROM documents d JOIN snapshots s ON s.doc = d.doc \
-             WHERE d.territory = ?1 AND d.doc > ?2 ORDER BY d.doc LIMIT ?3",
-        )?
-        .query_map(params![scope.as_bytes(), after, limit], |r| {
-            let id: Vec<u8> = r.get(0)?;
-            let id: [u8; 16] = id
-                .try_into()
-                .map_err(|_| rusqlite::Error::InvalidColumnType(0, "doc".into(), rusqlite::types::Type::Blob))?;
-            Ok(SnapshotItem {
-                doc: ProspectId::from_bytes(id),
-                kind: DocKind::Prospect,
-                snapshot: r.get(1)?,
-                projection: r.get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default(),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let up_to_date = docs.len() < limit as usize;
+    let mut statement = tx.prepare_cached(
+        "SELECT d.doc, s.bytes, s.projection FROM documents d JOIN snapshots s ON s.doc = d.doc \
+         WHERE d.territory = ?1 AND d.doc > ?2 ORDER BY d.doc LIMIT ?3",
+    )?;
+    let rows = statement.query_map(params![scope.as_bytes(), after, limit], |r| {
+        let id: Vec<u8> = r.get(0)?;
+        let id: [u8; 16] = id
+            .try_into()
+            .map_err(|_| rusqlite::Error::InvalidColumnType(0, "doc".into(), rusqlite::types::Type::Blob))?;
+        Ok(SnapshotItem {
+            doc: ProspectId::from_bytes(id),
+            kind: DocKind::Prospect,
+            snapshot: r.get(1)?,
+            projection: r.get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default(),
+        })
+    })?;
+    // A page ends at `limit` documents or at the bytes limit, whichever comes first.
+    let (mut docs, mut page_bytes, mut full) = (Vec::new(), 0, false);
+    for row in rows {
+        let item: SnapshotItem = row?;
+        page_bytes += item.snapshot.len() + item.projection.len();
+        if page_bytes > MAX_BOOTSTRAP_PAGE_BYTES && !docs.is_empty() {
+            full = true;
+            break;
+        }
+        docs.push(item);
+    }
+    drop(statement);
+    let up_to_date = !full && docs.len() < limit as usize;
     let remaining: i64 = match docs.last() {
         Some(last) if !up_to_date => tx
             .prepare_cached("SELECT count(*) FROM documents WHERE territory = ?1 AND doc > ?2")?

@@ -9,17 +9,18 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use census_core::directory::{MAX_DEVICE_NAME_CHARS, MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
-    DeviceId, Directory, Person, ProspectDoc, ProspectId, Questionnaire, Retired, Retirement, Role, Territory,
-    TerritoryId, Timestamp, UserId,
+    DeviceId, Directory, Person, ProspectId, Questionnaire, Retired, Retirement, Role, Size, Territory, TerritoryId,
+    Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::access::Caller;
 use crate::error::StoreError;
 use crate::snapshots::{self, CompactionStatus};
-use crate::store::{DeviceRecord, Store, TokenCheck};
+use crate::store::{DeviceRecord, PushedChange, Store, TokenCheck};
 
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -108,7 +109,22 @@ const MIGRATIONS: &[&str] = &[
     -- Each territory's outline on the map: a JSON list of [latitude, longitude] corners.
     ALTER TABLE territories ADD COLUMN boundary TEXT NOT NULL DEFAULT '[]';
 "#,
+    r#"
+    -- Each document's size as the sum of its changes (census_core::limits), kept below the
+    -- limits as changes arrive. Changes stored before this counted as stored (compressed ones
+    -- less than they inflate to) and with no operations.
+    ALTER TABLE documents ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN ops INTEGER NOT NULL DEFAULT 0;
+    UPDATE documents SET bytes = (SELECT coalesce(sum(length(bytes)), 0) FROM changes WHERE changes.doc = documents.doc);
+"#,
 ];
+
+/// Most bytes of changes in one pull page, and of snapshots in one bootstrap page (a page holds
+/// at least one, whatever its size).
+pub const MAX_PULL_PAGE_BYTES: usize = 4 << 20;
+pub const MAX_BOOTSTRAP_PAGE_BYTES: usize = 16 << 20;
+/// Largest questionnaire version, as stored.
+pub const MAX_QUESTIONNAIRE_BYTES: usize = 256 << 10;
 
 /// Marks the file as a Census server database.
 const APPLICATION_ID: i32 = 0x4353_5256; // "CSRV"
@@ -136,6 +152,8 @@ impl SqliteStore {
     /// `exactly`) become the only ones.
     fn write_territory(&self, territory: &Territory, exactly: bool) -> Result<(), StoreError> {
         territory.check().map_err(StoreError::Invalid)?;
+        let name =
+            directory_text("a territory's name", &territory.name, MAX_NAME_CHARS).map_err(StoreError::Invalid)?;
         let boundary = serde_json::to_string(&territory.boundary).map_err(|e| StoreError::Storage(e.to_string()))?;
         let mut conn = self.writer();
         let tx = conn.transaction()?;
@@ -143,7 +161,7 @@ impl SqliteStore {
             "INSERT INTO territories (id, name, planned_prospects, boundary) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, planned_prospects = excluded.planned_prospects, \
              boundary = excluded.boundary",
-            params![territory.id.as_bytes(), territory.name.trim(), territory.planned_prospects, boundary],
+            params![territory.id.as_bytes(), name, territory.planned_prospects, boundary],
         )?;
         if exactly {
             tx.execute("DELETE FROM assignments WHERE territory = ?1", [territory.id.as_bytes()])?;
@@ -277,18 +295,16 @@ fn refused(code: &str, message: impl Into<String>) -> PushOutcome {
 
 impl Store for SqliteStore {
     fn add_person(&self, person: &Person, password_hash: &str) -> Result<(), StoreError> {
+        let login = directory_text("a login", &person.login, MAX_LOGIN_CHARS).map_err(StoreError::Invalid)?;
+        let name = directory_text("a person's name", &person.name, MAX_NAME_CHARS).map_err(StoreError::Invalid)?;
+        if login.is_empty() || name.is_empty() {
+            return Err(StoreError::Invalid("a person needs a login and a name".into()));
+        }
         let conn = self.writer();
         let inserted = conn.execute(
             "INSERT INTO people (id, login, name, role, password_hash, retired) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT DO NOTHING",
-            params![
-                person.id.as_bytes(),
-                person.login,
-                person.name,
-                person.role.as_str(),
-                password_hash,
-                person.retired
-            ],
+            params![person.id.as_bytes(), login, name, person.role.as_str(), password_hash, person.retired],
         )?;
         if inserted == 0 {
             return Err(StoreError::Conflict(format!("the login \"{}\" is already taken", person.login)));
@@ -357,6 +373,7 @@ impl Store for SqliteStore {
         now: Timestamp,
         expires: Timestamp,
     ) -> Result<(), StoreError> {
+        let name = directory_text("a device's name", name, MAX_DEVICE_NAME_CHARS).map_err(StoreError::Invalid)?;
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let owner: Option<(Vec<u8>, bool)> = tx
@@ -503,6 +520,13 @@ impl Store for SqliteStore {
             return Err(StoreError::Invalid(format!("the questionnaire cannot be published: {}", problems.join("; "))));
         }
         let body = serde_json::to_string(questionnaire).map_err(|e| StoreError::Storage(e.to_string()))?;
+        if body.len() > MAX_QUESTIONNAIRE_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "a questionnaire may take at most {} KB (every device receives it on every sync); this one takes {} KB",
+                MAX_QUESTIONNAIRE_BYTES >> 10,
+                body.len() >> 10
+            )));
+        }
         let conn = self.writer();
         let existing: Option<String> = conn
             .query_row(
@@ -566,20 +590,24 @@ impl Store for SqliteStore {
         Ok(Directory { people, territories, questionnaires })
     }
 
-    fn push(&self, caller: &Caller, items: &[PushItem], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError> {
+    fn push(&self, caller: &Caller, changes: &[PushedChange], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let mut outcomes = Vec::with_capacity(items.len());
+        let mut outcomes = Vec::with_capacity(changes.len());
         // Once a change of a prospect is refused, its later changes (which build on it) are too.
         let mut refused_docs = std::collections::HashSet::new();
-        for item in items {
-            let outcome = if refused_docs.contains(&item.doc) {
+        for change in changes {
+            let doc = change.item.doc;
+            let outcome = if refused_docs.contains(&doc) {
                 refused("held_back", "an earlier change of this prospect in the same push was refused")
             } else {
-                push_one(&tx, caller, item, now)?
+                match &change.info {
+                    Ok(info) => push_one(&tx, caller, &change.item, info, now)?,
+                    Err(refusal) => refusal.clone(),
+                }
             };
             if matches!(outcome, PushOutcome::Refused { .. }) {
-                refused_docs.insert(item.doc);
+                refused_docs.insert(doc);
             }
             outcomes.push(outcome);
         }
@@ -598,6 +626,8 @@ impl Store for SqliteStore {
         let last: i64 = tx.query_row("SELECT last FROM sequence", [], |r| r.get(0))?;
         let since = i64::try_from(since).unwrap_or(i64::MAX);
         let mut changes = Vec::new();
+        // A page ends at `limit` changes or at the bytes limit, whichever comes first.
+        let (mut page_bytes, mut full) = (0, false);
         {
             let mut statement = tx.prepare_cached(
                 "SELECT seq, doc, bytes FROM changes WHERE territory = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -611,10 +641,16 @@ impl Store for SqliteStore {
                 })
             })?;
             for row in rows {
-                changes.push(row?);
+                let row = row?;
+                page_bytes += row.change.len();
+                if page_bytes > MAX_PULL_PAGE_BYTES && !changes.is_empty() {
+                    full = true;
+                    break;
+                }
+                changes.push(row);
             }
         }
-        let up_to_date = changes.len() < limit as usize;
+        let up_to_date = !full && changes.len() < limit as usize;
         let next_cursor = if up_to_date { last.max(since) } else { changes.last().map_or(since, |c| c.seq as i64) };
         let departed = {
             let mut statement = tx.prepare_cached(
@@ -671,11 +707,13 @@ impl Store for SqliteStore {
 /// Where a change goes is read from the change itself, not from the pusher's claim: a
 /// prospect's first change and a move write the `territory` field; any other change goes where
 /// the prospect is now. So an edit made before a move, pushed after it, cannot move it back.
-fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -> Result<PushOutcome, StoreError> {
-    let info = match ProspectDoc::inspect_change(&item.change) {
-        Ok(info) => info,
-        Err(e) => return Ok(refused("undecodable_change", format!("the change cannot be read: {e}"))),
-    };
+fn push_one(
+    tx: &Connection,
+    caller: &Caller,
+    item: &PushItem,
+    info: &census_core::ChangeInfo,
+    now: Timestamp,
+) -> Result<PushOutcome, StoreError> {
     if info.device != Some(caller.device) {
         return Ok(refused(
             "foreign_actor",
@@ -693,10 +731,14 @@ fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -
     if info.deps.is_empty() && info.sets_id.as_deref() != Some(item.doc.to_string().as_str()) {
         return Ok(refused("wrong_prospect", "the change creates another prospect than the one it was sent for"));
     }
-    let current: Option<TerritoryId> = tx
-        .prepare_cached("SELECT territory FROM documents WHERE doc = ?1")?
-        .query_row([item.doc.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))
-        .optional()?;
+    let (current, size): (Option<TerritoryId>, Size) = tx
+        .prepare_cached("SELECT territory, bytes, ops FROM documents WHERE doc = ?1")?
+        .query_row([item.doc.as_bytes()], |r| {
+            let size = Size { bytes: r.get::<_, i64>(1)?.unsigned_abs(), ops: r.get::<_, i64>(2)?.unsigned_abs() };
+            Ok((Some(TerritoryId::from_bytes(id16(r.get(0)?)?)), size))
+        })
+        .optional()?
+        .unwrap_or_default();
     let target = match (&info.sets_territory, current) {
         (Some(text), _) => match text.parse::<TerritoryId>() {
             Ok(territory) => territory,
@@ -726,6 +768,13 @@ fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -
              (was it restored from a backup?); its copy of the prospect must be reset",
         ));
     }
+    let grown = size.plus(info.size);
+    if let Err(too_large) = grown.check_document() {
+        return Ok(refused(
+            "document_too_large",
+            format!("{too_large}; this change and the prospect's later ones are refused"),
+        ));
+    }
     match current {
         None => {
             tx.prepare_cached("INSERT INTO documents (doc, kind, territory) VALUES (?1, ?2, ?3)")?.execute(params![
@@ -737,6 +786,11 @@ fn push_one(tx: &Connection, caller: &Caller, item: &PushItem, now: Timestamp) -
         Some(old) if old != target => move_document(tx, item.doc, old, target)?,
         Some(_) => {}
     }
+    tx.prepare_cached("UPDATE documents SET bytes = ?2, ops = ?3 WHERE doc = ?1")?.execute(params![
+        item.doc.as_bytes(),
+        grown.bytes as i64,
+        grown.ops as i64
+    ])?;
     let seq = next_seq(tx)?;
     tx.prepare_cached(
         "INSERT INTO changes (seq, doc, territory, hash, bytes, device, change_seq, received_at) \

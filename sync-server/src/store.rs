@@ -4,8 +4,8 @@
 
 use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
 use census_core::{
-    DeviceId, Directory, Person, ProspectId, Questionnaire, Retired, Retirement, Territory, TerritoryId, Timestamp,
-    UserId,
+    ChangeInfo, DeviceId, Directory, DocumentError, Person, ProspectDoc, ProspectId, Questionnaire, Retired,
+    Retirement, Territory, TerritoryId, Timestamp, UserId,
 };
 
 use crate::access::Caller;
@@ -20,6 +20,30 @@ pub enum TokenCheck {
     Valid(Caller),
     Revoked,
     Unknown,
+}
+
+/// A pushed change and what it says about itself, read before the store is asked to keep it
+/// (so that no change is decoded while the store's one writer waits), or why it cannot be kept.
+#[derive(Debug, Clone)]
+pub struct PushedChange {
+    pub item: PushItem,
+    pub info: Result<ChangeInfo, PushOutcome>,
+}
+
+impl PushedChange {
+    /// Measures and reads a pushed change (never inflating it past the limits of
+    /// `census_core::limits`).
+    pub fn inspect(item: PushItem) -> PushedChange {
+        let info = ProspectDoc::inspect_change(&item.change).map_err(|e| {
+            let code = if matches!(e, DocumentError::TooLarge(_)) { "change_too_large" } else { "undecodable_change" };
+            let message = match e {
+                DocumentError::TooLarge(size) => format!("{size}; Census refuses it"),
+                other => format!("the change cannot be read: {other}"),
+            };
+            PushOutcome::Refused { code: code.into(), message }
+        });
+        PushedChange { item, info }
+    }
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -60,7 +84,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores the changes the caller may write, each once; answers item by item. Everything is
     /// durable on disk before this returns.
-    fn push(&self, caller: &Caller, items: &[PushItem], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError>;
+    fn push(&self, caller: &Caller, changes: &[PushedChange], now: Timestamp) -> Result<Vec<PushOutcome>, StoreError>;
     /// Up to `limit` changes of a scope after `since`, in sequence order.
     fn pull(&self, scope: TerritoryId, since: u64, limit: u32) -> Result<PullPage, StoreError>;
 

@@ -2,6 +2,7 @@
 //! questionnaires they fill in. The server keeps it; devices keep a copy for working offline.
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::ids::{DeviceId, TerritoryId, UserId};
 use crate::questionnaire::Questionnaire;
@@ -73,6 +74,29 @@ pub struct Territory {
     pub boundary: Vec<[f64; 2]>,
 }
 
+/// Most characters of a person's or a territory's name. Every device receives the directory on
+/// every sync, so its texts stay short.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Most characters of a login.
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// Most characters of a device's name.
+pub const MAX_DEVICE_NAME_CHARS: usize = 80;
+
+/// A text the directory keeps, as it keeps it: trimmed, in Unicode's composed form (NFC, so
+/// that "й" typed two ways is one name), with no control characters, and at most `max_chars`
+/// long. `what` names the text in the refusal ("a person's name").
+pub fn directory_text(what: &str, text: &str, max_chars: usize) -> Result<String, String> {
+    let clean: String = text.trim().nfc().collect();
+    if clean.chars().any(char::is_control) {
+        return Err(format!("{what} may not hold control characters such as line breaks or tabs"));
+    }
+    let length = clean.chars().count();
+    if length > max_chars {
+        return Err(format!("{what} may have at most {max_chars} characters; this one has {length}"));
+    }
+    Ok(clean)
+}
+
 /// Most corners a territory's outline may have.
 pub const MAX_BOUNDARY_POINTS: usize = 2_000;
 
@@ -82,6 +106,7 @@ impl Territory {
         if self.name.trim().is_empty() {
             return Err("a territory needs a name".into());
         }
+        directory_text("a territory's name", &self.name, MAX_NAME_CHARS)?;
         if self.boundary.len() > MAX_BOUNDARY_POINTS {
             return Err(format!("an outline may have at most {MAX_BOUNDARY_POINTS} corners"));
         }
@@ -128,12 +153,11 @@ impl NewPerson {
         if login.is_empty() || login.chars().any(char::is_whitespace) {
             return Err("a login is one word, with no spaces".into());
         }
-        if login.chars().count() > 64 {
-            return Err("a login has at most 64 characters".into());
-        }
+        directory_text("a login", login, MAX_LOGIN_CHARS)?;
         if self.name.trim().is_empty() {
             return Err("a person needs a name".into());
         }
+        directory_text("a person's name", &self.name, MAX_NAME_CHARS)?;
         Ok(())
     }
 }
@@ -189,5 +213,17 @@ mod tests {
         );
         assert!(territory(vec![[56.8, 35.8], [96.9, 35.8], [56.9, 36.0]]).check().unwrap_err().contains("96.9"));
         assert_eq!(Territory { name: " ".into(), ..territory(vec![]) }.check(), Err("a territory needs a name".into()));
+        assert!(Territory { name: "x".repeat(1_000_000), ..territory(vec![]) }.check().unwrap_err().contains("120"));
+    }
+
+    #[test]
+    fn directory_texts_are_kept_composed_trimmed_and_short() {
+        // "й" as "и" and a combining breve, then as one character.
+        assert_eq!(directory_text("a name", " Андреи\u{306} ", 10), Ok("Андрей".to_owned()));
+        assert!(directory_text("a name", "Анна\nСмирнова", 100).unwrap_err().contains("control"));
+        assert_eq!(
+            directory_text("a person's name", &"я".repeat(121), MAX_NAME_CHARS),
+            Err("a person's name may have at most 120 characters; this one has 121".to_owned())
+        );
     }
 }

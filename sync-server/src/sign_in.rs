@@ -1,0 +1,224 @@
+//! Signing in, under a flood: password work has its own threads and a short queue, and sign-ins
+//! are limited per client address and per login, so that devices already signed in never wait
+//! behind them.
+//!
+//! A password check takes tens of milliseconds and 19 MB by design (argon2id). Run on the
+//! blocking pool every request needs, a crowd of made-up logins made a signed-in device wait
+//! seconds for a pull. Here a sign-in first takes a place in the password queue; with none left
+//! it is answered at once (`429` with `Retry-After`) and costs the server nothing more. A place
+//! is held by an async task that waits on a channel, not by a thread.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Request, State};
+use census_core::{DeviceId, Person, Timestamp, directory};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use crate::api::{AppState, blocking, now, read_body};
+use crate::auth;
+use crate::client_address::ClientAddress;
+use crate::error::ApiError;
+
+/// Threads that hash and check passwords.
+pub const PASSWORD_THREADS: usize = 1;
+/// Password jobs waiting or running at once; more are refused straight away.
+pub const PASSWORD_QUEUE: usize = 16;
+/// Sign-ins one client address may start in a burst, and how fast that allowance comes back.
+pub const SIGN_INS_PER_ADDRESS: u32 = 10;
+pub const SIGN_IN_REFILL: Duration = Duration::from_secs(6);
+/// Largest accepted sign-in body.
+const MAX_LOGIN_BYTES: usize = 16 << 10;
+
+enum PasswordJob {
+    Verify { password: String, hash: String, answer: oneshot::Sender<bool> },
+    Hash { password: String, answer: oneshot::Sender<Result<String, String>> },
+}
+
+/// The password threads and the places in their queue.
+#[derive(Debug)]
+pub struct PasswordWork {
+    jobs: Mutex<Sender<(PasswordJob, OwnedSemaphorePermit)>>,
+    places: Arc<Semaphore>,
+}
+
+impl PasswordWork {
+    pub fn start() -> PasswordWork {
+        let (jobs, incoming) = channel::<(PasswordJob, OwnedSemaphorePermit)>();
+        let incoming = Arc::new(Mutex::new(incoming));
+        for n in 0..PASSWORD_THREADS {
+            let incoming = incoming.clone();
+            // Each check's 19 MB stays with the allocator of the thread that used it, so the
+            // memory of password work is bounded by these few threads.
+            let spawned = std::thread::Builder::new().name(format!("passwords-{n}")).spawn(move || {
+                loop {
+                    let next = incoming.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok((job, _place)) = next else { return };
+                    match job {
+                        PasswordJob::Verify { password, hash, answer } => {
+                            let _ = answer.send(auth::verify_password(&password, &hash));
+                        }
+                        PasswordJob::Hash { password, answer } => {
+                            let _ = answer.send(auth::hash_password(&password).map_err(|e| e.to_string()));
+                        }
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!("cannot start a password thread: {e}");
+            }
+        }
+        PasswordWork { jobs: Mutex::new(jobs), places: Arc::new(Semaphore::new(PASSWORD_QUEUE)) }
+    }
+
+    /// A place in the queue, or `Busy` at once when it is full.
+    fn place(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.places.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!(target: "security", "password queue full: a sign-in was turned away");
+            ApiError::Busy { retry_after_secs: 1 }
+        })
+    }
+
+    fn send(&self, job: PasswordJob, place: OwnedSemaphorePermit) -> Result<(), ApiError> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send((job, place))
+            .map_err(|_| ApiError::Internal("the password threads have stopped".into()))
+    }
+
+    /// Checks a password against its hash, in turn.
+    pub async fn verify(&self, place: OwnedSemaphorePermit, password: String, hash: String) -> Result<bool, ApiError> {
+        let (answer, verdict) = oneshot::channel();
+        self.send(PasswordJob::Verify { password, hash, answer }, place)?;
+        verdict.await.map_err(|_| ApiError::Internal("a password check was lost".into()))
+    }
+
+    /// Hashes a new password, in turn (for a person a manager adds).
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        let place = self.place()?;
+        let (answer, hashed) = oneshot::channel();
+        self.send(PasswordJob::Hash { password, answer }, place)?;
+        hashed.await.map_err(|_| ApiError::Internal("a password hash was lost".into()))?.map_err(ApiError::BadRequest)
+    }
+}
+
+/// Sign-ins per client address: a bucket of [`SIGN_INS_PER_ADDRESS`] that refills one every
+/// [`SIGN_IN_REFILL`].
+#[derive(Debug, Default)]
+pub struct AddressLimiter {
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+const MAX_TRACKED_ADDRESSES: usize = 100_000;
+
+impl AddressLimiter {
+    /// Takes one sign-in from the address's allowance; `Err(seconds)` to wait when it has none.
+    pub fn take(&self, address: IpAddr) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let refill = |(tokens, at): (f64, Instant)| {
+            let earned = at.elapsed().as_secs_f64() / SIGN_IN_REFILL.as_secs_f64();
+            (f64::min(f64::from(SIGN_INS_PER_ADDRESS), tokens + earned), Instant::now())
+        };
+        if buckets.len() >= MAX_TRACKED_ADDRESSES {
+            // Forget addresses whose allowance is whole again, so many addresses cannot fill memory.
+            buckets.retain(|_, bucket| refill(*bucket).0 < f64::from(SIGN_INS_PER_ADDRESS));
+        }
+        let bucket = buckets.entry(address).or_insert((f64::from(SIGN_INS_PER_ADDRESS), Instant::now()));
+        let (tokens, at) = refill(*bucket);
+        if tokens < 1.0 {
+            let wait = (1.0 - tokens) * SIGN_IN_REFILL.as_secs_f64();
+            return Err(wait.ceil().max(1.0) as u64);
+        }
+        *bucket = (tokens - 1.0, at);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+    /// The device's id, which is also the Automerge actor of every change it makes.
+    pub device: DeviceId,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: Person,
+    pub device: DeviceId,
+    pub expires_at: Timestamp,
+}
+
+pub(crate) async fn login(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let client = request.extensions().get::<ClientAddress>().copied();
+    let body = read_body(request.into_body(), MAX_LOGIN_BYTES).await?;
+    let request: LoginRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("a sign-in needs login, password and device: {e}")))?;
+    if let Some(ClientAddress(address)) = client
+        && let Err(retry_after_secs) = state.sign_in_addresses.take(address)
+    {
+        tracing::warn!(target: "security", %address, "too many sign-ins from one address");
+        return Err(ApiError::TooManySignIns { retry_after_secs });
+    }
+    let device_name = if request.device_name.trim().is_empty() { "device" } else { &request.device_name };
+    let device_name = directory::directory_text("a device's name", device_name, directory::MAX_DEVICE_NAME_CHARS)
+        .map_err(ApiError::BadRequest)?;
+    state.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
+    let place = state.passwords.place()?;
+    let lookup = state.clone();
+    let login = request.login.clone();
+    let found = blocking(move || Ok(lookup.store.person_by_login(&login)?)).await?;
+    // An unknown login costs a password check too, so timing does not tell who exists.
+    let hash = found.as_ref().map_or(auth::UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str()).to_owned();
+    let verified = state.passwords.verify(place, request.password, hash).await?;
+    let person = match found {
+        Some((person, _)) if !person.retired && verified => person,
+        _ => {
+            state.limiter.failed(&request.login);
+            let address = client.map(|c| c.0.to_string()).unwrap_or_default();
+            tracing::warn!(target: "security", login = %request.login, %address, "failed sign-in");
+            return Err(ApiError::WrongPassword);
+        }
+    };
+    state.limiter.succeeded(&request.login);
+    let token = auth::new_token();
+    let at = now();
+    let lifetime = i64::try_from(state.token_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let expires_at = Timestamp::from_unix_millis(at.unix_millis().saturating_add(lifetime));
+    let device = request.device;
+    let (worker, user, token_hash) = (state.clone(), person.id, auth::token_hash(&token));
+    blocking(move || Ok(worker.store.sign_in_device(device, user, &device_name, &token_hash, at, expires_at)?)).await?;
+    tracing::info!(login = %person.login, %device, "signed in");
+    Ok(Json(LoginResponse { token, user: person, device, expires_at }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
+    use super::*;
+
+    #[test]
+    fn an_address_gets_a_burst_of_sign_ins_then_waits() {
+        let limiter = AddressLimiter::default();
+        let address: IpAddr = "127.0.0.7".parse().unwrap();
+        for _ in 0..SIGN_INS_PER_ADDRESS {
+            limiter.take(address).unwrap();
+        }
+        let wait = limiter.take(address).unwrap_err();
+        assert!((1..=SIGN_IN_REFILL.as_secs()).contains(&wait), "{wait}");
+        // Another address is not held back.
+        limiter.take("127.0.0.8".parse().unwrap()).unwrap();
+    }
+}
