@@ -97,7 +97,9 @@ pub(crate) fn now() -> Timestamp {
 /// connection. One somewhat over the limit is still read to its end before the refusal, so that
 /// the client, still sending, hears `413` instead of a closed connection.
 pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    const READ_PAST_LIMIT: usize = 1 << 20;
+    // Up to 1 MiB past a large limit, as much again past a small one (an unsigned sign-in may
+    // not make the server hold a megabyte).
+    let read_past_limit = limit.min(1 << 20);
     let deadline = Instant::now() + BODY_DEADLINE;
     let mut collected = Vec::new();
     loop {
@@ -109,7 +111,7 @@ pub(crate) async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, A
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > limit + READ_PAST_LIMIT {
+            if collected.len() + data.len() > limit + read_past_limit {
                 return Err(ApiError::TooLarge { limit });
             }
             collected.extend_from_slice(&data);

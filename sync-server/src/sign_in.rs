@@ -7,6 +7,10 @@
 //! seconds for a pull. Here a sign-in first takes a place in the password queue; with none left
 //! it is answered at once (`429` with `Retry-After`) and costs the server nothing more. A place
 //! is held by an async task that waits on a channel, not by a thread.
+//!
+//! Failed sign-ins are counted per login (`auth::SignInLimiter`: guessing one person's
+//! password) and per client address (guessing many logins from one place); successful ones are
+//! not, so a whole office behind one address can sign in at nine.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -29,9 +33,10 @@ use crate::error::ApiError;
 pub const PASSWORD_THREADS: usize = 1;
 /// Password jobs waiting or running at once; more are refused straight away.
 pub const PASSWORD_QUEUE: usize = 16;
-/// Sign-ins one client address may start in a burst, and how fast that allowance comes back.
-pub const SIGN_INS_PER_ADDRESS: u32 = 10;
-pub const SIGN_IN_REFILL: Duration = Duration::from_secs(6);
+/// Failed sign-ins one client address may make in a burst, and how fast that allowance comes
+/// back: past it, the address's sign-ins are refused before any password is checked.
+pub const FAILURES_PER_ADDRESS: u32 = 10;
+pub const FAILURE_REFILL: Duration = Duration::from_secs(6);
 /// Largest accepted sign-in body.
 const MAX_LOGIN_BYTES: usize = 16 << 10;
 
@@ -108,35 +113,41 @@ impl PasswordWork {
     }
 }
 
-/// Sign-ins per client address: a bucket of [`SIGN_INS_PER_ADDRESS`] that refills one every
-/// [`SIGN_IN_REFILL`].
+/// Failed sign-ins per client address: an allowance of [`FAILURES_PER_ADDRESS`] that comes back
+/// one every [`FAILURE_REFILL`].
 #[derive(Debug, Default)]
 pub struct AddressLimiter {
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+    allowances: Mutex<HashMap<IpAddr, (f64, Instant)>>,
 }
 
 const MAX_TRACKED_ADDRESSES: usize = 100_000;
 
+/// An allowance topped up for the time since it was last seen.
+fn refilled((left, at): (f64, Instant)) -> (f64, Instant) {
+    let earned = at.elapsed().as_secs_f64() / FAILURE_REFILL.as_secs_f64();
+    (f64::min(f64::from(FAILURES_PER_ADDRESS), left + earned), Instant::now())
+}
+
 impl AddressLimiter {
-    /// Takes one sign-in from the address's allowance; `Err(seconds)` to wait when it has none.
-    pub fn take(&self, address: IpAddr) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let refill = |(tokens, at): (f64, Instant)| {
-            let earned = at.elapsed().as_secs_f64() / SIGN_IN_REFILL.as_secs_f64();
-            (f64::min(f64::from(SIGN_INS_PER_ADDRESS), tokens + earned), Instant::now())
-        };
-        if buckets.len() >= MAX_TRACKED_ADDRESSES {
+    /// `Err(seconds to wait)` while the address has no failures left.
+    pub fn check(&self, address: IpAddr) -> Result<(), u64> {
+        let allowances = self.allowances.lock().unwrap_or_else(|p| p.into_inner());
+        match allowances.get(&address).map(|allowance| refilled(*allowance).0) {
+            Some(left) if left < 1.0 => Err(((1.0 - left) * FAILURE_REFILL.as_secs_f64()).ceil().max(1.0) as u64),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, address: IpAddr) {
+        let mut allowances = self.allowances.lock().unwrap_or_else(|p| p.into_inner());
+        if allowances.len() >= MAX_TRACKED_ADDRESSES {
             // Forget addresses whose allowance is whole again, so many addresses cannot fill memory.
-            buckets.retain(|_, bucket| refill(*bucket).0 < f64::from(SIGN_INS_PER_ADDRESS));
+            allowances.retain(|_, allowance| refilled(*allowance).0 < f64::from(FAILURES_PER_ADDRESS));
         }
-        let bucket = buckets.entry(address).or_insert((f64::from(SIGN_INS_PER_ADDRESS), Instant::now()));
-        let (tokens, at) = refill(*bucket);
-        if tokens < 1.0 {
-            let wait = (1.0 - tokens) * SIGN_IN_REFILL.as_secs_f64();
-            return Err(wait.ceil().max(1.0) as u64);
-        }
-        *bucket = (tokens - 1.0, at);
-        Ok(())
+        let whole = (f64::from(FAILURES_PER_ADDRESS), Instant::now());
+        let allowance = allowances.entry(address).or_insert(whole);
+        let (left, at) = refilled(*allowance);
+        *allowance = ((left - 1.0).max(0.0), at);
     }
 }
 
@@ -164,12 +175,15 @@ pub(crate) async fn login(
 ) -> Result<Json<LoginResponse>, ApiError> {
     let client = request.extensions().get::<ClientAddress>().copied();
     let body = read_body(request.into_body(), MAX_LOGIN_BYTES).await?;
-    let request: LoginRequest = serde_json::from_slice(&body)
+    let mut request: LoginRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("a sign-in needs login, password and device: {e}")))?;
+    // As logins are stored; a longer one names nobody and would only fill the failure counts.
+    request.login = directory::directory_text("a login", &request.login, directory::MAX_LOGIN_CHARS)
+        .map_err(ApiError::BadRequest)?;
     if let Some(ClientAddress(address)) = client
-        && let Err(retry_after_secs) = state.sign_in_addresses.take(address)
+        && let Err(retry_after_secs) = state.sign_in_addresses.check(address)
     {
-        tracing::warn!(target: "security", %address, "too many sign-ins from one address");
+        tracing::warn!(target: "security", %address, "sign-in refused: too many failures from this address");
         return Err(ApiError::TooManySignIns { retry_after_secs });
     }
     let device_name = if request.device_name.trim().is_empty() { "device" } else { &request.device_name };
@@ -187,6 +201,9 @@ pub(crate) async fn login(
         Some((person, _)) if !person.retired && verified => person,
         _ => {
             state.limiter.failed(&request.login);
+            if let Some(ClientAddress(address)) = client {
+                state.sign_in_addresses.failed(address);
+            }
             let address = client.map(|c| c.0.to_string()).unwrap_or_default();
             tracing::warn!(target: "security", login = %request.login, %address, "failed sign-in");
             return Err(ApiError::WrongPassword);
@@ -210,15 +227,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_address_gets_a_burst_of_sign_ins_then_waits() {
+    fn an_address_may_fail_a_burst_of_sign_ins_then_waits() {
         let limiter = AddressLimiter::default();
         let address: IpAddr = "127.0.0.7".parse().unwrap();
-        for _ in 0..SIGN_INS_PER_ADDRESS {
-            limiter.take(address).unwrap();
+        for _ in 0..FAILURES_PER_ADDRESS {
+            limiter.check(address).unwrap();
+            limiter.failed(address);
         }
-        let wait = limiter.take(address).unwrap_err();
-        assert!((1..=SIGN_IN_REFILL.as_secs()).contains(&wait), "{wait}");
+        let wait = limiter.check(address).unwrap_err();
+        assert!((1..=FAILURE_REFILL.as_secs()).contains(&wait), "{wait}");
         // Another address is not held back.
-        limiter.take("127.0.0.8".parse().unwrap()).unwrap();
+        limiter.check("127.0.0.8".parse().unwrap()).unwrap();
     }
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
 
 pub mod app;
+pub mod hostile;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -108,6 +109,17 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends the server a signal by name (`TERM`, `INT`), as a service manager would.
+    pub fn signal(&self, name: &str) {
+        let sent = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the server to exit by itself, and says how it exited.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
     }
 
     /// Kills the server with SIGKILL, as a crash would.

@@ -6,69 +6,13 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
-use std::io::Write;
-
-use census_core::wire::{DocKind, PushBatch, PushItem, PushOutcome, PushResult};
+use census_core::wire::{DocKind, PushBatch, PushItem, PushOutcome};
 use census_core::*;
 use census_replica::SyncClient;
 use census_server::demo;
+use census_tests::hostile::{RawApi, assert_error, gzip, refused_code};
 use census_tests::{Device, Server, admin, now};
-use flate2::Compression;
-use flate2::write::GzEncoder;
-use reqwest::blocking::{Client, Response};
 use serde_json::Value;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
-    out
-}
-
-/// Asserts a JSON error with this status and code, and a message in words.
-fn assert_error(response: Response, status: u16, code: &str) -> String {
-    assert_eq!(response.status().as_u16(), status, "expected {code}");
-    let body: Value = response.json().unwrap();
-    assert_eq!(body["code"], code, "{body}");
-    let message = body["message"].as_str().unwrap().to_owned();
-    assert!(message.len() > 10 && !message.contains("Error("), "a message for people: {message}");
-    message
-}
-
-struct Api {
-    http: Client,
-    url: String,
-    token: String,
-}
-
-impl Api {
-    fn push_body(&self, body: Vec<u8>) -> Response {
-        self.http.post(format!("{}/api/v1/push", self.url)).bearer_auth(&self.token).body(body).send().unwrap()
-    }
-
-    fn push(&self, items: Vec<PushItem>) -> Vec<PushOutcome> {
-        let response = self.push_body(gzip(&PushBatch { items }.encode()));
-        assert_eq!(response.status().as_u16(), 200);
-        PushResult::decode(&gunzip(&response.bytes().unwrap())).unwrap().outcomes
-    }
-
-    fn login(&self, login: &str, password: &str) -> Response {
-        let body = serde_json::json!({ "login": login, "password": password, "device": DeviceId::new_v7(now(), rand::random()) });
-        self.http.post(format!("{}/api/v1/login", self.url)).json(&body).send().unwrap()
-    }
-}
-
-fn refused_code(outcome: &PushOutcome) -> &str {
-    match outcome {
-        PushOutcome::Refused { code, .. } => code,
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
 
 #[test]
 fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
@@ -84,16 +28,8 @@ fn bad_input_is_refused_in_plain_words_and_changes_nothing() {
     manager.sync().unwrap();
 
     // A token for raw requests, as Anna's second device.
-    let http = Client::new();
-    let raw_device = DeviceId::new_v7(now(), rand::random());
-    let login: Value = http
-        .post(format!("{}/api/v1/login", server.url))
-        .json(&serde_json::json!({ "login": "anna", "password": "census-demo", "device": raw_device }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let api = Api { http: http.clone(), url: server.url.clone(), token: login["token"].as_str().unwrap().to_owned() };
+    let api = RawApi::sign_in(&server, "anna");
+    let (http, raw_device) = (api.http.clone(), api.device);
 
     // A real change by the raw device, and one made by somebody else's device.
     let ctx = EditContext::new(anna.user(), now());
