@@ -22,6 +22,7 @@ use crate::outbox::queue_for_push;
 use crate::parallel::in_parallel;
 use crate::projection::ProjectionBatch;
 use crate::replica::{Replica, edit_in};
+use crate::spreadsheet_bounds;
 use crate::text_encoding::{self, NotText};
 
 /// Most rows one file may have; a larger base is imported in several files.
@@ -82,6 +83,9 @@ const ROWS_BEFORE_HEADER: usize = 10;
 impl Table {
     /// Reads a spreadsheet or CSV file, by its extension.
     pub fn read(path: &Path) -> Result<Table, ReplicaError> {
+        if let Ok(metadata) = std::fs::metadata(path) {
+            spreadsheet_bounds::check_file_size(usize::try_from(metadata.len()).unwrap_or(usize::MAX))?;
+        }
         let bytes = std::fs::read(path).map_err(|e| {
             ReplicaError::Import(Localized::new(
                 format!("файл не читается: {e}"),
@@ -94,6 +98,7 @@ impl Table {
 
     /// Reads the bytes of a spreadsheet or CSV file called `name` (its extension says which).
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Table, ReplicaError> {
+        spreadsheet_bounds::check_file_size(bytes.len())?;
         let extension = name.rsplit_once('.').map(|(_, e)| e.to_lowercase()).unwrap_or_default();
         let cells = match extension.as_str() {
             "csv" | "txt" | "tsv" => (read_csv(bytes)?, Vec::new()),
@@ -192,12 +197,19 @@ fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
         let not = not_a_spreadsheet();
         ReplicaError::Import(Localized::new(format!("{} ({e})", not.ru), format!("{}: {e}", not.en)))
     };
+    spreadsheet_bounds::check_zip_inflation(bytes)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(not_a_sheet)?;
     let first = workbook
         .sheet_names()
         .first()
         .cloned()
         .ok_or_else(|| ReplicaError::Import(Localized::new("в файле нет листов", "the file has no sheet")))?;
+    if let Sheets::Xlsx(xlsx) = &mut workbook {
+        check_xlsx_span(xlsx, &first).map_err(|e| match e {
+            SpanTrouble::Unreadable(e) => not_a_sheet(e.into()),
+            SpanTrouble::TooLarge(refused) => refused,
+        })?;
+    }
     let range = workbook.worksheet_range(&first).map_err(not_a_sheet)?;
     let filled = range.rows().filter(|row| row.iter().any(|cell| !matches!(cell, Data::Empty))).count();
     if filled > MOST_FILLED_ROWS {
@@ -269,6 +281,42 @@ fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
     Ok((cells, troubles))
 }
 
+enum SpanTrouble {
+    Unreadable(calamine::XlsxError),
+    TooLarge(ReplicaError),
+}
+
+/// Reads an XLSX sheet's cells and formulas once without keeping them, to refuse a sheet whose
+/// filled cells span more than an import reads before the reader allocates that span.
+fn check_xlsx_span<R: std::io::Read + std::io::Seek>(
+    xlsx: &mut calamine::Xlsx<R>,
+    sheet: &str,
+) -> Result<(), SpanTrouble> {
+    for formulas in [false, true] {
+        let mut span = spreadsheet_bounds::Span::default();
+        let mut cells = match xlsx.worksheet_cells_reader(sheet) {
+            Ok(cells) => cells,
+            Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(()),
+            Err(e) => return Err(SpanTrouble::Unreadable(e)),
+        };
+        if formulas {
+            while let Some(cell) = cells.next_formula().map_err(SpanTrouble::Unreadable)? {
+                if !cell.get_value().is_empty() {
+                    span.add(cell.get_position());
+                }
+            }
+        } else {
+            while let Some(cell) = cells.next_cell().map_err(SpanTrouble::Unreadable)? {
+                if !matches!(cell.get_value(), calamine::DataRef::Empty) {
+                    span.add(cell.get_position());
+                }
+            }
+        }
+        span.check().map_err(SpanTrouble::TooLarge)?;
+    }
+    Ok(())
+}
+
 /// A spreadsheet date (days since 1899-12-30) as `YYYY-MM-DD`, with the time when it has one.
 fn excel_date(serial: f64) -> String {
     let millis = ((serial - 25_569.0) * 86_400_000.0).round() as i64;
@@ -294,10 +342,11 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
     let delimiter =
         [b';', b',', b'\t'].into_iter().max_by_key(|d| header.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    spreadsheet_bounds::check_csv_columns(&text, delimiter)?;
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut cells = Vec::new();
-    let mut filled = 0;
+    let (mut filled, mut read) = (0, 0);
     for (line, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
             ReplicaError::Import(Localized::new(
@@ -305,6 +354,9 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, ReplicaError> {
                 format!("line {} of the file cannot be read: {e}", line + 1),
             ))
         })?;
+        // Empty lines and empty cells count too: a file of nothing but separators is cells.
+        read += record.len().max(1) as u64;
+        spreadsheet_bounds::check_cells_read(read)?;
         if record.iter().any(|cell| !cell.trim().is_empty()) {
             filled += 1;
             if filled > MOST_FILLED_ROWS {

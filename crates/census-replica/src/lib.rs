@@ -33,6 +33,7 @@ mod queries;
 mod received;
 mod replica;
 mod schema;
+mod spreadsheet_bounds;
 mod sync;
 mod text_encoding;
 mod token;
@@ -51,5 +52,8 @@ pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
+pub use spreadsheet_bounds::{
+    MAX_IMPORT_CELLS, MAX_IMPORT_COLUMNS, MAX_IMPORT_FILE_BYTES, MAX_WORKBOOK_INFLATED_BYTES,
+};
 pub use sync::{RefusedChange, ServerStatus, SyncClient, SyncError, SyncProgress, SyncReport};
 pub use token::TokenVault;

@@ -692,3 +692,34 @@ fn an_excel_97_workbook_imports_like_any_other() {
     assert_eq!((rows[1].lat, rows[1].phones.as_str()), (Some(56.85), "89123456789"));
     assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [0, 0, 3, 0, 0]);
 }
+
+#[test]
+fn spreadsheets_promising_more_than_they_hold_are_refused_before_they_are_read() {
+    // One value in the first cell and one in the last: read as it is, the sheet would be every
+    // cell between (seventeen billion).
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Название").unwrap();
+    sheet.write_string(1_048_575, 16_383, "конец").unwrap();
+    let refused = Table::from_bytes("far.xlsx", &book.save_to_buffer().unwrap()).unwrap_err().to_string();
+    assert!(refused.contains("span 1048576 rows by 16384 columns"), "{refused}");
+
+    // A workbook part that inflates past a gigabyte, sent as a few megabytes.
+    let mut bomb = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    bomb.start_file("xl/worksheets/sheet1.xml", deflated).unwrap();
+    let zeros = vec![0u8; 64 << 20];
+    for _ in 0..17 {
+        std::io::Write::write_all(&mut bomb, &zeros).unwrap();
+    }
+    let bomb = bomb.finish().unwrap().into_inner();
+    assert!(bomb.len() < 4 << 20, "{} bytes", bomb.len());
+    let refused = Table::from_bytes("bomb.xlsx", &bomb).unwrap_err().to_string();
+    assert!(refused.contains("more than 1024 MB of data once unpacked"), "{refused}");
+
+    // A CSV line of five thousand columns, and a file over the size an import reads.
+    let refused = Table::from_bytes("wide.csv", format!("name{}\n", ";".repeat(5_000)).as_bytes()).unwrap_err();
+    assert!(refused.to_string().contains("5001 columns"), "{refused}");
+    let refused = Table::from_bytes("huge.csv", &vec![b'a'; MAX_IMPORT_FILE_BYTES + 1]).unwrap_err();
+    assert!(refused.to_string().contains("split it"), "{refused}");
+}
