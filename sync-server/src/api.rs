@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use census_core::wire::{BootstrapPage, PullPage, PushBatch, PushOutcome, PushResult};
+use census_core::wire::{PushBatch, PushOutcome, PushResult};
 use census_core::{DeviceId, Directory, ProspectId, Role, TerritoryId, Timestamp, UserId};
 use flate2::Compression;
 use flate2::read::GzDecoder;
@@ -44,7 +44,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Failed sign-ins per login.
     pub limiter: SignInLimiter,
-    /// Sign-ins per client address.
+    /// Failed sign-ins per client address.
     pub sign_in_addresses: AddressLimiter,
     /// How long a device token stays valid.
     pub token_lifetime: Duration,
@@ -193,19 +193,21 @@ fn inflate(body: &[u8]) -> Result<Vec<u8>, ApiError> {
     Ok(inflated)
 }
 
-fn frame_response(frame: &[u8]) -> Response {
+/// A frame compressed for its answer: work for the blocking pool (a bootstrap page is megabytes).
+fn compress(frame: &[u8]) -> Result<Vec<u8>, ApiError> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    let compressed = std::io::Write::write_all(&mut encoder, frame).and_then(|()| encoder.finish());
-    match compressed {
-        Ok(bytes) => {
-            let mut response = Body::from(bytes).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FRAME_TYPE));
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            response
-        }
-        Err(e) => ApiError::Internal(e.to_string()).into_response(),
-    }
+    std::io::Write::write_all(&mut encoder, frame)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| ApiError::Internal(format!("a frame could not be compressed: {e}")))
+}
+
+/// The answer carrying a compressed frame.
+fn frame_response(compressed: Vec<u8>) -> Response {
+    let mut response = Body::from(compressed).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FRAME_TYPE));
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    response
 }
 
 async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
@@ -226,7 +228,9 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
     .await?;
     let pusher = caller.clone();
     let outcomes = blocking(move || Ok(state.store.push(&pusher, &pushed, now())?)).await?;
-    let refused: Vec<&str> = outcomes
+    let answer = PushResult { outcomes };
+    let refused: Vec<&str> = answer
+        .outcomes
         .iter()
         .filter_map(|outcome| match outcome {
             PushOutcome::Refused { code, .. } if code != "held_back" => Some(code.as_str()),
@@ -239,7 +243,7 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
             "refused pushed changes"
         );
     }
-    Ok(frame_response(&PushResult { outcomes }.encode()))
+    Ok(frame_response(blocking(move || compress(&answer.encode())).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,8 +265,8 @@ async fn pull(
         query.map_err(|e| ApiError::BadRequest(format!("a pull needs scope, since and limit: {}", e.body_text())))?;
     let scope = readable_scope(&caller, &query.scope)?;
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
-    let page: PullPage = blocking(move || Ok(state.store.pull(scope, query.since, limit)?)).await?;
-    Ok(frame_response(&page.encode()))
+    let page = blocking(move || compress(&state.store.pull(scope, query.since, limit)?.encode())).await?;
+    Ok(frame_response(page))
 }
 
 /// The territory a request names, if the caller may read it.
@@ -298,8 +302,8 @@ async fn bootstrap(
         Some(text) => Some(text.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?),
     };
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_BOOTSTRAP_LIMIT);
-    let page: BootstrapPage = blocking(move || Ok(state.store.bootstrap(scope, after, limit)?)).await?;
-    Ok(frame_response(&page.encode()))
+    let page = blocking(move || compress(&state.store.bootstrap(scope, after, limit)?.encode())).await?;
+    Ok(frame_response(page))
 }
 
 /// How far the feed and its snapshots have come (for operators and benchmarks).

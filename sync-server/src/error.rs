@@ -146,3 +146,38 @@ impl From<rusqlite::Error> for StoreError {
         StoreError::Storage(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
+    use super::*;
+
+    async fn answer(error: ApiError) -> (StatusCode, axum::http::HeaderMap, serde_json::Value) {
+        let response =
+            crate::listener::REQUEST_ID.scope("0123456789abcdef".into(), async { error.into_response() }).await;
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 16).await.unwrap();
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_names_its_request_and_keeps_its_cause_to_the_log() {
+        let (status, _, body) = answer(ApiError::Internal("disk I/O error at /srv/census/server.db".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("0123456789abcdef"), "{message}");
+        assert!(!message.contains("disk") && !message.contains("/srv"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn refusals_that_end_by_themselves_say_when_to_come_back() {
+        let (status, headers, body) = answer(ApiError::Busy { retry_after_secs: 1 }).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("busy")));
+        assert_eq!(headers[axum::http::header::RETRY_AFTER], "1");
+        let (_, headers, _) = answer(ApiError::TooManyAttempts { minutes: 3 }).await;
+        assert_eq!(headers[axum::http::header::RETRY_AFTER], "180");
+        let (_, headers, _) = answer(ApiError::WrongPassword).await;
+        assert!(!headers.contains_key(axum::http::header::RETRY_AFTER));
+    }
+}

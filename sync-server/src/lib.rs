@@ -28,6 +28,7 @@ pub mod demo;
 pub mod error;
 pub mod listener;
 pub mod manage;
+pub mod security_log;
 pub mod sign_in;
 pub mod snapshots;
 pub mod sqlite_store;

@@ -31,6 +31,7 @@ use tower_service::Service;
 
 use crate::client_address::{ClientAddress, TrustedProxies};
 use crate::error::ApiError;
+use crate::security_log::Throttled;
 
 /// How long a client has to send a request's headers, and how long a connection may sit idle.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -50,6 +51,8 @@ tokio::task_local! {
     /// The id of the request being answered, for the log of an internal error.
     pub static REQUEST_ID: String;
 }
+
+static CROWDING: Throttled = Throttled::new("connections closed: their address already had the most it may");
 
 /// Open connections per address.
 #[derive(Debug, Default)]
@@ -119,7 +122,7 @@ pub async fn serve(
         let per_address =
             if proxies.0.iter().any(|n| n.contains(peer.ip())) { MAX_CONNECTIONS } else { MAX_CONNECTIONS_PER_ADDRESS };
         let Some(counted) = open.open(peer.ip(), per_address) else {
-            tracing::warn!(target: "security", address = %peer.ip(), "too many connections from one address");
+            CROWDING.happened();
             continue;
         };
         let service = RequestService { app: app.clone(), peer, proxies: proxies.clone() };

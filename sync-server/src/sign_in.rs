@@ -28,6 +28,7 @@ use crate::api::{AppState, blocking, now, read_body};
 use crate::auth;
 use crate::client_address::ClientAddress;
 use crate::error::ApiError;
+use crate::security_log::Throttled;
 
 /// Threads that hash and check passwords.
 pub const PASSWORD_THREADS: usize = 1;
@@ -37,6 +38,10 @@ pub const PASSWORD_QUEUE: usize = 16;
 /// back: past it, the address's sign-ins are refused before any password is checked.
 pub const FAILURES_PER_ADDRESS: u32 = 10;
 pub const FAILURE_REFILL: Duration = Duration::from_secs(6);
+static QUEUE_FULL: Throttled = Throttled::new("sign-ins turned away: the password queue was full");
+static ADDRESS_LOCKED: Throttled =
+    Throttled::new("sign-ins refused: their addresses had failed too often (per-address limit)");
+
 /// Largest accepted sign-in body.
 const MAX_LOGIN_BYTES: usize = 16 << 10;
 
@@ -84,7 +89,7 @@ impl PasswordWork {
     /// A place in the queue, or `Busy` at once when it is full.
     fn place(&self) -> Result<OwnedSemaphorePermit, ApiError> {
         self.places.clone().try_acquire_owned().map_err(|_| {
-            tracing::warn!(target: "security", "password queue full: a sign-in was turned away");
+            QUEUE_FULL.happened();
             ApiError::Busy { retry_after_secs: 1 }
         })
     }
@@ -183,7 +188,7 @@ pub(crate) async fn login(
     if let Some(ClientAddress(address)) = client
         && let Err(retry_after_secs) = state.sign_in_addresses.check(address)
     {
-        tracing::warn!(target: "security", %address, "sign-in refused: too many failures from this address");
+        ADDRESS_LOCKED.happened();
         return Err(ApiError::TooManySignIns { retry_after_secs });
     }
     let device_name = if request.device_name.trim().is_empty() { "device" } else { &request.device_name };

@@ -1,0 +1,32 @@
+//! Security events that a flood repeats thousands of times a second (sign-ins turned away,
+//! connections refused): each kind is logged at most once a second, with how many there were, so
+//! that an attack cannot turn the log itself into the bottleneck. Events that come at most a few
+//! times a second (a failed sign-in, a refused push) are logged one by one where they happen.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const EVERY: Duration = Duration::from_secs(1);
+
+/// One kind of frequent event, counted and logged at most once every second.
+#[derive(Debug)]
+pub struct Throttled {
+    what: &'static str,
+    /// When the kind was last logged (none yet: log the first at once), and events since.
+    seen: Mutex<(Option<Instant>, u64)>,
+}
+
+impl Throttled {
+    pub const fn new(what: &'static str) -> Throttled {
+        Throttled { what, seen: Mutex::new((None, 0)) }
+    }
+
+    pub fn happened(&self) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.1 += 1;
+        if seen.0.is_none_or(|at| at.elapsed() >= EVERY) {
+            tracing::warn!(target: "security", events = seen.1, "{}", self.what);
+            *seen = (Some(Instant::now()), 0);
+        }
+    }
+}
