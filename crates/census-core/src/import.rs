@@ -407,6 +407,10 @@ pub struct RowContext<'a> {
     pub questionnaire: Option<&'a Questionnaire>,
 }
 
+/// The most text the imported columns of one row may hold: the row is written as one change,
+/// which may not pass [`crate::limits::MAX_CHANGE_BYTES`], and its text is most of it.
+pub const MAX_ROW_TEXT_BYTES: u64 = crate::limits::MAX_CHANGE_BYTES / 2;
+
 impl ImportRow {
     /// Reads one row's cells through `mapping`; the problems are in words, one per bad cell.
     pub fn read(cells: &[String], mapping: &ColumnMapping, context: &RowContext<'_>) -> (ImportRow, Vec<Localized>) {
@@ -509,6 +513,23 @@ impl ImportRow {
         }
         if row.id.is_none() && row.name.is_none() {
             problems.push(Localized::new("В строке нет названия точки", "The row has no prospect name"));
+        }
+        // The row becomes one change; past the limit of a change it would be refused when made.
+        let text: usize =
+            mapping.columns.iter().zip(cells).filter(|(field, _)| field.is_some()).map(|(_, c)| c.len()).sum();
+        if text as u64 > MAX_ROW_TEXT_BYTES {
+            problems.push(Localized::new(
+                format!(
+                    "В строке {} КБ текста, а одна строка может занимать не больше {} КБ",
+                    text >> 10,
+                    MAX_ROW_TEXT_BYTES >> 10
+                ),
+                format!(
+                    "The row holds {} KB of text, and one row may hold at most {} KB",
+                    text >> 10,
+                    MAX_ROW_TEXT_BYTES >> 10
+                ),
+            ));
         }
         (row, problems)
     }
@@ -909,6 +930,24 @@ mod tests {
                 "The row has no prospect name"
             ]
         );
+
+        // A row too long to be written as one change is refused before it is written.
+        let long = "ж".repeat(300_000);
+        let (_, problems) = ImportRow::read(
+            &strings(&["Ромашка", "", "", "", "", ""]).into_iter().chain([long]).collect::<Vec<_>>(),
+            &ColumnMapping::guess(&strings(&[
+                "Название",
+                "Статус",
+                "Территория",
+                "Широта",
+                "Долгота",
+                "Телефон",
+                "Заметки",
+            ])),
+            &context,
+        );
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].en, "The row holds 585 KB of text, and one row may hold at most 512 KB");
     }
 
     #[test]
