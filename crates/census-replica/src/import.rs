@@ -198,6 +198,7 @@ fn read_workbook(bytes: &[u8]) -> Result<Cells, ReplicaError> {
         ReplicaError::Import(Localized::new(format!("{} ({e})", not.ru), format!("{}: {e}", not.en)))
     };
     spreadsheet_bounds::check_zip_inflation(bytes)?;
+    spreadsheet_bounds::check_ods_span(bytes)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(not_a_sheet)?;
     let first = workbook
         .sheet_names()

@@ -2,8 +2,9 @@
 //!
 //! A spreadsheet comes from anywhere (mailed in, downloaded, made by a script), and its bytes
 //! promise more than they hold: an XLSX or ODS file is a zip whose parts can inflate a
-//! thousandfold, and a sheet with one value in its first cell and one in its last makes the
-//! reader allocate every cell between them (seventeen billion for XLSX). So the file's size, what
+//! thousandfold, a sheet with one value in its first cell and one in its last makes the reader
+//! allocate every cell between them (seventeen billion for XLSX), and an ODS cell can be repeated
+//! across a million rows by a count. So the file's size, what
 //! its zip parts inflate to, and the cells a sheet spans are each bounded, and a file past a bound
 //! is refused in words before it is read further.
 
@@ -97,6 +98,66 @@ impl Span {
         }
         Ok(())
     }
+}
+
+/// Reads an OpenDocument spreadsheet's `content.xml` once without keeping it, to refuse a sheet
+/// whose filled cells span more than an import reads. ODS repeats a row or a cell by a count
+/// (`number-rows-repeated`, `number-columns-repeated`), so a few bytes can claim a sheet of
+/// millions of filled cells, which the reader would build. Bytes that are not an ODS are left
+/// to the reader.
+pub(crate) fn check_ods_span(bytes: &[u8]) -> Result<(), ReplicaError> {
+    use quick_xml::events::{BytesStart, Event};
+    let Ok(mut archive) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
+    let Ok(content) = archive.by_name("content.xml") else { return Ok(()) };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content.take(MAX_WORKBOOK_INFLATED_BYTES)));
+    let repeats = |tag: &BytesStart<'_>, name: &str| -> u32 {
+        tag.try_get_attribute(name).ok().flatten().and_then(|a| a.value.trim().parse::<u32>().ok()).unwrap_or(1).max(1)
+    };
+    let (mut span, mut row, mut row_repeats, mut column) = (Span::default(), 0u32, 1u32, 0u32);
+    let mut buffer = Vec::new();
+    loop {
+        let (tag, empty) = match reader.read_event_into(&mut buffer) {
+            Ok(Event::Start(tag)) => (tag, false),
+            Ok(Event::Empty(tag)) => (tag, true),
+            Ok(Event::End(tag)) if tag.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(row_repeats);
+                buffer.clear();
+                continue;
+            }
+            Ok(Event::End(tag)) if tag.name().as_ref() == "table:table" => {
+                span.check()?;
+                (span, row) = (Span::default(), 0);
+                buffer.clear();
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {
+                buffer.clear();
+                continue;
+            }
+        };
+        match tag.name().as_ref() {
+            "table:table-row" => {
+                (row_repeats, column) = (repeats(&tag, "table:number-rows-repeated"), 0);
+                if empty {
+                    row = row.saturating_add(row_repeats);
+                }
+            }
+            "table:table-cell" | "table:covered-table-cell" => {
+                let columns = repeats(&tag, "table:number-columns-repeated");
+                // A cell with a value, or with text inside it, is filled.
+                let filled = !empty || tag.try_get_attribute("office:value-type").ok().flatten().is_some();
+                if filled {
+                    span.add((row, column));
+                    span.add((row.saturating_add(row_repeats - 1), column.saturating_add(columns - 1)));
+                }
+                column = column.saturating_add(columns);
+            }
+            _ => {}
+        }
+        buffer.clear();
+    }
+    span.check()
 }
 
 /// Refuses a CSV text with a line of more than [`MAX_IMPORT_COLUMNS`] columns before it is split:

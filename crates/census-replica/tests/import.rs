@@ -717,6 +717,17 @@ fn spreadsheets_promising_more_than_they_hold_are_refused_before_they_are_read()
     let refused = Table::from_bytes("bomb.xlsx", &bomb).unwrap_err().to_string();
     assert!(refused.contains("more than 1024 MB of data once unpacked"), "{refused}");
 
+    // An OpenDocument sheet whose one filled cell is repeated across every column of a million rows.
+    let content = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Клиенты"><table:table-row><table:table-cell office:value-type="string"><text:p>Название</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#;
+    let mut ods = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    ods.start_file("mimetype", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut ods, b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    ods.start_file("content.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut ods, content.as_bytes()).unwrap();
+    let ods = ods.finish().unwrap().into_inner();
+    let refused = Table::from_bytes("repeated.ods", &ods).unwrap_err().to_string();
+    assert!(refused.contains("span 1000001 rows by 16384 columns"), "{refused}");
+
     // A CSV line of five thousand columns, and a file over the size an import reads.
     let refused = Table::from_bytes("wide.csv", format!("name{}\n", ";".repeat(5_000)).as_bytes()).unwrap_err();
     assert!(refused.to_string().contains("5001 columns"), "{refused}");
