@@ -4,9 +4,9 @@
 //! promise more than they hold: an XLSX or ODS file is a zip whose parts can inflate a
 //! thousandfold, a sheet with one value in its first cell and one in its last makes the reader
 //! allocate every cell between them (seventeen billion for XLSX), and an ODS cell can be repeated
-//! across a million rows by a count. So the file's size, what
-//! its zip parts inflate to, and the cells a sheet spans are each bounded, and a file past a bound
-//! is refused in words before it is read further.
+//! across a million rows by a count. So the file's size, what its zip parts inflate to, and the
+//! cells a sheet spans are each bounded, and a file past a bound is refused in words before it is
+//! read further.
 
 use std::io::Read;
 
