@@ -213,8 +213,9 @@ fn frame_response(compressed: Vec<u8>) -> Response {
 async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let caller = authenticate(&state, &headers).await?;
     let body = read_body(body, MAX_BODY_BYTES).await?;
-    // Inflated, decoded and every change measured and read before the store's writer is taken.
-    let pushed = blocking(move || {
+    // One trip to the blocking pool: inflated, decoded and every change measured and read before
+    // the store's writer is taken, then stored, then the answer compressed.
+    let answer = blocking(move || {
         let frame = inflate(&body)?;
         let batch = PushBatch::decode(&frame).map_err(|e| ApiError::BadBody(e.to_string()))?;
         if batch.items.len() > MAX_PUSH_ITEMS {
@@ -223,14 +224,18 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
                 batch.items.len()
             )));
         }
-        Ok(batch.items.into_iter().map(PushedChange::inspect).collect::<Vec<_>>())
+        let pushed: Vec<PushedChange> = batch.items.into_iter().map(PushedChange::inspect).collect();
+        let outcomes = state.store.push(&caller, &pushed, now())?;
+        log_refusals(&caller, &outcomes);
+        compress(&PushResult { outcomes }.encode())
     })
     .await?;
-    let pusher = caller.clone();
-    let outcomes = blocking(move || Ok(state.store.push(&pusher, &pushed, now())?)).await?;
-    let answer = PushResult { outcomes };
-    let refused: Vec<&str> = answer
-        .outcomes
+    Ok(frame_response(answer))
+}
+
+/// Logs a push's refused changes as one security event.
+fn log_refusals(caller: &Caller, outcomes: &[PushOutcome]) {
+    let refused: Vec<&str> = outcomes
         .iter()
         .filter_map(|outcome| match outcome {
             PushOutcome::Refused { code, .. } if code != "held_back" => Some(code.as_str()),
@@ -243,7 +248,6 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
             "refused pushed changes"
         );
     }
-    Ok(frame_response(blocking(move || compress(&answer.encode())).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,7 @@ pub mod sign_in;
 pub mod snapshots;
 pub mod sqlite_store;
 pub mod store;
+pub mod write_timeout;
 
 pub use access::Caller;
 pub use error::{ApiError, StoreError};

@@ -5,7 +5,7 @@
 //! send nothing, or send a byte a minute. So: a request's headers must arrive within
 //! [`HEADER_TIMEOUT`] (which also closes a connection left idle that long between requests);
 //! its body must keep arriving (`api::read_body`); the whole request is answered within
-//! [`REQUEST_DEADLINE`]; at most [`MAX_CONNECTIONS`] connections are open at once, at most
+//! [`REQUEST_DEADLINE`], and the client must keep reading the answer (`write_timeout.rs`); at most [`MAX_CONNECTIONS`] connections are open at once, at most
 //! [`MAX_CONNECTIONS_PER_ADDRESS`] from one address, so one client cannot take every place.
 //!
 //! Each request gets an id (`x-request-id` in the answer, and in the log of any failure) and
@@ -32,6 +32,7 @@ use tower_service::Service;
 use crate::client_address::{ClientAddress, TrustedProxies};
 use crate::error::ApiError;
 use crate::security_log::Throttled;
+use crate::write_timeout::{WRITE_STALL, WriteTimeout};
 
 /// How long a client has to send a request's headers, and how long a connection may sit idle.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,7 +127,8 @@ pub async fn serve(
             continue;
         };
         let service = RequestService { app: app.clone(), peer, proxies: proxies.clone() };
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let stream = TokioIo::new(WriteTimeout::new(stream, WRITE_STALL));
+        let connection = graceful.watch(http.serve_connection(stream, service));
         tokio::spawn(async move {
             let _ = connection.await;
             drop((place, counted));
