@@ -172,7 +172,7 @@ fn change_operations(body: &[u8]) -> Result<u64, SizeError> {
     }
     input.length_prefixed()?; // actor
     input.uleb()?; // seq
-    input.uleb()?; // start op
+    let start_op = input.uleb()?;
     input.sleb()?; // time
     input.length_prefixed()?; // message
     let other_actors = input.uleb()?;
@@ -186,11 +186,14 @@ fn change_operations(body: &[u8]) -> Result<u64, SizeError> {
             return Err(malformed("a change's columns may not be compressed"));
         }
         let data = input.take(len)?;
-        let items = column_items(spec, data, MAX_CHANGE_OPS)?
+        let items = column_items(spec, data, MAX_CHANGE_OPS, Values::Counters)?
             .ok_or(SizeError::ChangeTooManyOperations { limit: MAX_CHANGE_OPS })?;
         if spec == ACTION_COLUMN {
             ops = items;
         }
+    }
+    if start_op.saturating_add(ops) > u64::from(u32::MAX) {
+        return Err(malformed("an operation's counter does not fit in 32 bits"));
     }
     Ok(ops)
 }
@@ -227,7 +230,9 @@ fn document_chunk(input: &mut Reader<'_>, budget: u64) -> Result<Size, SizeError
         if bytes > budget {
             return Err(too_large);
         }
-        let items = column_items(spec & !DEFLATE_BIT, column, MAX_DOCUMENT_OPS)?
+        // A change's metadata holds times and sequence numbers, which may pass 32 bits.
+        let values = if index >= change_columns.len() { Values::Counters } else { Values::Any };
+        let items = column_items(spec & !DEFLATE_BIT, column, MAX_DOCUMENT_OPS, values)?
             .ok_or(SizeError::DocumentTooManyOperations { limit: MAX_DOCUMENT_OPS })?;
         if index >= change_columns.len() && spec & !DEFLATE_BIT == ACTION_COLUMN {
             ops = items;
@@ -250,34 +255,72 @@ fn column_specs(input: &mut Reader<'_>) -> Result<Vec<(u32, usize)>, SizeError> 
     Ok(columns)
 }
 
+/// Which values a column may hold: any, or (for operations) counters and indexes that fit in 32
+/// bits, as Automerge requires (it panics on a larger operation counter instead of refusing it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Values {
+    Any,
+    Counters,
+}
+
 /// How many values a column holds, its runs added up without expanding them: `Ok(None)` as soon
-/// as the count passes `limit`. Raw value bytes (type 7) hold no count of their own.
-fn column_items(spec: u32, data: &[u8], limit: u64) -> Result<Option<u64>, SizeError> {
+/// as the count passes `limit`. Raw value bytes (type 7) hold no count of their own. With
+/// [`Values::Counters`], a number (or a delta column's running sum) outside 0..=u32::MAX is
+/// refused.
+fn column_items(spec: u32, data: &[u8], limit: u64, values: Values) -> Result<Option<u64>, SizeError> {
     let mut input = Reader::new(data);
     let mut items: u64 = 0;
     let kind = spec & 0b111;
+    // A delta column's running sum, the value its next delta is added to.
+    let mut sum: i128 = 0;
+    let in_range = |v: i128| (0..=i128::from(u32::MAX)).contains(&v);
+    let mut check = |value: i128, repeats: u64| -> Result<(), SizeError> {
+        let fits = match (values, kind) {
+            (Values::Any, _) => true,
+            // Deltas: over a run the sum moves one way, so its first and last values bound it.
+            (Values::Counters, 3) => {
+                let first = sum + value;
+                sum += value * i128::from(repeats);
+                in_range(first) && in_range(sum)
+            }
+            (Values::Counters, _) => in_range(value),
+        };
+        if fits { Ok(()) } else { Err(SizeError::Malformed("an operation's counter does not fit in 32 bits".into())) }
+    };
     while kind != 7 && !input.is_empty() {
-        let (run, values) = if kind == 4 {
+        let (run, repeated, literals) = if kind == 4 {
             // Booleans: alternating run lengths of false and true.
-            (input.uleb()?, 0)
+            (input.uleb()?, false, 0)
         } else {
             // A positive count repeats one value, a negative one is followed by that many
             // values, zero is followed by a count of nulls.
             match input.sleb()? {
-                0 => (input.uleb()?, 0),
-                count if count > 0 => (count.unsigned_abs(), 1),
-                count => (count.unsigned_abs(), count.unsigned_abs()),
+                0 => (input.uleb()?, false, 0),
+                count if count > 0 => (count.unsigned_abs(), true, 0),
+                count => (count.unsigned_abs(), false, count.unsigned_abs()),
             }
         };
         match items.checked_add(run) {
             Some(total) if total <= limit => items = total,
             _ => return Ok(None),
         }
-        for _ in 0..values {
-            match kind {
-                3 => drop(input.sleb()?),
-                5 => drop(input.length_prefixed()?),
-                _ => drop(input.uleb()?),
+        let value = |input: &mut Reader<'_>| -> Result<i128, SizeError> {
+            Ok(match kind {
+                3 => i128::from(input.sleb()?),
+                5 => input.length_prefixed().map(|_| 0)?,
+                _ => i128::from(input.uleb()?),
+            })
+        };
+        if repeated {
+            let v = value(&mut input)?;
+            if kind != 5 {
+                check(v, run)?;
+            }
+        }
+        for _ in 0..literals {
+            let v = value(&mut input)?;
+            if kind != 5 {
+                check(v, 1)?;
             }
         }
     }
@@ -400,9 +443,9 @@ mod tests {
     fn runs_are_added_up_without_expanding_them() {
         // A run of 2^40 copies of one value: three bytes claim a trillion operations.
         let mut column = vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x01];
-        assert_eq!(column_items(2, &column, MAX_CHANGE_OPS).unwrap(), None);
+        assert_eq!(column_items(2, &column, MAX_CHANGE_OPS, Values::Any).unwrap(), None);
         column = vec![0x03, 0x01, 0x7e, 0x05, 0x06, 0x00, 0x04];
         // 3 copies, 2 literals, 4 nulls.
-        assert_eq!(column_items(2, &column, 100).unwrap(), Some(9));
+        assert_eq!(column_items(2, &column, 100, Values::Any).unwrap(), Some(9));
     }
 }

@@ -209,3 +209,16 @@ fn damaged_bytes_are_told_apart_from_large_ones() {
     }
     assert!(measure_saved(b"definitely not automerge").is_err());
 }
+
+#[test]
+fn a_change_whose_counter_passes_32_bits_is_refused_rather_than_crashing_automerge() {
+    // Found by fuzzing push validation: a compressed change whose operation counter does not fit
+    // in 32 bits, on which Automerge 0.12 panics while reading it.
+    let found = include_bytes!("data/counter_overflow.change");
+    let refused = measure_change(found).unwrap_err();
+    assert!(refused.to_string().contains("32 bits"), "{refused}");
+    assert!(matches!(ProspectDoc::inspect_change(found), Err(DocumentError::Unreadable(_))));
+    assert!(
+        ProspectDoc::from_changes(ProspectId::from_bytes([1; 16]), &[found], DeviceId::from_bytes([2; 16])).is_err()
+    );
+}
