@@ -32,6 +32,8 @@ use crate::security_log::Throttled;
 
 /// Threads that hash and check passwords.
 pub const PASSWORD_THREADS: usize = 1;
+/// After each password job its thread rests this many times as long as the job took.
+pub const PASSWORD_REST: f64 = 1.0;
 /// Password jobs waiting or running at once; more are refused straight away.
 pub const PASSWORD_QUEUE: usize = 16;
 /// Failed sign-ins one client address may make in a burst, and how fast that allowance comes
@@ -68,7 +70,8 @@ impl PasswordWork {
             let spawned = std::thread::Builder::new().name(format!("passwords-{n}")).spawn(move || {
                 loop {
                     let next = incoming.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((job, _place)) = next else { return };
+                    let Ok((job, place)) = next else { return };
+                    let started = Instant::now();
                     match job {
                         PasswordJob::Verify { password, hash, answer } => {
                             let _ = answer.send(auth::verify_password(&password, &hash));
@@ -77,6 +80,10 @@ impl PasswordWork {
                             let _ = answer.send(auth::hash_password(&password).map_err(|e| e.to_string()));
                         }
                     }
+                    // Rest as long as the work took, holding the place: under a flood, password
+                    // work takes at most half of one core, and the rest serve signed-in devices.
+                    std::thread::sleep(started.elapsed().mul_f64(PASSWORD_REST));
+                    drop(place);
                 }
             });
             if let Err(e) = spawned {
