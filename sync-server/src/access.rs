@@ -55,6 +55,28 @@ impl Caller {
         Ok(())
     }
 
+    /// Whether this caller may revoke a device of `owner`. Roles act downward: managers revoke
+    /// their own devices and agents'; administrators anyone's.
+    pub fn may_revoke_device_of(&self, owner: &Person) -> Result<(), String> {
+        self.may_manage()?;
+        if owner.role != Role::Agent && owner.id != self.user && !self.is_admin() {
+            return Err(format!(
+                "only an administrator may revoke a device of {}, who is a {}",
+                owner.name,
+                owner.role.as_str()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Only administrators lift a revocation.
+    pub fn may_reinstate_devices(&self) -> Result<(), String> {
+        if !self.is_admin() {
+            return Err("only an administrator may reinstate a revoked device".into());
+        }
+        Ok(())
+    }
+
     /// Whether this caller may retire `person`: managers retire agents, administrators anyone
     /// but themselves.
     pub fn may_retire(&self, person: &Person) -> Result<(), String> {

@@ -39,6 +39,11 @@ pub const PEOPLE: [(&str, &str, Role); 4] = [
     ("boris", "Борис Петров", Role::Agent),
 ];
 
+/// The device the demo base's prospects were entered on (never signed in; its id is taken).
+pub fn demo_device() -> DeviceId {
+    DeviceId::from_bytes(uuid_like(4, 1))
+}
+
 pub fn demo_territories() -> [Territory; 2] {
     let agent = |n: u64| UserId::from_bytes(uuid_like(1, n));
     [
@@ -146,7 +151,7 @@ pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, St
 
     // The base as it was before Census: entered by the manager from the old spreadsheet.
     let manager = UserId::from_bytes(uuid_like(1, 1));
-    let device = DeviceId::from_bytes(uuid_like(4, 1));
+    let device = demo_device();
     let caller =
         Caller { user: manager, role: Role::Manager, device, scopes: territories.iter().map(|t| t.id).collect() };
     let mut items = Vec::new();

@@ -38,6 +38,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    DeviceIdTaken(String),
     #[error("the server could not complete the request: {0}")]
     Internal(String),
 }
@@ -60,6 +62,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::DeviceIdTaken(_) => "device_id_taken",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -78,7 +81,7 @@ impl ApiError {
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::DeviceIdTaken(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -89,6 +92,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::DeviceIdTaken(m) => ApiError::DeviceIdTaken(m),
             StoreError::Invalid(m) => ApiError::BadRequest(m),
             StoreError::Storage(m) => ApiError::Internal(m),
         }
@@ -137,6 +141,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A device id no device may take: the nil id, or one whose changes another device pushed.
+    #[error("{0}")]
+    DeviceIdTaken(String),
     #[error("the server's database failed: {0}")]
     Storage(String),
 }

@@ -99,7 +99,13 @@ enum UserAction {
 #[derive(Debug, Subcommand)]
 enum DeviceAction {
     List,
-    Revoke { device: census_core::DeviceId },
+    Revoke {
+        device: census_core::DeviceId,
+    },
+    /// Lift a device's revocation; it syncs again once it signs in.
+    Reinstate {
+        device: census_core::DeviceId,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +201,10 @@ fn run(cli: Cli) -> Result<(), String> {
                     store.revoke_device(device).map_err(fail)?;
                     println!("Revoked {device}: it can no longer sync.");
                 }
+                DeviceAction::Reinstate { device } => {
+                    store.reinstate_device(device).map_err(fail)?;
+                    println!("Reinstated {device}: it syncs again once it signs in.");
+                }
             }
             Ok(())
         }
@@ -271,7 +281,8 @@ fn serve(
     // standard output's first line says where the server listens.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CENSUS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colours).init();
     // Store work runs on the blocking pool; a bounded pool bounds memory too.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -26,6 +26,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/devices/revoke", post(revoke_device))
+        .route("/api/v1/devices/reinstate", post(reinstate_device))
         .route("/api/v1/people", post(add_person))
         .route("/api/v1/people/retire", post(retire))
         .route("/api/v1/territories", put(save_territory))
@@ -65,8 +66,32 @@ async fn revoke_device(
     if device == caller.device {
         return Err(ApiError::BadRequest("this is the device you are using; revoke it from another one".into()));
     }
-    blocking(move || Ok(state.store.revoke_device(device)?)).await?;
+    blocking(move || {
+        let owner = state
+            .store
+            .device_owner(device)?
+            .ok_or_else(|| ApiError::NotFound(format!("there is no device {device}")))?;
+        caller.may_revoke_device_of(&owner).map_err(ApiError::Forbidden)?;
+        state.store.revoke_device(device)?;
+        tracing::warn!(target: "security", %device, owner = %owner.login, by = %caller.user, "device revoked");
+        Ok(())
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "revoked": device })))
+}
+
+/// An administrator lifts a revocation (a device found again); the device then signs in anew.
+async fn reinstate_device(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = manager(&state, &headers).await?;
+    caller.may_reinstate_devices().map_err(ApiError::Forbidden)?;
+    let Revocation { device } = json_body(body, "device reinstatement (it needs the device's id)").await?;
+    blocking(move || Ok(state.store.reinstate_device(device)?)).await?;
+    tracing::warn!(target: "security", %device, by = %caller.user, "device reinstated");
+    Ok(Json(serde_json::json!({ "reinstated": device })))
 }
 
 async fn add_person(

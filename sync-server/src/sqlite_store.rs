@@ -117,6 +117,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE documents ADD COLUMN ops INTEGER NOT NULL DEFAULT 0;
     UPDATE documents SET bytes = (SELECT coalesce(sum(length(bytes)), 0) FROM changes WHERE changes.doc = documents.doc);
 "#,
+    r#"
+    -- The devices whose changes are in the feed, so a new device cannot take one's id.
+    CREATE INDEX changes_by_device ON changes (device);
+"#,
 ];
 
 /// Most bytes of changes in one pull page, and of snapshots in one bootstrap page (a page holds
@@ -390,10 +394,25 @@ impl Store for SqliteStore {
             }
             Some((_, true)) => {
                 return Err(StoreError::Conflict(
-                    "this device was revoked; an administrator must register it again".into(),
+                    "this device was revoked; an administrator can reinstate it (census-server device reinstate)"
+                        .into(),
                 ));
             }
-            _ => {}
+            Some(_) => {}
+            None => {
+                // A new device may not take an id already speaking in the feed: its changes would
+                // be taken for the other device's, and their numbers would clash.
+                let used: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM changes WHERE device = ?1)",
+                    [device.as_bytes()],
+                    |r| r.get(0),
+                )?;
+                if used || device.as_bytes() == &[0; 16] {
+                    return Err(StoreError::DeviceIdTaken(format!(
+                        "the device id {device} cannot be used by a new device; reset the app's data so it makes a new one"
+                    )));
+                }
+            }
         }
         tx.execute(
             "INSERT INTO devices (id, user_id, name, token_hash, signed_in_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -481,6 +500,26 @@ impl Store for SqliteStore {
             return Err(StoreError::NotFound(format!("there is no device {device}")));
         }
         Ok(())
+    }
+
+    fn reinstate_device(&self, device: DeviceId) -> Result<(), StoreError> {
+        // A fresh random token hash: the token the device held before stays unknown.
+        let replaced = rand::random::<[u8; 32]>();
+        let conn = self.writer();
+        let updated = conn.execute(
+            "UPDATE devices SET revoked = 0, token_hash = ?2 WHERE id = ?1",
+            params![device.as_bytes(), replaced],
+        )?;
+        if updated == 0 {
+            return Err(StoreError::NotFound(format!("there is no device {device}")));
+        }
+        Ok(())
+    }
+
+    fn device_owner(&self, device: DeviceId) -> Result<Option<Person>, StoreError> {
+        let conn = self.reader();
+        let condition = "id = (SELECT user_id FROM devices WHERE id = ?1)";
+        Ok(person_where(&conn, condition, device.as_bytes())?.map(|(person, _)| person))
     }
 
     fn add_territory(&self, territory: &Territory) -> Result<(), StoreError> {

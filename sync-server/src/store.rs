@@ -56,7 +56,9 @@ pub trait Store: Send + Sync + 'static {
     fn retire(&self, retirement: &Retirement) -> Result<Retired, StoreError>;
 
     /// Binds a device to a person with a new token (stored hashed). A device already bound to
-    /// another person is refused; signing in again on the same device replaces its token.
+    /// another person is refused, and so is an id no device may take (the nil id, or the actor
+    /// of changes some other device pushed); signing in again on the same device replaces its
+    /// token.
     fn sign_in_device(
         &self,
         device: DeviceId,
@@ -71,6 +73,10 @@ pub trait Store: Send + Sync + 'static {
     /// Notes that a device synced at `now` (each sync starts by fetching the directory).
     fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError>;
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError>;
+    /// Lifts a device's revocation. Its old token stays invalid: the device signs in again.
+    fn reinstate_device(&self, device: DeviceId) -> Result<(), StoreError>;
+    /// The person a device is registered to.
+    fn device_owner(&self, device: DeviceId) -> Result<Option<Person>, StoreError>;
 
     /// Creates or updates a territory, adding its agents to those already assigned.
     fn add_territory(&self, territory: &Territory) -> Result<(), StoreError>;

@@ -214,3 +214,53 @@ fn agents_may_not_manage_and_managers_may_not_add_or_retire_managers() {
     assert_eq!(reply.status(), 401, "no token, no change");
     assert!(boris.sync().is_ok());
 }
+
+#[test]
+fn roles_act_downward_on_devices_and_ids_in_use_cannot_be_claimed() {
+    use census_tests::hostile::{RawApi, assert_error};
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(dir.path());
+    let (mut anna, mut manager) = anna_and_manager(dir.path(), &server);
+    let mut boss = Device::sign_in(dir.path(), "boss", &server, "admin");
+    boss.sync().unwrap();
+    let devices = manager.replica.devices(&manager.client).unwrap();
+    let device_of = |login: &str| devices.iter().find(|d| d.login == login).unwrap().id;
+
+    // A manager may not revoke an administrator's device; an administrator may revoke a manager's.
+    assert_eq!(refused_code(manager.replica.revoke_device(&manager.client, device_of("admin"))), "forbidden");
+    boss.replica.revoke_device(&boss.client, device_of("manager")).unwrap();
+    assert!(matches!(manager.sync(), Err(SyncError::Revoked)));
+    // The manager's revoked device cannot sign in again until an administrator reinstates it;
+    // a manager may not reinstate anything, an administrator may.
+    let other_manager = RawApi::sign_in(&server, "manager");
+    let reinstate = |api: &RawApi, device: census_core::DeviceId| {
+        api.http
+            .post(format!("{}/api/v1/devices/reinstate", api.url))
+            .bearer_auth(&api.token)
+            .json(&serde_json::json!({ "device": device }))
+            .send()
+            .unwrap()
+    };
+    assert_error(reinstate(&other_manager, device_of("manager")), 403, "forbidden");
+    let message = match manager.replica.login(&manager.client, "manager", "census-demo", "manager") {
+        Err(SyncError::Refused { message, .. }) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert!(message.contains("reinstate"), "{message}");
+    let admin_api = RawApi::sign_in(&server, "admin");
+    assert_eq!(reinstate(&admin_api, device_of("manager")).status().as_u16(), 200);
+    manager.replica.login(&manager.client, "manager", "census-demo", "manager").unwrap();
+    manager.sync().unwrap();
+    // A manager still revokes an agent's device.
+    manager.replica.revoke_device(&manager.client, device_of("anna")).unwrap();
+    assert!(matches!(anna.sync(), Err(SyncError::Revoked)));
+
+    // The nil id, and the id of a device whose changes are in the feed (the demo base's), cannot
+    // be claimed by a new device.
+    let claim = |device: &str| {
+        let body = serde_json::json!({ "login": "boris", "password": "census-demo", "device": device });
+        admin_api.http.post(format!("{}/api/v1/login", server.url)).json(&body).send().unwrap()
+    };
+    assert_error(claim("00000000-0000-0000-0000-000000000000"), 409, "device_id_taken");
+    assert_error(claim(&census_server::demo::demo_device().to_string()), 409, "device_id_taken");
+}
