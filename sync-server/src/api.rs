@@ -177,8 +177,25 @@ async fn directory(
         Ok(state.store.directory()?)
     })
     .await?;
+    let directory = people_needed_by(&caller, directory);
     let me = Me { user: caller.user, role: caller.role, device: caller.device, scopes: caller.scopes };
     Ok(Json(DirectoryResponse { directory, me }))
+}
+
+/// The directory as `caller` receives it: an agent gets the people they work with (managers and
+/// administrators, and the agents of their own territories), not every login in the company,
+/// which is what a stranger would need to guess passwords or slow sign-ins down.
+fn people_needed_by(caller: &Caller, mut directory: Directory) -> Directory {
+    if caller.role == Role::Agent {
+        let colleagues: std::collections::HashSet<UserId> = directory
+            .territories
+            .iter()
+            .filter(|t| caller.scopes.contains(&t.id))
+            .flat_map(|t| t.agents.iter().copied())
+            .collect();
+        directory.people.retain(|p| p.role != Role::Agent || p.id == caller.user || colleagues.contains(&p.id));
+    }
+    directory
 }
 
 fn inflate(body: &[u8]) -> Result<Vec<u8>, ApiError> {

@@ -22,8 +22,8 @@ pub enum ApiError {
     BadToken,
     #[error("this device was revoked by an administrator; it can no longer sync")]
     DeviceRevoked,
-    #[error("too many failed sign-ins for this login; try again in {minutes} minute(s)")]
-    TooManyAttempts { minutes: u64 },
+    #[error("too many failed sign-ins for this login; try again in {retry_after_secs} second(s)")]
+    TooManyAttempts { retry_after_secs: u64 },
     #[error("too many sign-ins from this address; try again in {retry_after_secs} second(s)")]
     TooManySignIns { retry_after_secs: u64 },
     #[error("the server is busy signing others in; try again in {retry_after_secs} second(s)")]
@@ -103,10 +103,9 @@ impl ApiError {
     /// Seconds the client should wait before trying again, for refusals that end by themselves.
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            ApiError::TooManyAttempts { minutes } => Some(minutes * 60),
-            ApiError::TooManySignIns { retry_after_secs } | ApiError::Busy { retry_after_secs } => {
-                Some(*retry_after_secs)
-            }
+            ApiError::TooManyAttempts { retry_after_secs }
+            | ApiError::TooManySignIns { retry_after_secs }
+            | ApiError::Busy { retry_after_secs } => Some(*retry_after_secs),
             ApiError::Timeout => Some(1),
             _ => None,
         }
@@ -182,7 +181,7 @@ mod tests {
         let (status, headers, body) = answer(ApiError::Busy { retry_after_secs: 1 }).await;
         assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("busy")));
         assert_eq!(headers[axum::http::header::RETRY_AFTER], "1");
-        let (_, headers, _) = answer(ApiError::TooManyAttempts { minutes: 3 }).await;
+        let (_, headers, _) = answer(ApiError::TooManyAttempts { retry_after_secs: 180 }).await;
         assert_eq!(headers[axum::http::header::RETRY_AFTER], "180");
         let (_, headers, _) = answer(ApiError::WrongPassword).await;
         assert!(!headers.contains_key(axum::http::header::RETRY_AFTER));

@@ -8,8 +8,9 @@
 //! it is answered at once (`429` with `Retry-After`) and costs the server nothing more. A place
 //! is held by an async task that waits on a channel, not by a thread.
 //!
-//! Failed sign-ins are counted per login (`auth::SignInLimiter`: guessing one person's
-//! password) and per client address (guessing many logins from one place); successful ones are
+//! Failed sign-ins slow down the next ones of that login, from that address most
+//! (`auth::SignInLimiter`: guessing one person's password, never locking its owner out), and
+//! are counted per client address (guessing many logins from one place); successful ones are
 //! not, so a whole office behind one address can sign in at nine.
 
 use std::collections::HashMap;
@@ -201,7 +202,11 @@ pub(crate) async fn login(
     let device_name = if request.device_name.trim().is_empty() { "device" } else { &request.device_name };
     let device_name = directory::directory_text("a device's name", device_name, directory::MAX_DEVICE_NAME_CHARS)
         .map_err(ApiError::BadRequest)?;
-    state.limiter.check(&request.login).map_err(|minutes| ApiError::TooManyAttempts { minutes })?;
+    let from = client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0);
+    state
+        .limiter
+        .check(&request.login, from)
+        .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
     let place = state.passwords.place()?;
     let lookup = state.clone();
     let login = request.login.clone();
@@ -212,7 +217,7 @@ pub(crate) async fn login(
     let person = match found {
         Some((person, _)) if !person.retired && verified => person,
         _ => {
-            state.limiter.failed(&request.login);
+            state.limiter.failed(&request.login, from);
             if let Some(ClientAddress(address)) = client {
                 state.sign_in_addresses.failed(address);
             }
@@ -221,7 +226,7 @@ pub(crate) async fn login(
             return Err(ApiError::WrongPassword);
         }
     };
-    state.limiter.succeeded(&request.login);
+    state.limiter.succeeded(&request.login, from);
     let token = auth::new_token();
     let at = now();
     let lifetime = i64::try_from(state.token_lifetime.as_millis()).unwrap_or(i64::MAX);

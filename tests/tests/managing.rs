@@ -264,3 +264,37 @@ fn roles_act_downward_on_devices_and_ids_in_use_cannot_be_claimed() {
     assert_error(claim("00000000-0000-0000-0000-000000000000"), 409, "device_id_taken");
     assert_error(claim(&census_server::demo::demo_device().to_string()), 409, "device_id_taken");
 }
+
+#[test]
+fn an_agent_receives_only_the_people_they_work_with() {
+    use census_tests::hostile::RawApi;
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(dir.path());
+    let logins = |login: &str| -> Vec<String> {
+        let api = RawApi::sign_in(&server, login);
+        let directory: serde_json::Value = api
+            .http
+            .get(format!("{}/api/v1/directory", api.url))
+            .bearer_auth(&api.token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let mut logins: Vec<String> = directory["directory"]["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["login"].as_str().unwrap().to_owned())
+            .collect();
+        logins.sort();
+        logins
+    };
+    // Anna works in the centre alone: she gets the managers and herself, not Boris.
+    assert_eq!(logins("anna"), ["admin", "anna", "manager"]);
+    // A colleague in her territory appears.
+    admin(&server.db, &["user", "add", "olga", "--name", "Ольга", "--role", "agent", "--password", "census-demo"]);
+    admin(&server.db, &["assign", &demo_territories()[0].id.to_string(), "olga"]);
+    assert_eq!(logins("anna"), ["admin", "anna", "manager", "olga"]);
+    // Managers see everyone.
+    assert_eq!(logins("manager"), ["admin", "anna", "boris", "manager", "olga"]);
+}
