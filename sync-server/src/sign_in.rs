@@ -6,7 +6,8 @@
 //! blocking pool every request needs, a crowd of made-up logins made a signed-in device wait
 //! seconds for a pull. Here a sign-in first takes a place in the password queue; with none left
 //! it is answered at once (`429` with `Retry-After`) and costs the server nothing more. A place
-//! is held by an async task that waits on a channel, not by a thread.
+//! is held by an async task that waits on a channel, not by a thread. After each job the
+//! password thread rests as long as the job took, so a flood takes at most half of one core.
 //!
 //! Failed sign-ins slow down the next ones of that login, from that address most
 //! (`auth::SignInLimiter`: guessing one person's password, never locking its owner out), and
