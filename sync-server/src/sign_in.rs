@@ -57,7 +57,7 @@ enum PasswordJob {
 /// The password threads and the places in their queue.
 #[derive(Debug)]
 pub struct PasswordWork {
-    jobs: Mutex<Sender<(PasswordJob, OwnedSemaphorePermit)>>,
+    jobs: Sender<(PasswordJob, OwnedSemaphorePermit)>,
     places: Arc<Semaphore>,
 }
 
@@ -92,7 +92,7 @@ impl PasswordWork {
                 tracing::error!("cannot start a password thread: {e}");
             }
         }
-        PasswordWork { jobs: Mutex::new(jobs), places: Arc::new(Semaphore::new(PASSWORD_QUEUE)) }
+        PasswordWork { jobs, places: Arc::new(Semaphore::new(PASSWORD_QUEUE)) }
     }
 
     /// A place in the queue, or `Busy` at once when it is full.
@@ -104,11 +104,7 @@ impl PasswordWork {
     }
 
     fn send(&self, job: PasswordJob, place: OwnedSemaphorePermit) -> Result<(), ApiError> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send((job, place))
-            .map_err(|_| ApiError::Internal("the password threads have stopped".into()))
+        self.jobs.send((job, place)).map_err(|_| ApiError::Internal("the password threads have stopped".into()))
     }
 
     /// Checks a password against its hash, in turn.

@@ -109,18 +109,18 @@ fn plain_chunk(like: &[u8], body: &[u8]) -> Vec<u8> {
 fn with_huge_action_run(body: &[u8]) -> Vec<u8> {
     let mut r = Reader(body, 0);
     let deps = r.uleb();
-    r.skip(32 * deps as usize);
+    r.advance(32 * deps as usize);
     let actor = r.uleb();
-    r.skip(actor as usize);
+    r.advance(actor as usize);
     r.uleb();
     r.uleb();
-    r.uleb(); // time (a signed number, read the same way to skip it)
+    r.uleb(); // time (a signed number, read past the same way)
     let message = r.uleb();
-    r.skip(message as usize);
+    r.advance(message as usize);
     let others = r.uleb();
     for _ in 0..others {
         let len = r.uleb();
-        r.skip(len as usize);
+        r.advance(len as usize);
     }
     let header_end = r.1;
     let count = r.uleb();
@@ -158,7 +158,7 @@ impl Reader<'_> {
         }
     }
 
-    fn skip(&mut self, n: usize) {
+    fn advance(&mut self, n: usize) {
         self.1 += n;
     }
 }
