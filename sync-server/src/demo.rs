@@ -174,7 +174,7 @@ pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, St
                 at: now,
             }),
         };
-        let ctx = EditContext::new(manager, now).with_source("demo base");
+        let ctx = EditContext::new(manager, now).with_source("demo base").with_role(Role::Manager);
         let id = ProspectId::from_bytes(uuid_like(5, n));
         let (_, change) =
             ProspectDoc::create(id, device, &ctx, &new).map_err(|e| StoreError::Invalid(e.to_string()))?;

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod client_address;
 pub mod compactor;
 pub mod demo;
+pub mod document_objects;
 pub mod error;
 pub mod listener;
 pub mod manage;

@@ -12,12 +12,13 @@ use std::sync::{Mutex, MutexGuard};
 use census_core::directory::{MAX_DEVICE_NAME_CHARS, MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
-    DeviceId, Directory, Person, ProspectId, Questionnaire, Retired, Retirement, Role, Size, Territory, TerritoryId,
-    Timestamp, UserId,
+    DeviceId, Directory, Person, ProspectId, Pusher, Questionnaire, Retired, Retirement, Role, Size, Territory,
+    TerritoryId, Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::access::Caller;
+use crate::document_objects;
 use crate::error::StoreError;
 use crate::snapshots::{self, CompactionStatus};
 use crate::store::{DeviceRecord, PushedChange, Store, TokenCheck};
@@ -121,7 +122,21 @@ const MIGRATIONS: &[&str] = &[
     -- The devices whose changes are in the feed, so a new device cannot take one's id.
     CREATE INDEX changes_by_device ON changes (device);
 "#,
+    r#"
+    -- The objects of each prospect that the rules of who may write what recognise (its visits,
+    -- reviews, `created`, `distinct_from`): see document_objects.rs. Filled from the changes
+    -- already stored when this migration runs.
+    CREATE TABLE document_objects (
+        doc BLOB NOT NULL,
+        object BLOB NOT NULL,
+        region INTEGER NOT NULL,
+        PRIMARY KEY (doc, object)
+    ) WITHOUT ROWID;
+"#,
 ];
+
+/// The migration that made `document_objects`, which learns from the changes stored before it.
+const DOCUMENT_OBJECTS_MIGRATION: usize = 5;
 
 /// Most bytes of changes in one pull page, and of snapshots in one bootstrap page (a page holds
 /// at least one, whatever its size).
@@ -228,6 +243,9 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration)?;
+        if index == DOCUMENT_OBJECTS_MIGRATION {
+            crate::document_objects::learn_stored(&tx)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
@@ -807,6 +825,27 @@ fn push_one(
              (was it restored from a backup?); its copy of the prospect must be reset",
         ));
     }
+    match (info.deps.is_empty(), current) {
+        (true, Some(_)) => {
+            return Ok(refused(
+                "rewrites_layout",
+                "this prospect exists already; a change that starts it anew would hide its contacts and visits",
+            ));
+        }
+        (false, None) => {
+            return Ok(refused(
+                "unknown_prospect",
+                "the server does not have this prospect's first change; push its changes in order",
+            ));
+        }
+        _ => {}
+    }
+    let pusher = Pusher { user: caller.user, role: caller.role };
+    let mut known = document_objects::known_to(tx, item.doc, &info.claims)?;
+    let new_objects = match info.claims.check(current.is_none(), pusher, &mut known) {
+        Ok(new_objects) => new_objects,
+        Err(refusal) => return Ok(refused(refusal.code(), refusal.to_string())),
+    };
     let grown = size.plus(info.size);
     if let Err(too_large) = grown.check_document() {
         return Ok(refused(
@@ -830,6 +869,7 @@ fn push_one(
         grown.bytes as i64,
         grown.ops as i64
     ])?;
+    document_objects::remember(tx, item.doc, &new_objects)?;
     let seq = next_seq(tx)?;
     tx.prepare_cached(
         "INSERT INTO changes (seq, doc, territory, hash, bytes, device, change_seq, received_at) \

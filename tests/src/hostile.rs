@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use census_core::wire::{PushBatch, PushItem, PushOutcome, PushResult};
-use census_core::{DeviceId, UserId};
+use census_core::wire::{DocKind, PushBatch, PushItem, PushOutcome, PushResult};
+use census_core::{DeviceId, ProspectId, TerritoryId, UserId};
 use flate2::Compression;
 use flate2::write::{DeflateEncoder, GzEncoder};
 use reqwest::blocking::{Client, Response};
@@ -77,6 +77,31 @@ impl RawApi {
         let body = serde_json::json!({ "login": login, "password": password, "device": DeviceId::new_v7(now(), rand::random()) });
         self.http.post(format!("{}/api/v1/login", self.url)).json(&body).send().unwrap()
     }
+}
+
+/// A change written with Automerge directly, on `device`, over a prospect's `changes`: what a
+/// device that skips Census's own rules can send, naming `author` in its message.
+pub fn forge(
+    changes: &[Vec<u8>],
+    device: DeviceId,
+    author: UserId,
+    f: impl FnOnce(&mut automerge::AutoCommit),
+) -> Vec<u8> {
+    use automerge::transaction::CommitOptions;
+    let mut doc = automerge::AutoCommit::new().with_actor(device.actor());
+    for change in changes {
+        doc.load_incremental(change).unwrap();
+    }
+    f(&mut doc);
+    let message = serde_json::json!({ "user": author }).to_string();
+    let options = CommitOptions::default().with_message(message).with_time(now().unix_millis());
+    let hash = doc.commit_with(options).expect("the forged edit changes something");
+    doc.get_change_by_hash(&hash).unwrap().raw_bytes().to_vec()
+}
+
+/// A prospect's change as a push carries it.
+pub fn item(doc: ProspectId, territory: TerritoryId, change: &[u8]) -> PushItem {
+    PushItem { doc, kind: DocKind::Prospect, territory, change: change.to_vec() }
 }
 
 /// The refusal code of a pushed change's outcome.

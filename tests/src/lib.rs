@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use census_core::{DeviceId, EditContext, Timestamp, UserId};
+use census_core::{Address, DeviceId, EditContext, NewProspect, Status, TerritoryId, Timestamp, UserId};
 use census_replica::{Replica, SyncClient, SyncError, SyncReport};
 
 /// The `census-server` binary of this build (debug or release, like the running program),
@@ -182,13 +182,25 @@ impl Device {
         }
     }
 
-    /// An edit context for the signed-in person, now.
+    /// An edit context for the signed-in person, now, with their role (as the app makes it).
     pub fn ctx(&self) -> EditContext {
-        EditContext::new(self.user(), now())
+        self.replica.edit_context(now()).unwrap()
     }
 
     pub fn user(&self) -> UserId {
         self.replica.signed_in_user().unwrap().unwrap()
+    }
+}
+
+/// A kiosk in `territory`, with nothing but its name.
+pub fn new_prospect(territory: TerritoryId, name: &str) -> NewProspect {
+    NewProspect {
+        territory,
+        name: name.into(),
+        category: "kiosk".into(),
+        status: Status::New,
+        address: Address::default(),
+        location: None,
     }
 }
 

@@ -11,15 +11,15 @@ use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use census_core::wire::{DocKind, PullPage, PushBatch, PushItem, PushOutcome};
+use census_core::wire::{PullPage, PushBatch, PushItem, PushOutcome};
 use census_core::*;
 use census_replica::SyncClient;
 use census_server::demo;
 use census_tests::hostile::{
-    RawApi, assert_error, change_bomb, client_from, closed_within, connect_from, gunzip, gzip, peak_rss_mib,
+    RawApi, assert_error, change_bomb, client_from, closed_within, connect_from, gunzip, gzip, item, peak_rss_mib,
     refused_code, stalled_connection,
 };
-use census_tests::{Device, Server, admin, now};
+use census_tests::{Device, Server, admin, new_prospect, now};
 use serde_json::Value;
 
 /// The most memory the server may have held at any moment of a test.
@@ -66,21 +66,6 @@ fn assert_memory_bounded(server: &Server) {
     let peak = peak_rss_mib(server.pid());
     eprintln!("the server's peak memory: {peak:.1} MiB");
     assert!(peak < MEMORY_BOUND_MIB, "the server held {peak:.1} MiB at its peak");
-}
-
-fn new_prospect(territory: TerritoryId, name: &str) -> NewProspect {
-    NewProspect {
-        territory,
-        name: name.into(),
-        category: "kiosk".into(),
-        status: Status::New,
-        address: Address::default(),
-        location: None,
-    }
-}
-
-fn item(doc: ProspectId, territory: TerritoryId, change: &[u8]) -> PushItem {
-    PushItem { doc, kind: DocKind::Prospect, territory, change: change.to_vec() }
 }
 
 #[test]

@@ -8,21 +8,10 @@
 use census_core::*;
 use census_replica::{ListFilter, SyncError, SyncProgress};
 use census_server::demo;
-use census_tests::{Device, Server, admin, now};
+use census_tests::{Device, Server, admin, new_prospect, now};
 
 fn all() -> ListFilter {
     ListFilter { limit: 100_000, ..ListFilter::default() }
-}
-
-fn new_prospect(territory: TerritoryId, name: &str) -> NewProspect {
-    NewProspect {
-        territory,
-        name: name.into(),
-        category: "kiosk".into(),
-        status: Status::New,
-        address: Address::default(),
-        location: None,
-    }
 }
 
 #[test]

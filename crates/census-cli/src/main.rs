@@ -35,12 +35,9 @@ struct Cli {
 enum Command {
     /// Create a new replica file for this device.
     Init {
-        /// The device id (a new one when omitted).
+        /// The device id (a new one when omitted). Who edits comes from `census login`.
         #[arg(long)]
         device: Option<DeviceId>,
-        /// The person who will edit on this device.
-        #[arg(long)]
-        user: Option<UserId>,
     },
     /// Add a prospect.
     Add(AddArgs),
@@ -334,13 +331,10 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     let out = print::Output { json: cli.json };
-    if let Command::Init { device, user } = &cli.command {
+    if let Command::Init { device } = &cli.command {
         let device = device.unwrap_or_else(|| DeviceId::new_v7(now(), rand::random()));
-        let mut replica = Replica::create(&cli.replica, device)?;
-        if let Some(user) = user {
-            replica.set_signed_in_user(*user)?;
-        }
-        out.created_replica(&cli.replica, device, *user);
+        Replica::create(&cli.replica, device)?;
+        out.created_replica(&cli.replica, device);
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::Login { server, login, password, device_name } = &cli.command {
@@ -599,10 +593,12 @@ fn map_column(mapping: &mut ColumnMapping, headers: &[String], column: &str) -> 
 }
 
 fn edit_context(replica: &Replica) -> Result<EditContext, Failure> {
-    let user = replica.signed_in_user()?.ok_or_else(|| {
-        Failure::Usage("no one is signed in on this replica; create it with `census init --user <id>`".into())
-    })?;
-    Ok(EditContext::new(user, now()))
+    match replica.edit_context(now()) {
+        Err(ReplicaError::SignedOut) => Err(Failure::Usage(
+            "no one is signed in on this replica; sign in with `census login` (once, with a network) first".into(),
+        )),
+        other => Ok(other?),
+    }
 }
 
 /// Display names of the people in the cached directory, for history and conflicts.

@@ -52,14 +52,12 @@ impl Output {
         say!("{value}");
     }
 
-    pub(crate) fn created_replica(&self, path: &Path, device: DeviceId, user: Option<UserId>) {
+    pub(crate) fn created_replica(&self, path: &Path, device: DeviceId) {
         if self.json {
-            return self.emit(json!({ "replica": path, "device": device, "user": user }));
+            return self.emit(json!({ "replica": path, "device": device }));
         }
         say!("Created the replica {} for device {device}.", path.display());
-        if user.is_none() {
-            say!("No one is signed in yet: edits need `census init --user <id>` on a new replica.");
-        }
+        say!("No one is signed in yet: sign in with `census login` (once, with a network) before editing.");
     }
 
     pub(crate) fn prospect_saved(&self, p: &Prospect) {

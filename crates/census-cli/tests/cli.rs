@@ -59,9 +59,15 @@ impl Census {
         self.dir.path().join(name)
     }
 
-    /// A signed-in replica with the directory and one prospect; returns the prospect's id.
+    /// A replica where Anna is signed in, with the directory and one prospect; returns the
+    /// prospect's id. (`census login` needs a server: `tests/tests/cli_sync.rs` runs it; here
+    /// the sign-in is recorded directly.)
     fn with_prospect(&self) -> String {
-        self.ok(&["init", "--user", AGENT]);
+        self.ok(&["init"]);
+        let unsigned = self.run(&["add", "--name", "Лютик", "--territory", TERRITORY]);
+        assert!(!unsigned.status.success(), "no one signed in: no edits");
+        assert!(String::from_utf8_lossy(&unsigned.stderr).contains("census login"));
+        Replica::open(&self.replica).unwrap().set_signed_in_user(AGENT.parse().unwrap()).unwrap();
         std::fs::write(self.file("directory.json"), DIRECTORY).unwrap();
         self.ok(&["directory", self.file("directory.json").to_str().unwrap()]);
         let added = self.json(&[

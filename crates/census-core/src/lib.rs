@@ -33,6 +33,7 @@
 //!
 //! [`ProspectDoc::read`] gives the typed view of a whole prospect ([`Prospect`]).
 
+pub mod authority;
 pub mod conflict;
 pub mod directory;
 mod doc_values;
@@ -52,6 +53,7 @@ pub mod time;
 pub mod validation;
 pub mod wire;
 
+pub use authority::{Claims, ObjectRef, Pusher, Refusal, Region};
 pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};
 pub use directory::{DeviceRecord, Directory, NewPerson, Person, Retired, Retirement, Role, Territory};

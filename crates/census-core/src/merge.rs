@@ -108,6 +108,7 @@ fn same_person(a: &Contact, b: &Contact) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::Role;
     use crate::ids::{ContactId, DeviceId, ProspectId, QuestionnaireId, TerritoryId, UserId, VisitId};
     use crate::prospect::{Location, NewProspect, QuestionnaireRef, Status, Visit};
     use crate::prospect_doc::{EditContext, ProspectDoc};
@@ -135,8 +136,9 @@ mod tests {
         ProspectDoc::create(ProspectId::from_bytes(id(n)), DeviceId::from_bytes(id(9)), &ctx, &new).unwrap().0
     }
 
+    /// A manager: merges and setting apart are managers' decisions.
     fn ctx() -> EditContext {
-        EditContext::new(UserId::from_bytes(id(1)), Timestamp::from_unix_millis(2_000))
+        EditContext::new(UserId::from_bytes(id(1)), Timestamp::from_unix_millis(2_000)).with_role(Role::Manager)
     }
 
     fn contact(name: &str, phone: &str) -> Contact {

@@ -25,7 +25,9 @@ use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarVal
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::authority::{Claims, Lookup, ObjectRef, Pusher, Refusal, Region};
 use crate::conflict::{self, Conflict, FieldPath, FieldValue};
+use crate::directory::Role;
 use crate::doc_values::*;
 use crate::ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 use crate::limits::{self, Size, SizeError};
@@ -37,18 +39,31 @@ use crate::time::Timestamp;
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// Who makes an edit, when, and through what (e.g. "import of base.xlsx by Anna"). Stored in the
-/// change's metadata, so per-field history can name them.
+/// change's metadata, so per-field history can name them. The editor's role decides what the
+/// edit may write (`authority.rs`); it is not stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditContext {
     pub user: UserId,
     pub at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    #[serde(default = "least_role")]
+    pub role: Role,
+}
+
+fn least_role() -> Role {
+    Role::Agent
 }
 
 impl EditContext {
+    /// An edit by `user` with an agent's rights; see [`EditContext::with_role`].
     pub fn new(user: UserId, at: Timestamp) -> Self {
-        EditContext { user, at, source: None }
+        EditContext { user, at, source: None, role: Role::Agent }
+    }
+
+    pub fn with_role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
     }
 
     pub fn with_source(mut self, source: impl Into<String>) -> Self {
@@ -91,6 +106,8 @@ pub struct ChangeInfo {
     pub sets_territory: Option<String>,
     /// Its size uncompressed, which counts towards its prospect's (see `limits.rs`).
     pub size: Size,
+    /// Its stated author and what it writes, for the rules of `authority.rs`.
+    pub claims: Claims,
 }
 
 /// Decodes a raw change once it is measured within the limits (`limits.rs`), checking its
@@ -103,6 +120,26 @@ fn decode_change(bytes: &[u8]) -> Result<(automerge::Change, Size), SizeError> {
         return Err(SizeError::Malformed("its checksum does not match its contents".into()));
     }
     Ok((change, size))
+}
+
+/// The regions of a document's objects, found by their paths in the document itself.
+struct DocumentLookup<'a>(&'a AutoCommit);
+
+impl Lookup for DocumentLookup<'_> {
+    fn region_of(&mut self, object: &ObjectRef) -> Option<Region> {
+        let (id, _) = self.0.import(&object.to_automerge_id()).ok()?;
+        let mut path: Vec<String> = self
+            .0
+            .parents(&id)
+            .ok()?
+            .map(|parent| match parent.prop {
+                automerge::Prop::Map(key) => key,
+                automerge::Prop::Seq(index) => index.to_string(),
+            })
+            .collect();
+        path.reverse();
+        Region::of_path(&path.iter().map(String::as_str).collect::<Vec<_>>())
+    }
 }
 
 /// A change made on this device: its hash and its bytes, ready for the outbox.
@@ -148,6 +185,8 @@ pub enum DocumentError {
     InvalidValue { path: String, reason: String },
     #[error("{0}; the edit was not made")]
     TooLarge(SizeError),
+    #[error("{0}; the edit was not made")]
+    NotPermitted(Refusal),
     #[error("internal document error: {0}")]
     Internal(#[from] automerge::AutomergeError),
 }
@@ -394,6 +433,7 @@ impl ProspectDoc {
             sets_id,
             sets_territory,
             size,
+            claims: Claims::read(&change),
         })
     }
 
@@ -432,15 +472,25 @@ impl ProspectDoc {
             .get_change_by_hash(&hash)
             .ok_or(DocumentError::Unreadable("a committed change vanished".into()))?;
         let size = Size { bytes: change.raw_bytes().len() as u64, ops: change.len() as u64 };
-        if let Err(too_large) = size.check_change().and_then(|()| before.plus(size).check_document()) {
+        let refusal = match size.check_change().and_then(|()| before.plus(size).check_document()) {
+            Err(too_large) => Some(DocumentError::TooLarge(too_large)),
+            // The server's rules, applied before the change leaves the device.
+            Ok(()) => {
+                let (claims, first) = (Claims::read(&change), change.deps().is_empty());
+                let pusher = Pusher { user: ctx.user, role: ctx.role };
+                claims.check(first, pusher, &mut DocumentLookup(&self.doc)).err().map(DocumentError::NotPermitted)
+            }
+        };
+        if let Some(refusal) = refusal {
             // The change builds on exactly the heads the document had before it.
             let heads_before = change.deps().to_vec();
             let actor = self.doc.get_actor().clone();
             self.doc = self.doc.fork_at(&heads_before)?.with_actor(actor);
-            return Err(DocumentError::TooLarge(too_large));
+            return Err(refusal);
         }
+        let bytes = change.raw_bytes().to_vec();
         self.size = Some(before.plus(size));
-        Ok(Some(LocalChange { hash, bytes: change.raw_bytes().to_vec() }))
+        Ok(Some(LocalChange { hash, bytes }))
     }
 
     /// The sum of the document's changes, as the server counts it.
@@ -915,7 +965,11 @@ impl ProspectEditor<'_> {
                 put_map(self.doc, &ROOT, "location", &location_value(location))?;
             }
             (["location"], FieldValue::Missing) => self.doc.delete(ROOT, "location")?,
-            (["review"], FieldValue::Review(review)) => put_map(self.doc, &ROOT, "review", &review_value(review))?,
+            (["review"], FieldValue::Review(review)) => {
+                // The one who settles the conflict signs the review they keep.
+                let kept = Review { by: self.ctx.user, at: self.ctx.at, ..review.clone() };
+                put_map(self.doc, &ROOT, "review", &review_value(&kept))?
+            }
             (["address", part], FieldValue::Text(text)) if Address::PARTS.contains(part) => {
                 let address = self.container("address", ObjType::Map)?;
                 put_str(self.doc, &address, part, text)?;

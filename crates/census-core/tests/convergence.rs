@@ -105,8 +105,10 @@ fn key_of(value: &FieldValue) -> String {
     }
 }
 
+/// Each replica's person is a manager, so that every kind of edit (reviews and merges too) meets.
 fn ctx(replica: usize, at: i64) -> EditContext {
     EditContext::new(UserId::from_bytes([replica as u8 + 1; 16]), Timestamp::from_unix_millis(1_795_800_000_000 + at))
+        .with_role(Role::Manager)
 }
 
 struct Sim {

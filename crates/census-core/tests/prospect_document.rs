@@ -21,6 +21,11 @@ fn ctx(n: u8, at: i64) -> EditContext {
     EditContext::new(user(n), Timestamp::from_unix_millis(T0 + at))
 }
 
+/// A manager's edit: reviews, merge marks and deletions are theirs.
+fn manager(n: u8, at: i64) -> EditContext {
+    ctx(n, at).with_role(Role::Manager)
+}
+
 fn new_prospect() -> NewProspect {
     NewProspect {
         territory: TerritoryId::from_bytes([9; 16]),
@@ -82,7 +87,7 @@ fn every_edit_kind_shows_in_the_read_view() {
         outcome: "met the owner".into(),
     };
     let change = doc
-        .edit(&ctx(1, 10), |p| {
+        .edit(&manager(1, 10), |p| {
             p.set_name("Ромашка-2")?;
             p.set_category("kiosk")?;
             p.set_status(Status::Interested)?;
@@ -130,7 +135,7 @@ fn every_edit_kind_shows_in_the_read_view() {
     assert_eq!(p.photos.len(), 1);
     assert_eq!(p.review.as_ref().unwrap().state, ReviewState::Flagged);
 
-    doc.edit(&ctx(2, 20), |p| {
+    doc.edit(&manager(2, 20), |p| {
         p.remove_contact(contact)?;
         p.remove_tag("wholesale")?;
         p.set_review(ReviewState::Approved, "")?;
@@ -147,7 +152,7 @@ fn every_edit_kind_shows_in_the_read_view() {
     assert_eq!(p.merged_into, Some(ProspectId::from_bytes([8; 16])));
     assert!(p.deleted);
 
-    doc.edit(&ctx(2, 30), |p| p.restore()).unwrap();
+    doc.edit(&manager(2, 30), |p| p.restore()).unwrap();
     assert!(!doc.read().deleted);
 }
 
@@ -179,7 +184,7 @@ fn a_failed_edit_leaves_the_document_untouched() {
             p.set_location(&Location { lat: 91.0, lon: 0.0, accuracy_m: None, at: Timestamp::from_unix_millis(0) })
         }),
         doc.edit(&ctx(1, 1), |p| p.add_tag("   ")),
-        doc.edit(&ctx(1, 1), |p| p.mark_merged_into(ProspectId::from_bytes([1; 16]))),
+        doc.edit(&manager(1, 1), |p| p.mark_merged_into(ProspectId::from_bytes([1; 16]))),
         doc.edit(&ctx(1, 1), |p| p.remove_contact(ContactId::from_bytes([7; 16]))),
     ] {
         assert!(bad.is_err());

@@ -25,6 +25,8 @@ pub enum ReplicaError {
     Missing(String),
     #[error("a replica already exists at {0}")]
     AlreadyExists(String),
+    #[error("no one is signed in on this device; sign in (once, with a network) before editing")]
+    SignedOut,
     #[error("there is no prospect {0} on this device")]
     UnknownProspect(ProspectId),
     #[error("a prospect {0} already exists")]

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use census_core::{
     Conflict, DeviceId, DocumentError, EditContext, FieldEdit, FieldPath, FieldValue, NewProspect, Problem, Prospect,
-    ProspectDoc, ProspectEditor, ProspectId, ProspectRow, Questionnaire, UserId, Visit, validate_answers,
+    ProspectDoc, ProspectEditor, ProspectId, ProspectRow, Questionnaire, Role, Timestamp, UserId, Visit,
+    validate_answers,
 };
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,16 @@ impl Replica {
         info(&self.conn, "user")?
             .map(|u| u.parse().map_err(|_| ReplicaError::Corrupt("the signed-in user's id is unreadable".into())))
             .transpose()
+    }
+
+    /// Who edits on this device, at `at`: the person signed in, with the role the cached
+    /// directory gives them (an agent's until the directory says more). Before anyone has signed
+    /// in, no one can edit: a change names its author, and the server accepts only the person
+    /// signed in on the device that pushes it.
+    pub fn edit_context(&self, at: Timestamp) -> Result<EditContext, ReplicaError> {
+        let user = self.signed_in_user()?.ok_or(ReplicaError::SignedOut)?;
+        let role = self.people()?.into_iter().find(|p| p.id == user).map_or(Role::Agent, |p| p.role);
+        Ok(EditContext::new(user, at).with_role(role))
     }
 
     /// Records who is signed in on this device.

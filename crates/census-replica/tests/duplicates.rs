@@ -52,7 +52,7 @@ fn a_merge_moves_everything_to_the_survivor_and_syncs_to_other_devices() {
     let dir = tempfile::tempdir().unwrap();
     let mut manager = base(&dir, "manager.census", 1);
     // The duplicate has a visit, a contact and notes of its own.
-    manager.record_visit(id(2), &ctx(2, 40), &questionnaire(1), &visit(7, 4)).unwrap();
+    manager.record_visit(id(2), &ctx(1, 40), &questionnaire(1), &visit(7, 4)).unwrap();
     manager
         .edit_prospect(id(2), &ctx(2, 50), |p| {
             p.add_contact(

@@ -223,7 +223,7 @@ fn the_map_reads_prospects_inside_a_box_filtered_like_the_list() {
             .create_prospect(ProspectId::from_bytes([n; 16]), &ctx(1, 0), &new_prospect(&format!("Shop {n}"), lat, lon))
             .unwrap();
     }
-    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 1), |p| p.delete()).unwrap();
+    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(MANAGER, 1), |p| p.delete()).unwrap();
     let mut names: Vec<String> = replica
         .within((56.8, 57.0), (35.8, 36.0), &ListFilter::default(), 100)
         .unwrap()
@@ -378,7 +378,7 @@ fn a_list_knows_its_length_and_each_territory_its_progress() {
             VisitOutcome::Recorded { .. }
         ));
     }
-    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(1, 6_000), |p| p.delete()).unwrap();
+    replica.edit_prospect(ProspectId::from_bytes([2; 16]), &ctx(MANAGER, 6_000), |p| p.delete()).unwrap();
 
     assert_eq!(replica.count(&ListFilter::default()).unwrap(), 5);
     assert_eq!(replica.categories().unwrap(), ["grocery"], "each category once");
@@ -461,7 +461,7 @@ fn the_dashboard_counts_coverage_the_funnel_categories_and_visits_per_agent_per_
         };
         replica.create_prospect(id, &ctx(1, 0), &new).unwrap();
     }
-    replica.edit_prospect(ProspectId::from_bytes([6; 16]), &ctx(1, 1), |p| p.delete()).unwrap();
+    replica.edit_prospect(ProspectId::from_bytes([6; 16]), &ctx(MANAGER, 1), |p| p.delete()).unwrap();
     // Visits: Anna on day 0 (P1, P2) and day 1 (P3); Boris on day 1 (P3 again, P7); P6 is deleted.
     let visits = [
         (10u8, 1u8, anna, 0),
@@ -473,8 +473,10 @@ fn the_dashboard_counts_coverage_the_funnel_categories_and_visits_per_agent_per_
     ];
     for (visit_id, prospect, agent, at) in visits {
         let v = Visit { at: Timestamp::from_unix_millis(T0 + at), agent, ..visit(visit_id, 3) };
+        // Each visit recorded in its agent's name, as the server accepts it.
+        let by_agent = EditContext::new(agent, Timestamp::from_unix_millis(T0 + at));
         let outcome =
-            replica.record_visit(ProspectId::from_bytes([prospect; 16]), &ctx(1, at), &questionnaire(1), &v).unwrap();
+            replica.record_visit(ProspectId::from_bytes([prospect; 16]), &by_agent, &questionnaire(1), &v).unwrap();
         assert!(matches!(outcome, VisitOutcome::Recorded { .. }));
     }
     let counts =

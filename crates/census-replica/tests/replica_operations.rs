@@ -65,7 +65,7 @@ fn edits_update_lists_filters_and_search() {
     assert!(replica.search("колбаса", 20).unwrap().is_empty());
     assert!(replica.search("\"*)(", 20).unwrap().is_empty(), "query syntax in user input is harmless");
 
-    replica.edit_prospect(id, &ctx(1, 20), |p| p.delete()).unwrap();
+    replica.edit_prospect(id, &ctx(MANAGER, 20), |p| p.delete()).unwrap();
     assert_eq!(replica.list(&ListFilter::default()).unwrap().len(), 1, "deleted prospects leave lists");
     assert_eq!(replica.list(&ListFilter { include_hidden: true, ..ListFilter::default() }).unwrap().len(), 2);
 }

@@ -92,6 +92,8 @@ fn edit(
 
 /// Who is making an edit, and when.
 pub(crate) fn edit_context(replica: &census_replica::Replica) -> Result<EditContext, AppError> {
-    let user = replica.signed_in_user()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
-    Ok(EditContext::new(user, now()))
+    match replica.edit_context(now()) {
+        Err(census_replica::ReplicaError::SignedOut) => Err(AppError::new(ErrorKind::SignedOut, "sign in first")),
+        other => Ok(other?),
+    }
 }

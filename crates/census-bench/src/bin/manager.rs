@@ -51,7 +51,8 @@ fn main() -> Result<(), String> {
             }
         }
         if n % 2 == 0 {
-            let manager = EditContext::new(UserId::from_bytes([9; 16]), Timestamp::from_unix_millis(T0 + n as i64 + 1));
+            let manager = EditContext::new(UserId::from_bytes([9; 16]), Timestamp::from_unix_millis(T0 + n as i64 + 1))
+                .with_role(Role::Manager);
             replica.edit_prospect(id, &manager, |p| p.set_review(ReviewState::Approved, "")).map_err(fail)?;
             if n % 20 == 0 {
                 let later = EditContext::new(agent(n), Timestamp::from_unix_millis(T0 + n as i64 + 2));

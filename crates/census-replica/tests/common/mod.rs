@@ -10,8 +10,12 @@ use census_replica::Replica;
 
 pub(crate) const T0: i64 = 1_795_800_000_000;
 
+/// The person who manages: reviews, merges, sets apart and deletes. Everyone else is an agent.
+pub(crate) const MANAGER: u8 = 9;
+
 pub(crate) fn ctx(user: u8, at: i64) -> EditContext {
-    EditContext::new(UserId::from_bytes([user; 16]), Timestamp::from_unix_millis(T0 + at))
+    let role = if user == MANAGER { Role::Manager } else { Role::Agent };
+    EditContext::new(UserId::from_bytes([user; 16]), Timestamp::from_unix_millis(T0 + at)).with_role(role)
 }
 
 pub(crate) fn territory() -> TerritoryId {
