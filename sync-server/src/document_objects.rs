@@ -50,3 +50,38 @@ pub fn learn_stored(tx: &Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+    use super::*;
+    use crate::sqlite_store::SqliteStore;
+    use census_core::Timestamp;
+
+    fn objects(db: &std::path::Path) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
+        let conn = Connection::open(db).unwrap();
+        let mut statement =
+            conn.prepare("SELECT doc, object, region FROM document_objects ORDER BY doc, object").unwrap();
+        statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_database_from_before_the_table_learns_every_stored_prospects_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let store = SqliteStore::open(&db).unwrap();
+        crate::demo::seed(&store, 12, Timestamp::from_unix_millis(1_795_800_000_000)).unwrap();
+        drop(store);
+        let kept_as_pushed = objects(&db);
+        // Each prospect's visits map, created map and distinct_from map at least.
+        assert!(kept_as_pushed.len() >= 36, "{}", kept_as_pushed.len());
+
+        // The same database as it was before migration 6.
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TABLE document_objects; PRAGMA user_version = 5;").unwrap();
+        drop(conn);
+        SqliteStore::open(&db).unwrap();
+        assert_eq!(objects(&db), kept_as_pushed);
+    }
+}
