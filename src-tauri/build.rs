@@ -17,6 +17,7 @@ fn main() {
         "set_apart",
         "devices",
         "revoke_device",
+        "audit_trail",
         "add_person",
         "retire_person",
         "save_territory",

@@ -44,6 +44,9 @@ fn generated() -> String {
         Territory,
         DeviceRecord,
         Retired,
+        AuditKind,
+        AuditEntry,
+        AuditFilter,
         // prospects
         Status,
         ReviewState,

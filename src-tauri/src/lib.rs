@@ -99,6 +99,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::set_apart,
         commands::devices,
         commands::revoke_device,
+        commands::audit_trail,
         commands::add_person,
         commands::retire_person,
         commands::save_territory,

@@ -77,6 +77,14 @@ impl Caller {
         Ok(())
     }
 
+    /// Whether this caller may read the audit trail: administrators only.
+    pub fn may_read_audit(&self) -> Result<(), String> {
+        if !self.is_admin() {
+            return Err("only an administrator may read the audit trail".into());
+        }
+        Ok(())
+    }
+
     /// Whether this caller may retire `person`: managers retire agents, administrators anyone
     /// but themselves.
     pub fn may_retire(&self, person: &Person) -> Result<(), String> {

@@ -22,6 +22,7 @@ use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Caller;
+use crate::audit::{self, AuditTrail};
 use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
 use crate::error::ApiError;
 use crate::sign_in::{AddressLimiter, PasswordWork};
@@ -50,16 +51,19 @@ pub struct AppState {
     pub token_lifetime: Duration,
     /// Password hashing and checking, on threads of their own with a short queue.
     pub passwords: PasswordWork,
+    /// Security events, written to the database off the path of requests.
+    pub audit: AuditTrail,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> AppState {
         AppState {
-            store,
+            store: store.clone(),
             limiter: SignInLimiter::default(),
             sign_in_addresses: AddressLimiter::default(),
             token_lifetime: Duration::from_secs(TOKEN_LIFETIME_SECS),
             passwords: PasswordWork::start(),
+            audit: AuditTrail::start(store),
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::manage::routes())
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(crate::request_log::layer())
         .with_state(state)
 }
 
@@ -141,7 +146,10 @@ pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> 
     let state = state.clone();
     let check = blocking(move || Ok(state.store.check_token(&auth::token_hash(&token), now())?)).await?;
     match check {
-        TokenCheck::Valid(caller) => Ok(caller),
+        TokenCheck::Valid(caller) => {
+            crate::request_log::identify(caller.device, caller.user);
+            Ok(caller)
+        }
         TokenCheck::Revoked => Err(ApiError::DeviceRevoked),
         TokenCheck::Unknown => Err(ApiError::BadToken),
     }
@@ -243,28 +251,43 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
         }
         let pushed: Vec<PushedChange> = batch.items.into_iter().map(PushedChange::inspect).collect();
         let outcomes = state.store.push(&caller, &pushed, now())?;
-        log_refusals(&caller, &outcomes);
+        log_refusals(&state, &caller, &outcomes);
         compress(&PushResult { outcomes }.encode())
     })
     .await?;
     Ok(frame_response(answer))
 }
 
-/// Logs a push's refused changes as one security event.
-fn log_refusals(caller: &Caller, outcomes: &[PushOutcome]) {
-    let refused: Vec<&str> = outcomes
+/// Logs a push's refused changes as one security event, and keeps it in the audit trail with
+/// the first reason of each kind.
+fn log_refusals(state: &AppState, caller: &Caller, outcomes: &[PushOutcome]) {
+    let refused: Vec<(&str, &str)> = outcomes
         .iter()
         .filter_map(|outcome| match outcome {
-            PushOutcome::Refused { code, .. } if code != "held_back" => Some(code.as_str()),
+            PushOutcome::Refused { code, message } if code != "held_back" => Some((code.as_str(), message.as_str())),
             _ => None,
         })
         .collect();
-    if let Some(first) = refused.first() {
-        tracing::warn!(
-            target: "security", user = %caller.user, device = %caller.device, refused = refused.len(), first,
-            "refused pushed changes"
-        );
+    let Some((first, _)) = refused.first() else { return };
+    tracing::warn!(
+        target: "security", user = %caller.user, device = %caller.device, refused = refused.len(), first,
+        "refused pushed changes"
+    );
+    let mut reasons: Vec<String> = Vec::new();
+    for (code, message) in &refused {
+        if !reasons.iter().any(|r| r.starts_with(&format!("{code}:"))) {
+            reasons.push(format!("{code}: {message}"));
+        }
     }
+    let detail = format!("{} pushed change(s) refused; {}", refused.len(), reasons.join("; "));
+    let mut entry = audit::about(
+        audit::entry(census_core::AuditKind::PushRefused, detail),
+        Some(caller.user),
+        None,
+        Some(caller.device),
+    );
+    entry.count = u32::try_from(refused.len()).unwrap_or(u32::MAX);
+    state.audit.record(entry);
 }
 
 #[derive(Debug, Deserialize)]

@@ -79,7 +79,7 @@ mod tests {
 
         // The same database as it was before migration 6.
         let conn = Connection::open(&db).unwrap();
-        conn.execute_batch("DROP TABLE document_objects; PRAGMA user_version = 5;").unwrap();
+        conn.execute_batch("DROP TABLE document_objects; DROP TABLE audit; PRAGMA user_version = 5;").unwrap();
         drop(conn);
         SqliteStore::open(&db).unwrap();
         assert_eq!(objects(&db), kept_as_pushed);

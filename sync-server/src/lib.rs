@@ -21,6 +21,7 @@
 
 pub mod access;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod client_address;
 pub mod compactor;
@@ -29,6 +30,7 @@ pub mod document_objects;
 pub mod error;
 pub mod listener;
 pub mod manage;
+pub mod request_log;
 pub mod security_log;
 pub mod sign_in;
 pub mod snapshots;

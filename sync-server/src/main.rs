@@ -5,8 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use census_core::{Person, Questionnaire, Retirement, Role, Territory, TerritoryId, Timestamp, UserId};
+use census_core::{
+    AuditEntry, AuditFilter, AuditKind, Person, Questionnaire, Retirement, Role, Territory, TerritoryId, Timestamp,
+    UserId,
+};
 use census_server::api::{self, AppState};
+use census_server::audit;
 use census_server::auth::hash_password;
 use census_server::client_address::{Network, TrustedProxies};
 use census_server::{SqliteStore, Store, StoreError, demo};
@@ -63,6 +67,27 @@ enum Command {
         #[command(subcommand)]
         action: QuestionnaireAction,
     },
+    /// List the audit trail (security events), newest first.
+    Audit {
+        /// Only events of this kind (signed_in, sign_in_failed, sign_ins_throttled, device_revoked,
+        /// device_reinstated, person_added, person_retired, password_changed, role_changed, push_refused, events_dropped).
+        #[arg(long)]
+        kind: Option<AuditKind>,
+        /// Only events about this login, or by or about its person.
+        #[arg(long)]
+        login: Option<String>,
+        #[arg(long)]
+        device: Option<census_core::DeviceId>,
+        /// Only events of the last this many minutes.
+        #[arg(long)]
+        since_minutes: Option<u32>,
+        /// At most this many (at most 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Seed a demo base (people of each role, two territories, a questionnaire, prospects).
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -85,6 +110,12 @@ enum UserAction {
         login: String,
         #[arg(long, env = "CENSUS_NEW_PASSWORD")]
         password: String,
+    },
+    /// Give a person another role; it holds from their next request on.
+    Role {
+        login: String,
+        #[arg(long)]
+        role: Role,
     },
     /// Retire a departing person: no more sign-ins, devices revoked, history kept; their
     /// territories go to the person named by --hand-over-to.
@@ -148,6 +179,24 @@ fn open(db: &Path) -> Result<SqliteStore, String> {
     SqliteStore::open(db).map_err(|e| format!("cannot open {}: {e}", db.display()))
 }
 
+/// Keeps an administration command's action in the audit trail.
+fn audited(store: &SqliteStore, mut entry: AuditEntry) -> Result<(), String> {
+    entry.detail.push_str(" (by census-server on the server's machine)");
+    store.record_audit(&[entry]).map_err(|e| e.to_string())
+}
+
+/// Keeps a device's revocation or reinstatement by an administration command.
+fn device_audited(
+    store: &SqliteStore,
+    device: census_core::DeviceId,
+    kind: AuditKind,
+    detail: &str,
+) -> Result<(), String> {
+    let owner = store.device_owner(device).map_err(|e| e.to_string())?;
+    let (user, login) = (owner.as_ref().map(|o| o.id), owner.as_ref().map(|o| o.login.as_str()));
+    audited(store, audit::about(audit::entry(kind, detail), user, login, Some(device)))
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     let fail = |e: StoreError| e.to_string();
     match cli.command {
@@ -164,16 +213,34 @@ fn run(cli: Cli) -> Result<(), String> {
                     let person =
                         Person { id: UserId::new_v7(now(), rand::random()), name, login, role, retired: false };
                     store.add_person(&person, &hash_password(&password).map_err(fail)?).map_err(fail)?;
+                    let detail = format!("{} added as {}", person.name, role.as_str());
+                    let entry = audit::entry(AuditKind::PersonAdded, detail);
+                    audited(&store, audit::about(entry, Some(person.id), Some(&person.login), None))?;
                     println!("Added {} ({}) as {}: {}", person.name, person.login, role.as_str(), person.id);
                 }
                 UserAction::Password { login, password } => {
                     store.set_password(&login, &hash_password(&password).map_err(fail)?).map_err(fail)?;
+                    let user = store.person_by_login(&login).map_err(fail)?.map(|(p, _)| p.id);
+                    let entry = audit::entry(AuditKind::PasswordChanged, "password changed");
+                    audited(&store, audit::about(entry, user, Some(&login), None))?;
                     println!("Changed the password of {login}.");
+                }
+                UserAction::Role { login, role } => {
+                    let (person, _) = store
+                        .person_by_login(&login)
+                        .map_err(fail)?
+                        .ok_or_else(|| format!("there is no one with the login \"{login}\""))?;
+                    store.set_role(&login, role).map_err(fail)?;
+                    let detail = format!("{} is now {} (was {})", person.name, role.as_str(), person.role.as_str());
+                    let entry = audit::entry(AuditKind::RoleChanged, detail);
+                    audited(&store, audit::about(entry, Some(person.id), Some(&login), None))?;
+                    println!("{login} is now {}.", role.as_str());
                 }
                 UserAction::Retire { login, hand_over_to } => {
                     let retired = store
                         .retire(&Retirement { login: login.clone(), successor: hand_over_to.clone() })
                         .map_err(fail)?;
+                    audited(&store, census_server::manage::retirement_entry(&retired, hand_over_to.as_deref()))?;
                     println!("Retired {login}: their devices no longer sync; their history stays.");
                     if let Some(successor) = hand_over_to {
                         println!("{} territory(ies) handed over to {successor}.", retired.handed_over.len());
@@ -199,10 +266,12 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 DeviceAction::Revoke { device } => {
                     store.revoke_device(device).map_err(fail)?;
+                    device_audited(&store, device, AuditKind::DeviceRevoked, "device revoked")?;
                     println!("Revoked {device}: it can no longer sync.");
                 }
                 DeviceAction::Reinstate { device } => {
                     store.reinstate_device(device).map_err(fail)?;
+                    device_audited(&store, device, AuditKind::DeviceReinstated, "device reinstated; it signs in anew")?;
                     println!("Reinstated {device}: it syncs again once it signs in.");
                 }
             }
@@ -258,6 +327,32 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("Published version {} of {}.", questionnaire.version, questionnaire.title.en);
             Ok(())
         }
+        Command::Audit { kind, login, device, since_minutes, limit, json } => {
+            let store = open(&cli.db)?;
+            let since = since_minutes
+                .map(|minutes| Timestamp::from_unix_millis(now().unix_millis() - i64::from(minutes) * 60_000));
+            let filter = AuditFilter { kind, login, device, since, limit };
+            for e in store.audit(&filter).map_err(fail)? {
+                if json {
+                    println!("{}", serde_json::to_string(&e).map_err(|e| e.to_string())?);
+                    continue;
+                }
+                let who = e.login.clone().or_else(|| e.user.map(|u| u.to_string())).unwrap_or_else(|| "-".into());
+                let count = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };
+                let mut line = format!("{}  {:<18} {who}{count}: {}", e.at.to_utc_string(), e.kind.as_str(), e.detail);
+                if let Some(device) = e.device {
+                    line.push_str(&format!("  device {device}"));
+                }
+                if let Some(address) = &e.address {
+                    line.push_str(&format!("  from {address}"));
+                }
+                if let Some(by) = e.by {
+                    line.push_str(&format!("  by {by}"));
+                }
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Demo { prospects } => {
             let store = open(&cli.db)?;
             if !store.directory().map_err(fail)?.people.is_empty() {
@@ -300,9 +395,10 @@ fn serve(
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         println!("census-server listening on http://{bound}");
         tracing::info!(%bound, "listening");
-        census_server::listener::serve(listener, api::router(state), proxies, stop_requested())
+        census_server::listener::serve(listener, api::router(state.clone()), proxies, stop_requested())
             .await
             .map_err(|e| e.to_string())?;
+        state.audit.finish();
         tracing::info!("stopped: every request in flight was answered");
         Ok(())
     })

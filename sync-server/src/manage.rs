@@ -1,22 +1,27 @@
 //! The managers' part of the API: devices (list, revoke), people (add one; retire a departing
 //! one and hand their territories over in one step), territories (outline, planned target, agents) and
-//! questionnaire versions. Every request needs a manager's or an administrator's device; the
-//! directory every device fetches when it syncs then carries the result to everyone.
+//! questionnaire versions, and the audit trail for administrators. Every request needs a
+//! manager's or an administrator's device; the directory every device fetches when it syncs then
+//! carries the result to everyone. Actions on people and devices go to the audit trail.
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use census_core::directory::{MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
-use census_core::{DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory, UserId};
+use census_core::{
+    AuditEntry, AuditFilter, AuditKind, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement,
+    Territory, UserId,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::Caller;
 use crate::api::{AppState, authenticate, blocking, read_body};
+use crate::audit;
 use crate::error::ApiError;
 
 /// Largest accepted body: a questionnaire, or a territory with a detailed outline.
@@ -31,6 +36,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/people/retire", post(retire))
         .route("/api/v1/territories", put(save_territory))
         .route("/api/v1/questionnaires", post(publish_questionnaire))
+        .route("/api/v1/audit", get(audit_trail))
 }
 
 /// The caller, if they may manage.
@@ -74,6 +80,8 @@ async fn revoke_device(
         caller.may_revoke_device_of(&owner).map_err(ApiError::Forbidden)?;
         state.store.revoke_device(device)?;
         tracing::warn!(target: "security", %device, owner = %owner.login, by = %caller.user, "device revoked");
+        let entry = audit::entry(AuditKind::DeviceRevoked, format!("{}'s device revoked", owner.name));
+        state.audit.record(by(&caller, audit::about(entry, Some(owner.id), Some(&owner.login), Some(device))));
         Ok(())
     })
     .await?;
@@ -89,8 +97,16 @@ async fn reinstate_device(
     let caller = manager(&state, &headers).await?;
     caller.may_reinstate_devices().map_err(ApiError::Forbidden)?;
     let Revocation { device } = json_body(body, "device reinstatement (it needs the device's id)").await?;
-    blocking(move || Ok(state.store.reinstate_device(device)?)).await?;
-    tracing::warn!(target: "security", %device, by = %caller.user, "device reinstated");
+    blocking(move || {
+        state.store.reinstate_device(device)?;
+        tracing::warn!(target: "security", %device, by = %caller.user, "device reinstated");
+        let owner = state.store.device_owner(device)?;
+        let entry = audit::entry(AuditKind::DeviceReinstated, "device reinstated; it signs in anew");
+        let (user, login) = (owner.as_ref().map(|o| o.id), owner.as_ref().map(|o| o.login.as_str()));
+        state.audit.record(by(&caller, audit::about(entry, user, login, Some(device))));
+        Ok(())
+    })
+    .await?;
     Ok(Json(serde_json::json!({ "reinstated": device })))
 }
 
@@ -113,7 +129,13 @@ async fn add_person(
     let added = person.clone();
     // On the password threads, as sign-ins are: each hash takes 19 MB by design.
     let hash = state.passwords.hash(new.password).await?;
-    blocking(move || Ok(state.store.add_person(&added, &hash)?)).await?;
+    blocking(move || {
+        state.store.add_person(&added, &hash)?;
+        let entry = audit::entry(AuditKind::PersonAdded, format!("{} added as {}", added.name, added.role.as_str()));
+        state.audit.record(by(&caller, audit::about(entry, Some(added.id), Some(&added.login), None)));
+        Ok(())
+    })
+    .await?;
     Ok(Json(person))
 }
 
@@ -126,10 +148,49 @@ async fn retire(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bo
             .person_by_login(&retirement.login)?
             .ok_or_else(|| ApiError::NotFound(format!("there is no one with the login \"{}\"", retirement.login)))?;
         caller.may_retire(&person).map_err(ApiError::Forbidden)?;
-        Ok(state.store.retire(&retirement)?)
+        let retired = state.store.retire(&retirement)?;
+        state.audit.record(by(&caller, retirement_entry(&retired, retirement.successor.as_deref())));
+        Ok(retired)
     })
     .await?;
     Ok(Json(retired))
+}
+
+/// The audit trail's entry for a retirement.
+pub fn retirement_entry(retired: &Retired, successor: Option<&str>) -> AuditEntry {
+    let detail = match successor {
+        Some(successor) => format!(
+            "{} retired; their devices revoked, {} territories handed to {successor}",
+            retired.person.name,
+            retired.handed_over.len()
+        ),
+        None => format!("{} retired; their devices revoked, their territories left unassigned", retired.person.name),
+    };
+    let entry = audit::entry(AuditKind::PersonRetired, detail);
+    audit::about(entry, Some(retired.person.id), Some(&retired.person.login), None)
+}
+
+/// Notes who did what an entry records.
+fn by(caller: &Caller, mut entry: AuditEntry) -> AuditEntry {
+    entry.by = Some(caller.user);
+    entry
+}
+
+/// The audit trail, newest first, for administrators.
+async fn audit_trail(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    filter: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    caller.may_read_audit().map_err(ApiError::Forbidden)?;
+    let Query(filter) = filter.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the audit trail is filtered by kind, login, device, since and limit: {}",
+            e.body_text()
+        ))
+    })?;
+    Ok(Json(blocking(move || Ok(state.store.audit(&filter)?)).await?))
 }
 
 async fn save_territory(

@@ -21,12 +21,21 @@ impl Throttled {
         Throttled { what, seen: Mutex::new((None, 0)) }
     }
 
-    pub fn happened(&self) {
+    /// Counts one event, and logs the count at most once a second. Returns the count just
+    /// logged (for the audit trail), or `None` while it waits for the next line.
+    pub fn happened(&self) -> Option<u64> {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.1 += 1;
         if seen.0.is_none_or(|at| at.elapsed() >= EVERY) {
-            tracing::warn!(target: "security", events = seen.1, "{}", self.what);
+            let events = seen.1;
+            tracing::warn!(target: "security", events, "{}", self.what);
             *seen = (Some(Instant::now()), 0);
+            return Some(events);
         }
+        None
+    }
+
+    pub fn what(&self) -> &'static str {
+        self.what
     }
 }

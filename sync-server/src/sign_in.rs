@@ -22,11 +22,12 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Request, State};
-use census_core::{DeviceId, Person, Timestamp, directory};
+use census_core::{AuditKind, DeviceId, Person, Timestamp, directory};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::api::{AppState, blocking, now, read_body};
+use crate::audit;
 use crate::auth;
 use crate::client_address::ClientAddress;
 use crate::error::ApiError;
@@ -45,6 +46,18 @@ pub const FAILURE_REFILL: Duration = Duration::from_secs(6);
 static QUEUE_FULL: Throttled = Throttled::new("sign-ins turned away: the password queue was full");
 static ADDRESS_LOCKED: Throttled =
     Throttled::new("sign-ins refused: their addresses had failed too often (per-address limit)");
+static LOGIN_SLOWED: Throttled =
+    Throttled::new("sign-ins refused: their logins had failed too often from their addresses (growing delays)");
+
+/// Counts a sign-in turned away; once a second, the count goes to the log and the audit trail.
+fn turned_away(state: &AppState, why: &Throttled, address: Option<IpAddr>) {
+    if let Some(count) = why.happened() {
+        let mut entry = audit::entry(AuditKind::SignInsThrottled, why.what());
+        entry.count = u32::try_from(count).unwrap_or(u32::MAX);
+        entry.address = address.map(|a| a.to_string());
+        state.audit.record(entry);
+    }
+}
 
 /// Largest accepted sign-in body.
 const MAX_LOGIN_BYTES: usize = 16 << 10;
@@ -97,10 +110,7 @@ impl PasswordWork {
 
     /// A place in the queue, or `Busy` at once when it is full.
     fn place(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.places.clone().try_acquire_owned().map_err(|_| {
-            QUEUE_FULL.happened();
-            ApiError::Busy { retry_after_secs: 1 }
-        })
+        self.places.clone().try_acquire_owned().map_err(|_| ApiError::Busy { retry_after_secs: 1 })
     }
 
     fn send(&self, job: PasswordJob, place: OwnedSemaphorePermit) -> Result<(), ApiError> {
@@ -193,18 +203,18 @@ pub(crate) async fn login(
     if let Some(ClientAddress(address)) = client
         && let Err(retry_after_secs) = state.sign_in_addresses.check(address)
     {
-        ADDRESS_LOCKED.happened();
+        turned_away(&state, &ADDRESS_LOCKED, Some(address));
         return Err(ApiError::TooManySignIns { retry_after_secs });
     }
     let device_name = if request.device_name.trim().is_empty() { "device" } else { &request.device_name };
     let device_name = directory::directory_text("a device's name", device_name, directory::MAX_DEVICE_NAME_CHARS)
         .map_err(ApiError::BadRequest)?;
     let from = client.map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0);
-    state
-        .limiter
-        .check(&request.login, from)
-        .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
-    let place = state.passwords.place()?;
+    state.limiter.check(&request.login, from).map_err(|retry_after_secs| {
+        turned_away(&state, &LOGIN_SLOWED, Some(from));
+        ApiError::TooManyAttempts { retry_after_secs }
+    })?;
+    let place = state.passwords.place().inspect_err(|_| turned_away(&state, &QUEUE_FULL, Some(from)))?;
     let lookup = state.clone();
     let login = request.login.clone();
     let found = blocking(move || Ok(lookup.store.person_by_login(&login)?)).await?;
@@ -220,6 +230,19 @@ pub(crate) async fn login(
             }
             let address = client.map(|c| c.0.to_string()).unwrap_or_default();
             tracing::warn!(target: "security", login = %request.login, %address, "failed sign-in");
+            let (user, why) = match &found {
+                Some((person, _)) if person.retired => (Some(person.id), "a retired person's login"),
+                Some((person, _)) => (Some(person.id), "a wrong password"),
+                None => (None, "a login nobody has"),
+            };
+            let mut entry = audit::about(
+                audit::entry(AuditKind::SignInFailed, format!("sign-in refused: {why}")),
+                user,
+                Some(&request.login),
+                Some(request.device),
+            );
+            entry.address = Some(address);
+            state.audit.record(entry);
             return Err(ApiError::WrongPassword);
         }
     };
@@ -230,8 +253,18 @@ pub(crate) async fn login(
     let expires_at = Timestamp::from_unix_millis(at.unix_millis().saturating_add(lifetime));
     let device = request.device;
     let (worker, user, token_hash) = (state.clone(), person.id, auth::token_hash(&token));
-    blocking(move || Ok(worker.store.sign_in_device(device, user, &device_name, &token_hash, at, expires_at)?)).await?;
+    let name = device_name.clone();
+    blocking(move || Ok(worker.store.sign_in_device(device, user, &name, &token_hash, at, expires_at)?)).await?;
+    crate::request_log::identify(device, person.id);
     tracing::info!(login = %person.login, %device, "signed in");
+    let mut entry = audit::about(
+        audit::entry(AuditKind::SignedIn, format!("signed in on \"{device_name}\"")),
+        Some(person.id),
+        Some(&person.login),
+        Some(device),
+    );
+    entry.address = client.map(|c| c.0.to_string());
+    state.audit.record(entry);
     Ok(Json(LoginResponse { token, user: person, device, expires_at }))
 }
 

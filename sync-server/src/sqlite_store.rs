@@ -12,8 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 use census_core::directory::{MAX_DEVICE_NAME_CHARS, MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
-    DeviceId, Directory, Person, ProspectId, Pusher, Questionnaire, Retired, Retirement, Role, Size, Territory,
-    TerritoryId, Timestamp, UserId,
+    AuditEntry, AuditFilter, DeviceId, Directory, Person, ProspectId, Pusher, Questionnaire, Retired, Retirement, Role,
+    Size, Territory, TerritoryId, Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -132,6 +132,22 @@ const MIGRATIONS: &[&str] = &[
         region INTEGER NOT NULL,
         PRIMARY KEY (doc, object)
     ) WITHOUT ROWID;
+"#,
+    r#"
+    -- The audit trail: security events (audit.rs). Ids and logins as the event named them.
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        user BLOB,
+        login TEXT,
+        device BLOB,
+        by BLOB,
+        address TEXT,
+        count INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit (at);
 "#,
 ];
 
@@ -342,6 +358,13 @@ impl Store for SqliteStore {
         let conn = self.writer();
         user_id(&conn, login)?;
         conn.execute("UPDATE people SET password_hash = ?2 WHERE login = ?1", params![login, password_hash])?;
+        Ok(())
+    }
+
+    fn set_role(&self, login: &str, role: Role) -> Result<(), StoreError> {
+        let conn = self.writer();
+        user_id(&conn, login)?;
+        conn.execute("UPDATE people SET role = ?2 WHERE login = ?1", params![login, role.as_str()])?;
         Ok(())
     }
 
@@ -748,6 +771,18 @@ impl Store for SqliteStore {
 
     fn compaction_status(&self) -> Result<CompactionStatus, StoreError> {
         snapshots::status(&self.reader())
+    }
+
+    fn record_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        crate::audit::insert(&tx, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        crate::audit::list(&self.reader(), filter)
     }
 
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError> {

@@ -4,8 +4,8 @@
 
 use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
 use census_core::{
-    ChangeInfo, DeviceId, Directory, DocumentError, Person, ProspectDoc, ProspectId, Questionnaire, Retired,
-    Retirement, Territory, TerritoryId, Timestamp, UserId,
+    AuditEntry, AuditFilter, ChangeInfo, DeviceId, Directory, DocumentError, Person, ProspectDoc, ProspectId,
+    Questionnaire, Retired, Retirement, Role, Territory, TerritoryId, Timestamp, UserId,
 };
 
 use crate::access::Caller;
@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
     /// A person and their password hash, by login.
     fn person_by_login(&self, login: &str) -> Result<Option<(Person, String)>, StoreError>;
     fn set_password(&self, login: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Gives a person another role; it holds from their next request on.
+    fn set_role(&self, login: &str, role: Role) -> Result<(), StoreError>;
     /// Retires a person and hands their territories to the successor, in one step: they can
     /// no longer sign in, their devices stop syncing, their history stays.
     fn retire(&self, retirement: &Retirement) -> Result<Retired, StoreError>;
@@ -99,6 +101,10 @@ pub trait Store: Send + Sync + 'static {
     fn bootstrap(&self, scope: TerritoryId, after: Option<ProspectId>, limit: u32)
     -> Result<BootstrapPage, StoreError>;
     fn compaction_status(&self) -> Result<CompactionStatus, StoreError>;
+    /// Keeps security events in the audit trail, in one transaction.
+    fn record_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
+    /// The audit trail's entries that `filter` asks for, newest first.
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;

@@ -80,14 +80,27 @@ impl Server {
         Server::spawn(db, port, &[])
     }
 
+    /// Starts a server whose whole log, a line per request included, goes to the file `log`.
+    pub fn start_logging_to(db: &Path, log: &Path) -> Server {
+        let log = std::fs::File::create(log).unwrap();
+        Server::spawn_with_log(db, 0, &[], Stdio::from(log), "info")
+    }
+
     fn spawn(db: &Path, port: u16, options: &[&str]) -> Server {
+        // A line per request would bury the tests' own output; $CENSUS_LOG asks for more.
+        let filter = std::env::var("CENSUS_LOG").unwrap_or_else(|_| "info,request=warn".into());
+        Server::spawn_with_log(db, port, options, Stdio::inherit(), &filter)
+    }
+
+    fn spawn_with_log(db: &Path, port: u16, options: &[&str], log: Stdio, filter: &str) -> Server {
         let mut child = Command::new(server_binary())
             .arg("--db")
             .arg(db)
             .args(["serve", "--port", &port.to_string()])
             .args(options)
+            .env("CENSUS_LOG", filter)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();

@@ -863,3 +863,50 @@ async fn conflict_value_texts(client: &Client) -> Vec<String> {
     }
     texts
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_reads_who_failed_to_sign_in_in_the_security_log() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+
+    // Someone tries Boris's login with a wrong password, then the administrator signs in.
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
+    fill(&client, "server", &server.url).await;
+    fill(&client, "login", "boris").await;
+    fill(&client, "password", "not his password").await;
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "sign-in-error", |t| !t.is_empty()).await;
+    sign_in(&client, &server, "admin").await;
+
+    // The security log lists both sign-ins, and its filter narrows it to the failed one.
+    click(&client, "to-audit").await;
+    let log = audit_shows(&client, |t| t.contains("Неудачный вход") && t.contains("admin")).await;
+    assert!(log.contains("boris") && log.contains("wrong password"), "{log}");
+    assert!(log.contains("Вход") && log.contains("admin"), "{log}");
+    assert!(!log.contains("not his password"), "the log never shows a password");
+    choose(&client, "audit-kind", "sign_in_failed").await;
+    let failed = audit_shows(&client, |t| !t.contains("admin")).await;
+    assert!(failed.contains("boris"), "{failed}");
+    screenshot(&driver, &client, "audit-ru").await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// The security log's text once it shows what `expected` wants; the server writes its events in
+/// batches, so this asks again until they are there.
+async fn audit_shows(client: &Client, expected: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let shown = text_of(client, "audit").await;
+        if expected(&shown) {
+            return shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "the security log never showed it: {shown}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        click(client, "audit-show").await;
+    }
+}

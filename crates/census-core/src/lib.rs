@@ -33,6 +33,7 @@
 //!
 //! [`ProspectDoc::read`] gives the typed view of a whole prospect ([`Prospect`]).
 
+pub mod audit;
 pub mod authority;
 pub mod conflict;
 pub mod directory;
@@ -53,6 +54,7 @@ pub mod time;
 pub mod validation;
 pub mod wire;
 
+pub use audit::{AuditEntry, AuditFilter, AuditKind};
 pub use authority::{Claims, ObjectRef, Pusher, Refusal, Region};
 pub use automerge::ChangeHash;
 pub use conflict::{Conflict, ConflictValue, FieldPath, FieldValue};

@@ -1,10 +1,12 @@
 //! A manager's changes to the directory: devices revoked, people added, and retired with their
 //! territories handed over, territories outlined, planned and assigned, questionnaire versions
-//! published. These need the server (the directory is the server's); each one, once made,
+//! published, and the audit trail read by administrators. These need the server (the directory is the server's); each one, once made,
 //! refreshes this device's copy of the directory so that the app shows it at once, and every
 //! other device gets it with its next sync.
 
-use census_core::{DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory};
+use census_core::{
+    AuditEntry, AuditFilter, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory,
+};
 use reqwest::Method;
 
 use crate::replica::Replica;
@@ -24,6 +26,11 @@ impl Replica {
     /// Every device that ever signed in, with whose it is and when it last synced.
     pub fn devices(&self, client: &SyncClient) -> Result<Vec<DeviceRecord>, SyncError> {
         client.get_json(&self.signed_in_token()?, "devices", "list of devices")
+    }
+
+    /// The server's audit trail (security events), newest first: administrators only.
+    pub fn audit_trail(&self, client: &SyncClient, filter: &AuditFilter) -> Result<Vec<AuditEntry>, SyncError> {
+        client.get_json_with(&self.signed_in_token()?, "audit", filter, "audit trail")
     }
 
     /// Revokes a device (lost, stolen, or handed back): it can no longer sync.

@@ -216,7 +216,18 @@ impl SyncClient {
         path: &str,
         what: &str,
     ) -> Result<T, SyncError> {
-        let response = self.send(self.http.get(self.url(path)).bearer_auth(token))?;
+        self.get_json_with(token, path, &(), what)
+    }
+
+    /// GETs `path` with `query` as its query string, and reads the JSON reply.
+    pub(crate) fn get_json_with<Q: Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        path: &str,
+        query: &Q,
+        what: &str,
+    ) -> Result<T, SyncError> {
+        let response = self.send(self.http.get(self.url(path)).query(query).bearer_auth(token))?;
         response.json().map_err(|e| SyncError::Server(format!("an unreadable {what}: {e}")))
     }
 

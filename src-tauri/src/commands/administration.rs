@@ -1,11 +1,12 @@
 //! A manager's changes to the directory: devices, retiring people, territories, questionnaire
-//! versions. They need the server, so each runs off the window on its own connection to the
+//! versions; and the audit trail administrators read. They need the server, so each runs off the window on its own connection to the
 //! replica (as a sync does) and fails with "offline" in words when there is no network.
 
 use std::path::PathBuf;
 
 use census_core::{
-    DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Role, Territory, TerritoryId,
+    AuditEntry, AuditFilter, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Role,
+    Territory, TerritoryId,
 };
 use census_replica::{Replica, SyncClient};
 use tauri::State;
@@ -31,6 +32,12 @@ async fn with_server<T: Send + 'static>(
 #[tauri::command]
 pub async fn devices(state: State<'_, AppState>) -> Result<Vec<DeviceRecord>, AppError> {
     with_server(state, |replica, client| Ok(replica.devices(client)?)).await
+}
+
+/// The server's audit trail, newest first (administrators only; the server refuses others).
+#[tauri::command]
+pub async fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    with_server(state, move |replica, client| Ok(replica.audit_trail(client, &filter)?)).await
 }
 
 #[tauri::command]

@@ -1,6 +1,8 @@
 // Typed calls to the app's Rust commands.
 import { invoke } from '@tauri-apps/api/core';
 import type {
+  AuditEntry,
+  AuditFilter,
   AppError,
   Contact,
   ContactPatch,
@@ -69,6 +71,7 @@ export const api = {
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
   devices: () => invoke<DeviceRecord[]>('devices'),
+  auditTrail: (filter: AuditFilter) => invoke<AuditEntry[]>('audit_trail', { filter }),
   revokeDevice: (device: string) => invoke<null>('revoke_device', { device }),
   addPerson: (login: string, name: string, role: Role, password: string) =>
     invoke<Person>('add_person', { login, name, role, password }),

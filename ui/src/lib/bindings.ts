@@ -58,6 +58,48 @@ export type Retired = { person: Person,
  */
 handed_over: Array<TerritoryId>, };
 
+export type AuditKind = "signed_in" | "sign_in_failed" | "sign_ins_throttled" | "device_revoked" | "device_reinstated" | "person_added" | "person_retired" | "password_changed" | "role_changed" | "push_refused" | "events_dropped";
+
+export type AuditEntry = { at: Timestamp, kind: AuditKind, 
+/**
+ * The person it concerns: who signed in or pushed, whose device was revoked, who was added.
+ */
+user: UserId | null, 
+/**
+ * Their login, or the login typed in a failed sign-in (which may name nobody).
+ */
+login: string | null, device: DeviceId | null, 
+/**
+ * Who did it, for actions on someone else (a revocation, a retirement).
+ */
+by: UserId | null, 
+/**
+ * The client's address, for sign-ins.
+ */
+address: string | null, 
+/**
+ * How many events this entry stands for (throttled sign-ins are counted, not listed).
+ */
+count: number, 
+/**
+ * What happened, in plain words.
+ */
+detail: string, };
+
+export type AuditFilter = { kind?: AuditKind | null, 
+/**
+ * Entries about this login, or by or about its person.
+ */
+login?: string | null, device?: DeviceId | null, 
+/**
+ * Entries at or after this moment.
+ */
+since?: Timestamp | null, 
+/**
+ * At most this many (the server lists at most 1,000; 0 means 100).
+ */
+limit: number, };
+
 export type Status = "new" | "visited" | "interested" | "negotiating" | "client" | "refused" | "closed" | "not_found";
 
 export type ReviewState = "pending" | "approved" | "flagged";
