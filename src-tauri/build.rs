@@ -18,6 +18,7 @@ fn main() {
         "devices",
         "revoke_device",
         "audit_trail",
+        "late_work",
         "add_person",
         "retire_person",
         "save_territory",

@@ -47,6 +47,7 @@ fn generated() -> String {
         AuditKind,
         AuditEntry,
         AuditFilter,
+        LateArrival,
         // prospects
         Status,
         ReviewState,

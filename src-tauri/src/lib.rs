@@ -100,6 +100,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::devices,
         commands::revoke_device,
         commands::audit_trail,
+        commands::late_work,
         commands::add_person,
         commands::retire_person,
         commands::save_territory,

@@ -136,6 +136,35 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    match check_token(state, headers).await? {
+        TokenCheck::Retired(caller) => {
+            // The device now knows its person is retired: later work of it is not late work.
+            let state = state.clone();
+            blocking(move || Ok(state.store.device_seen(caller.device, now())?)).await?;
+            Err(ApiError::DeviceRevoked)
+        }
+        check => signed_in(check),
+    }
+}
+
+/// As [`authenticate`], but a retired person's device passes too, with no territory: it may
+/// still push what it made before (late work), nothing else.
+async fn authenticate_pusher(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    signed_in(check_token(state, headers).await?)
+}
+
+fn signed_in(check: TokenCheck) -> Result<Caller, ApiError> {
+    match check {
+        TokenCheck::Valid(caller) | TokenCheck::Retired(caller) => {
+            crate::request_log::identify(caller.device, caller.user);
+            Ok(caller)
+        }
+        TokenCheck::Revoked => Err(ApiError::DeviceRevoked),
+        TokenCheck::Unknown => Err(ApiError::BadToken),
+    }
+}
+
+async fn check_token(state: &Arc<AppState>, headers: &HeaderMap) -> Result<TokenCheck, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -144,15 +173,7 @@ pub(crate) async fn authenticate(state: &Arc<AppState>, headers: &HeaderMap) -> 
         .trim()
         .to_owned();
     let state = state.clone();
-    let check = blocking(move || Ok(state.store.check_token(&auth::token_hash(&token), now())?)).await?;
-    match check {
-        TokenCheck::Valid(caller) => {
-            crate::request_log::identify(caller.device, caller.user);
-            Ok(caller)
-        }
-        TokenCheck::Revoked => Err(ApiError::DeviceRevoked),
-        TokenCheck::Unknown => Err(ApiError::BadToken),
-    }
+    blocking(move || Ok(state.store.check_token(&auth::token_hash(&token), now())?)).await
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -236,7 +257,7 @@ fn frame_response(compressed: Vec<u8>) -> Response {
 }
 
 async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let caller = authenticate(&state, &headers).await?;
+    let caller = authenticate_pusher(&state, &headers).await?;
     let body = read_body(body, MAX_BODY_BYTES).await?;
     // One trip to the blocking pool: inflated, decoded and every change measured and read before
     // the store's writer is taken, then stored, then the answer compressed.

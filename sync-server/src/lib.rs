@@ -15,6 +15,10 @@
 //! documented in `docs/protocol.md`; storage is behind the `Store` trait (`store.rs`), with
 //! SQLite as the shipped store (`sqlite_store.rs`).
 //!
+//! Work made offline before its person lost a territory (or retired) still arrives, for a grace
+//! period, when the device could have made it before it learnt of the change (`late_work.rs`);
+//! managers see it as late work.
+//!
 //! A fresh device does not replay the feed: a background thread (`compactor.rs`) keeps every
 //! document compacted with its projection a little behind the feed (`snapshots.rs`), and the
 //! device bootstraps from those snapshots, then pulls from the point they cover.
@@ -28,6 +32,7 @@ pub mod compactor;
 pub mod demo;
 pub mod document_objects;
 pub mod error;
+pub mod late_work;
 pub mod listener;
 pub mod manage;
 pub mod request_log;

@@ -1,6 +1,6 @@
 //! The managers' part of the API: devices (list, revoke), people (add one; retire a departing
 //! one and hand their territories over in one step), territories (outline, planned target, agents) and
-//! questionnaire versions, and the audit trail for administrators. Every request needs a
+//! questionnaire versions, the late work taken, and the audit trail for administrators. Every request needs a
 //! manager's or an administrator's device; the directory every device fetches when it syncs then
 //! carries the result to everyone. Actions on people and devices go to the audit trail.
 
@@ -13,8 +13,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use census_core::directory::{MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::{
-    AuditEntry, AuditFilter, AuditKind, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement,
-    Territory, UserId,
+    AuditEntry, AuditFilter, AuditKind, DeviceId, DeviceRecord, LateArrival, NewPerson, Person, Questionnaire, Retired,
+    Retirement, Territory, UserId,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/territories", put(save_territory))
         .route("/api/v1/questionnaires", post(publish_questionnaire))
         .route("/api/v1/audit", get(audit_trail))
+        .route("/api/v1/late-work", get(late_work))
 }
 
 /// The caller, if they may manage.
@@ -191,6 +192,28 @@ async fn audit_trail(
         ))
     })?;
     Ok(Json(blocking(move || Ok(state.store.audit(&filter)?)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct LateWorkQuery {
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+/// Most late arrivals listed at once.
+const MAX_LATE_WORK_LISTED: u32 = 500;
+
+/// The late work taken (changes made before their pusher lost the right), newest first.
+async fn late_work(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<LateWorkQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<LateArrival>>, ApiError> {
+    manager(&state, &headers).await?;
+    let Query(query) =
+        query.map_err(|e| ApiError::BadRequest(format!("late work takes a limit: {}", e.body_text())))?;
+    let limit = query.limit.unwrap_or(100).clamp(1, MAX_LATE_WORK_LISTED);
+    Ok(Json(blocking(move || Ok(state.store.late_arrivals(limit)?)).await?))
 }
 
 async fn save_territory(

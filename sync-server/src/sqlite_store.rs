@@ -12,14 +12,15 @@ use std::sync::{Mutex, MutexGuard};
 use census_core::directory::{MAX_DEVICE_NAME_CHARS, MAX_LOGIN_CHARS, MAX_NAME_CHARS, directory_text};
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
-    AuditEntry, AuditFilter, DeviceId, Directory, Person, ProspectId, Pusher, Questionnaire, Retired, Retirement, Role,
-    Size, Territory, TerritoryId, Timestamp, UserId,
+    AuditEntry, AuditFilter, DeviceId, Directory, LateArrival, Person, ProspectId, Pusher, Questionnaire, Retired,
+    Retirement, Role, Size, Territory, TerritoryId, Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::access::Caller;
 use crate::document_objects;
 use crate::error::StoreError;
+use crate::late_work;
 use crate::snapshots::{self, CompactionStatus};
 use crate::store::{DeviceRecord, PushedChange, Store, TokenCheck};
 
@@ -149,6 +150,32 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_by_time ON audit (at);
 "#,
+    r#"
+    -- Late work (late_work.rs): when each person stopped being allowed to write a territory
+    -- (`doc` NULL) or one prospect that moved out of it; `territory` NULL is every territory (a
+    -- retired manager). When each device last received the directory, and why a device was
+    -- revoked ('revoked' by hand, 'retired' with its person). What late work was taken.
+    CREATE TABLE access_losses (
+        user_id BLOB NOT NULL,
+        territory BLOB,
+        doc BLOB,
+        lost_at INTEGER NOT NULL
+    );
+    CREATE INDEX access_losses_by_user ON access_losses (user_id, lost_at);
+    ALTER TABLE devices ADD COLUMN told_at INTEGER;
+    ALTER TABLE devices ADD COLUMN revoked_for TEXT;
+    CREATE TABLE late_arrivals (
+        id INTEGER PRIMARY KEY,
+        doc BLOB NOT NULL,
+        territory BLOB NOT NULL,
+        user_id BLOB NOT NULL,
+        device BLOB NOT NULL,
+        changes INTEGER NOT NULL,
+        lost_at INTEGER NOT NULL,
+        arrived_at INTEGER NOT NULL
+    );
+    CREATE INDEX late_arrivals_by_time ON late_arrivals (arrived_at);
+"#,
 ];
 
 /// The migration that made `document_objects`, which learns from the changes stored before it.
@@ -199,7 +226,14 @@ impl SqliteStore {
             params![territory.id.as_bytes(), name, territory.planned_prospects, boundary],
         )?;
         if exactly {
+            let before: Vec<UserId> = tx
+                .prepare("SELECT user_id FROM assignments WHERE territory = ?1")?
+                .query_map([territory.id.as_bytes()], |r| Ok(UserId::from_bytes(id16(r.get(0)?)?)))?
+                .collect::<Result<_, _>>()?;
             tx.execute("DELETE FROM assignments WHERE territory = ?1", [territory.id.as_bytes()])?;
+            for gone in before.into_iter().filter(|user| !territory.agents.contains(user)) {
+                late_work::territory_lost(&tx, gone, Some(territory.id), crate::api::now())?;
+            }
         }
         for agent in &territory.agents {
             let known: Option<bool> = tx
@@ -269,7 +303,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn id16(bytes: Vec<u8>) -> rusqlite::Result<[u8; 16]> {
+pub(crate) fn id16(bytes: Vec<u8>) -> rusqlite::Result<[u8; 16]> {
     bytes.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))
 }
 
@@ -362,9 +396,16 @@ impl Store for SqliteStore {
     }
 
     fn set_role(&self, login: &str, role: Role) -> Result<(), StoreError> {
-        let conn = self.writer();
-        user_id(&conn, login)?;
-        conn.execute("UPDATE people SET role = ?2 WHERE login = ?1", params![login, role.as_str()])?;
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let user = user_id(&tx, login)?;
+        let before: String = tx.query_row("SELECT role FROM people WHERE id = ?1", [user.as_bytes()], |r| r.get(0))?;
+        tx.execute("UPDATE people SET role = ?2 WHERE login = ?1", params![login, role.as_str()])?;
+        if role == Role::Agent && before != Role::Agent.as_str() {
+            // Every territory but their own is no longer theirs; their late work still arrives.
+            late_work::territory_lost(&tx, user, None, crate::api::now())?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -394,8 +435,20 @@ impl Store for SqliteStore {
             .query_map([user.as_bytes()], |r| Ok(TerritoryId::from_bytes(id16(r.get(0)?)?)))?
             .collect::<Result<_, _>>()?;
         tx.execute("UPDATE people SET retired = 1 WHERE id = ?1", [user.as_bytes()])?;
-        tx.execute("UPDATE devices SET revoked = 1 WHERE user_id = ?1", [user.as_bytes()])?;
+        // Their devices may still deliver what they made before (late_work.rs), nothing else.
+        tx.execute(
+            "UPDATE devices SET revoked = 1, revoked_for = coalesce(revoked_for, 'retired') WHERE user_id = ?1",
+            [user.as_bytes()],
+        )?;
         tx.execute("DELETE FROM assignments WHERE user_id = ?1", [user.as_bytes()])?;
+        let at = crate::api::now();
+        for territory in &territories {
+            late_work::territory_lost(&tx, user, Some(*territory), at)?;
+        }
+        let role: String = tx.query_row("SELECT role FROM people WHERE id = ?1", [user.as_bytes()], |r| r.get(0))?;
+        if role != Role::Agent.as_str() {
+            late_work::territory_lost(&tx, user, None, at)?;
+        }
         for territory in territories.iter().filter(|_| successor.is_some()) {
             tx.execute(
                 "INSERT OR IGNORE INTO assignments (territory, user_id) VALUES (?1, ?2)",
@@ -474,10 +527,11 @@ impl Store for SqliteStore {
             revoked: bool,
             role: String,
             retired: bool,
+            revoked_for: Option<String>,
         }
         let found: Option<Found> = conn
             .query_row(
-                "SELECT d.id, d.user_id, d.expires_at, d.revoked, p.role, p.retired \
+                "SELECT d.id, d.user_id, d.expires_at, d.revoked, p.role, p.retired, d.revoked_for \
                  FROM devices d JOIN people p ON p.id = d.user_id WHERE d.token_hash = ?1",
                 [token_hash],
                 |r| {
@@ -488,23 +542,29 @@ impl Store for SqliteStore {
                         revoked: r.get(3)?,
                         role: r.get(4)?,
                         retired: r.get(5)?,
+                        revoked_for: r.get(6)?,
                     })
                 },
             )
             .optional()?;
-        let Some(Found { device, user, expires_at, revoked, role, retired }) = found else {
+        let Some(Found { device, user, expires_at, revoked, role, retired, revoked_for }) = found else {
             return Ok(TokenCheck::Unknown);
         };
-        if revoked || retired {
-            return Ok(TokenCheck::Revoked);
-        }
         if expires_at <= now.unix_millis() {
             return Ok(TokenCheck::Unknown);
         }
         let user = UserId::from_bytes(id16(user)?);
         let role: Role = role.parse().map_err(StoreError::Storage)?;
+        let device = DeviceId::from_bytes(id16(device)?);
+        if retired && revoked && revoked_for.as_deref() == Some("retired") {
+            // No territory of its own any more: only late work passes (late_work.rs).
+            return Ok(TokenCheck::Retired(Caller { user, role, device, scopes: Vec::new() }));
+        }
+        if revoked || retired {
+            return Ok(TokenCheck::Revoked);
+        }
         let scopes = scopes_of(&conn, user, role)?;
-        Ok(TokenCheck::Valid(Caller { user, role, device: DeviceId::from_bytes(id16(device)?), scopes }))
+        Ok(TokenCheck::Valid(Caller { user, role, device, scopes }))
     }
 
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError> {
@@ -528,16 +588,19 @@ impl Store for SqliteStore {
     }
 
     fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError> {
-        self.writer().execute(
+        let conn = self.writer();
+        conn.execute(
             "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
             params![device.as_bytes(), now.unix_millis()],
         )?;
-        Ok(())
+        late_work::told(&conn, device, now)
     }
 
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError> {
         let conn = self.writer();
-        if conn.execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [device.as_bytes()])? == 0 {
+        if conn.execute("UPDATE devices SET revoked = 1, revoked_for = 'revoked' WHERE id = ?1", [device.as_bytes()])?
+            == 0
+        {
             return Err(StoreError::NotFound(format!("there is no device {device}")));
         }
         Ok(())
@@ -548,7 +611,7 @@ impl Store for SqliteStore {
         let replaced = rand::random::<[u8; 32]>();
         let conn = self.writer();
         let updated = conn.execute(
-            "UPDATE devices SET revoked = 0, token_hash = ?2 WHERE id = ?1",
+            "UPDATE devices SET revoked = 0, revoked_for = NULL, token_hash = ?2 WHERE id = ?1",
             params![device.as_bytes(), replaced],
         )?;
         if updated == 0 {
@@ -587,10 +650,13 @@ impl Store for SqliteStore {
     fn unassign(&self, territory: TerritoryId, login: &str) -> Result<(), StoreError> {
         let conn = self.writer();
         let user = user_id(&conn, login)?;
-        conn.execute(
+        let removed = conn.execute(
             "DELETE FROM assignments WHERE territory = ?1 AND user_id = ?2",
             params![territory.as_bytes(), user.as_bytes()],
         )?;
+        if removed > 0 {
+            late_work::territory_lost(&conn, user, Some(territory), crate::api::now())?;
+        }
         Ok(())
     }
 
@@ -785,6 +851,10 @@ impl Store for SqliteStore {
         crate::audit::list(&self.reader(), filter)
     }
 
+    fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError> {
+        late_work::list(&self.reader(), limit)
+    }
+
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError> {
         let Some(step) = snapshots::next_step(&mut self.reader(), max_changes)? else { return Ok(None) };
         let documents = step.docs.len();
@@ -847,9 +917,22 @@ fn push_one(
     if !territory_exists(tx, target)? {
         return Ok(refused("unknown_territory", format!("there is no territory {target}")));
     }
-    if let Err(reason) = caller.may_write(current, target) {
-        return Ok(refused("outside_your_territories", reason));
-    }
+    // Work made before its person lost the right may still arrive, in the prospect's place.
+    let late = match caller.may_write(current, target) {
+        Ok(()) => None,
+        Err(reason) => {
+            let place = current.unwrap_or(target);
+            let arrival =
+                if place == target { late_work::arrival(tx, caller, item.doc, place, info, now)? } else { None };
+            match arrival {
+                Some(Ok(loss)) => Some(loss),
+                Some(Err(too_late)) => {
+                    return Ok(refused("outside_your_territories", format!("{reason}: {too_late}")));
+                }
+                None => return Ok(refused("outside_your_territories", reason)),
+            }
+        }
+    };
     let reused: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM changes WHERE doc = ?1 AND device = ?2 AND change_seq = ?3)")?
         .query_row(params![item.doc.as_bytes(), caller.device.as_bytes(), info.seq as i64], |r| r.get(0))?;
@@ -896,7 +979,7 @@ fn push_one(
                 target.as_bytes()
             ])?;
         }
-        Some(old) if old != target => move_document(tx, item.doc, old, target)?,
+        Some(old) if old != target => move_document(tx, item.doc, old, target, now)?,
         Some(_) => {}
     }
     tx.prepare_cached("UPDATE documents SET bytes = ?2, ops = ?3 WHERE doc = ?1")?.execute(params![
@@ -920,12 +1003,22 @@ fn push_one(
         info.seq as i64,
         now.unix_millis()
     ])?;
+    if let Some(loss) = late {
+        late_work::taken(tx, caller, item.doc, target, loss, now)?;
+    }
     Ok(PushOutcome::Stored { seq })
 }
 
 /// Moves a document's whole history to another territory, at the end of the feed, and records
 /// its departure from the old one.
-fn move_document(tx: &Connection, doc: ProspectId, from: TerritoryId, to: TerritoryId) -> Result<(), StoreError> {
+fn move_document(
+    tx: &Connection,
+    doc: ProspectId,
+    from: TerritoryId,
+    to: TerritoryId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    late_work::prospect_moved(tx, doc, from, now)?;
     let old_seqs: Vec<i64> = tx
         .prepare_cached("SELECT seq FROM changes WHERE doc = ?1 ORDER BY seq")?
         .query_map([doc.as_bytes()], |r| r.get(0))?

@@ -4,8 +4,8 @@
 
 use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
 use census_core::{
-    AuditEntry, AuditFilter, ChangeInfo, DeviceId, Directory, DocumentError, Person, ProspectDoc, ProspectId,
-    Questionnaire, Retired, Retirement, Role, Territory, TerritoryId, Timestamp, UserId,
+    AuditEntry, AuditFilter, ChangeInfo, DeviceId, Directory, DocumentError, LateArrival, Person, ProspectDoc,
+    ProspectId, Questionnaire, Retired, Retirement, Role, Territory, TerritoryId, Timestamp, UserId,
 };
 
 use crate::access::Caller;
@@ -18,6 +18,8 @@ pub use census_core::DeviceRecord;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
     Valid(Caller),
+    /// A device of a retired person: it may only push late work, with no territory of its own.
+    Retired(Caller),
     Revoked,
     Unknown,
 }
@@ -72,7 +74,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     fn check_token(&self, token_hash: &[u8], now: Timestamp) -> Result<TokenCheck, StoreError>;
     fn devices(&self) -> Result<Vec<DeviceRecord>, StoreError>;
-    /// Notes that a device synced at `now` (each sync starts by fetching the directory).
+    /// Notes that a device received the directory at `now` (each sync fetches it, after pushing):
+    /// it was last seen, and told of its person's territories.
     fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError>;
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError>;
     /// Lifts a device's revocation. Its old token stays invalid: the device signs in again.
@@ -105,6 +108,8 @@ pub trait Store: Send + Sync + 'static {
     fn record_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
     /// The audit trail's entries that `filter` asks for, newest first.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The late work taken (changes made before their pusher lost the right), newest first.
+    fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;

@@ -619,6 +619,8 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
         let (mut anna, shop) = anna_and_romashka(dir.path(), &server);
         anna.replica.edit_prospect(shop.id, &anna.ctx(), |p| p.set_notes("Ключи у соседей")).unwrap();
         anna.sync().unwrap();
+        // And one more, offline, that reaches the server only after she is retired.
+        anna.replica.edit_prospect(shop.id, &anna.ctx(), |p| p.add_tag("вывеска сменилась")).unwrap();
         (anna, shop.id)
     });
 
@@ -652,8 +654,13 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
         .await;
     screenshot(&driver, &client, "people-ru").await;
 
-    // The territory now lists Olga; its plan is raised.
+    // Anna's device delivers what she made before, and learns it is revoked.
+    tokio::task::block_in_place(|| assert!(matches!(anna.sync(), Err(census_replica::SyncError::Revoked))));
+
+    // The territory now lists Olga; its plan is raised; Anna's late work is listed.
     click(&client, "to-territories").await;
+    let late = find_by_text(&client, "late-arrival", "Анна Смирнова").await.text().await.unwrap();
+    assert!(late.contains("Ромашка") && late.contains("Тверь — Центр"), "{late}");
     let row = find_by_text(&client, "territory-row", "Ольга Новикова").await;
     assert!(row.text().await.unwrap().contains("Тверь — Центр"));
     assert!(click_element(&client, row.find(Locator::Css(&testid("edit-territory"))).await.unwrap()).await);
@@ -689,6 +696,7 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
         assert_eq!(listed.len(), 20, "every prospect of the territory");
         let detail = olga.replica.prospect(shop).unwrap();
         assert_eq!(detail.prospect.notes, "Ключи у соседей", "Anna's last note came with it");
+        assert!(detail.prospect.tags.contains("вывеска сменилась"), "and her late work");
         assert!(detail.history.iter().any(|edit| edit.path.to_string() == "notes"));
         let territory = olga.replica.territories().unwrap().into_iter().find(|t| t.id == centre).unwrap();
         assert_eq!((territory.planned_prospects, territory.boundary.len()), (Some(300), 4));

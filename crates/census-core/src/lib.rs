@@ -43,6 +43,7 @@ pub mod duplicates;
 pub mod history;
 pub mod ids;
 pub mod import;
+pub mod late_work;
 pub mod limits;
 pub mod localized;
 pub mod merge;
@@ -64,6 +65,7 @@ pub use duplicates::{DuplicateProbe, DuplicateReason, DuplicateScore, score_dupl
 pub use history::FieldEdit;
 pub use ids::{ContactId, DeviceId, ProspectId, QuestionId, QuestionnaireId, TerritoryId, UserId, VisitId};
 pub use import::{ColumnMapping, FieldChange, ImportField, ImportRow, RowContext, SavedColumn, SavedMapping};
+pub use late_work::LateArrival;
 pub use limits::{Size, SizeError};
 pub use localized::{Language, Localized};
 pub use merge::MergeSummary;

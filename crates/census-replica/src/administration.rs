@@ -1,11 +1,12 @@
 //! A manager's changes to the directory: devices revoked, people added, and retired with their
 //! territories handed over, territories outlined, planned and assigned, questionnaire versions
-//! published, and the audit trail read by administrators. These need the server (the directory is the server's); each one, once made,
-//! refreshes this device's copy of the directory so that the app shows it at once, and every
+//! published; the late work the server took, and the audit trail read by administrators. These
+//! need the server (the directory is the server's); each change, once made, refreshes this device's copy of the directory so that the app shows it at once, and every
 //! other device gets it with its next sync.
 
 use census_core::{
-    AuditEntry, AuditFilter, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Territory,
+    AuditEntry, AuditFilter, DeviceId, DeviceRecord, LateArrival, NewPerson, Person, Questionnaire, Retired,
+    Retirement, Territory,
 };
 use reqwest::Method;
 
@@ -31,6 +32,13 @@ impl Replica {
     /// The server's audit trail (security events), newest first: administrators only.
     pub fn audit_trail(&self, client: &SyncClient, filter: &AuditFilter) -> Result<Vec<AuditEntry>, SyncError> {
         client.get_json_with(&self.signed_in_token()?, "audit", filter, "audit trail")
+    }
+
+    /// The late work the server took (changes made before their pusher lost the right to make
+    /// them), newest first, at most `limit`: managers and administrators.
+    pub fn late_work(&self, client: &SyncClient, limit: u32) -> Result<Vec<LateArrival>, SyncError> {
+        let query = serde_json::json!({ "limit": limit });
+        client.get_json_with(&self.signed_in_token()?, "late-work", &query, "late work")
     }
 
     /// Revokes a device (lost, stolen, or handed back): it can no longer sync.

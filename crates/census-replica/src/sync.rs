@@ -398,7 +398,9 @@ impl Replica {
         Ok(refused)
     }
 
-    /// Syncs once: directory, push, pull. `now` stamps refused changes.
+    /// Syncs once: push, directory, pull. `now` stamps refused changes. Pushing first tells the
+    /// server that what it receives was made before the device learnt of any change in its
+    /// person's territories (late work is taken on that ground).
     pub fn sync(
         &mut self,
         client: &SyncClient,
@@ -408,13 +410,13 @@ impl Replica {
         let token = self.token()?.ok_or(SyncError::SignedOut)?;
         let mut report = SyncReport::default();
 
+        let pushed = self.push_outbox(client, &token, now, &mut report, progress)?;
+
         progress(SyncProgress::Directory);
         let reply = client.directory(&token)?;
         self.cache_directory(&reply.directory)?;
         set_info(&self.conn, "role", reply.me.role.as_str())?;
         let scopes: BTreeSet<TerritoryId> = reply.me.scopes.iter().copied().collect();
-
-        let pushed = self.push_outbox(client, &token, now, &mut report, progress)?;
         for scope in &scopes {
             if self.cursor(*scope)?.is_none() {
                 self.bootstrap_scope(client, &token, *scope, &mut report, progress)?;

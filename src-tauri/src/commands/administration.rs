@@ -1,12 +1,13 @@
 //! A manager's changes to the directory: devices, retiring people, territories, questionnaire
-//! versions; and the audit trail administrators read. They need the server, so each runs off the window on its own connection to the
-//! replica (as a sync does) and fails with "offline" in words when there is no network.
+//! versions; the late work the server took, and the audit trail administrators read. They need
+//! the server, so each runs off the window on its own connection to the replica (as a sync
+//! does) and fails with "offline" in words when there is no network.
 
 use std::path::PathBuf;
 
 use census_core::{
-    AuditEntry, AuditFilter, DeviceId, DeviceRecord, NewPerson, Person, Questionnaire, Retired, Retirement, Role,
-    Territory, TerritoryId,
+    AuditEntry, AuditFilter, DeviceId, DeviceRecord, LateArrival, NewPerson, Person, Questionnaire, Retired,
+    Retirement, Role, Territory, TerritoryId,
 };
 use census_replica::{Replica, SyncClient};
 use tauri::State;
@@ -38,6 +39,13 @@ pub async fn devices(state: State<'_, AppState>) -> Result<Vec<DeviceRecord>, Ap
 #[tauri::command]
 pub async fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     with_server(state, move |replica, client| Ok(replica.audit_trail(client, &filter)?)).await
+}
+
+/// The late work the server took: changes made before their agent lost the prospect, newest
+/// first (managers; the server refuses others).
+#[tauri::command]
+pub async fn late_work(state: State<'_, AppState>, limit: u32) -> Result<Vec<LateArrival>, AppError> {
+    with_server(state, move |replica, client| Ok(replica.late_work(client, limit)?)).await
 }
 
 #[tauri::command]

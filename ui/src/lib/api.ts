@@ -14,6 +14,7 @@ import type {
   ExportFormat,
   Exported,
   FieldValue,
+  LateArrival,
   ColumnMapping,
   ImportFile,
   ImportOptions,
@@ -72,6 +73,7 @@ export const api = {
   territories: () => invoke<Territory[]>('territories'),
   devices: () => invoke<DeviceRecord[]>('devices'),
   auditTrail: (filter: AuditFilter) => invoke<AuditEntry[]>('audit_trail', { filter }),
+  lateWork: (limit: number) => invoke<LateArrival[]>('late_work', { limit }),
   revokeDevice: (device: string) => invoke<null>('revoke_device', { device }),
   addPerson: (login: string, name: string, role: Role, password: string) =>
     invoke<Person>('add_person', { login, name, role, password }),

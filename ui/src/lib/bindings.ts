@@ -100,6 +100,20 @@ since?: Timestamp | null,
  */
 limit: number, };
 
+export type LateArrival = { prospect: ProspectId, 
+/**
+ * The territory the prospect is in now.
+ */
+territory: TerritoryId, user: UserId, device: DeviceId, 
+/**
+ * How many changes arrived.
+ */
+changes: number, 
+/**
+ * When the person stopped being allowed to write it.
+ */
+lost_at: Timestamp, arrived_at: Timestamp, };
+
 export type Status = "new" | "visited" | "interested" | "negotiating" | "client" | "refused" | "closed" | "not_found";
 
 export type ReviewState = "pending" | "approved" | "flagged";
