@@ -26,6 +26,8 @@ pub enum ErrorKind {
     /// The server cannot be reached; the work waits on the device.
     Offline,
     WrongPassword,
+    /// Too many failed sign-ins: the server slows this login (or address) down for a while.
+    TooManyAttempts,
     /// An administrator revoked this device.
     Revoked,
     /// The server refused the request, or failed.
@@ -55,6 +57,7 @@ impl From<ReplicaError> for AppError {
             | ReplicaError::AlreadyMerged(_)
             | ReplicaError::Import(_)
             | ReplicaError::Document(_) => ErrorKind::Invalid,
+            ReplicaError::SignedOut => ErrorKind::SignedOut,
             _ => ErrorKind::Storage,
         };
         let russian = match &e {
@@ -69,7 +72,9 @@ impl From<SyncError> for AppError {
     fn from(e: SyncError) -> AppError {
         let kind = match e {
             SyncError::Offline(_) => ErrorKind::Offline,
-            SyncError::WrongPassword | SyncError::TooManyAttempts(_) => ErrorKind::WrongPassword,
+            SyncError::WrongPassword => ErrorKind::WrongPassword,
+            SyncError::TooManyAttempts(_) => ErrorKind::TooManyAttempts,
+            SyncError::Refused { ref code, .. } if code == "too_many_sign_ins" => ErrorKind::TooManyAttempts,
             SyncError::Revoked => ErrorKind::Revoked,
             SyncError::SignedOut => ErrorKind::SignedOut,
             SyncError::Replica(e) => return e.into(),
@@ -92,5 +97,15 @@ mod tests {
         assert_eq!(error.russian.as_deref(), Some("Файл не импортируется: файл пуст"));
         let other = AppError::from(ReplicaError::AlreadyMerged(census_core::ProspectId::from_bytes([1; 16])));
         assert_eq!(other.russian, None, "other messages are put in the sentence for their kind");
+    }
+
+    #[test]
+    fn a_slowed_sign_in_is_told_apart_from_a_wrong_password() {
+        let slowed = AppError::from(SyncError::TooManyAttempts("try again in 4 seconds".into()));
+        assert_eq!((slowed.kind, slowed.message.as_str()), (ErrorKind::TooManyAttempts, "try again in 4 seconds"));
+        let crowded = SyncError::Refused { code: "too_many_sign_ins".into(), message: "wait".into() };
+        assert_eq!(AppError::from(crowded).kind, ErrorKind::TooManyAttempts);
+        assert_eq!(AppError::from(SyncError::WrongPassword).kind, ErrorKind::WrongPassword);
+        assert_eq!(AppError::from(ReplicaError::SignedOut).kind, ErrorKind::SignedOut);
     }
 }
