@@ -4,6 +4,9 @@
 //! one on every device for display. Census does not let that choice pass silently: each such
 //! field is listed with every value, the device and person that set it, and when, until someone
 //! picks a value with [`ProspectEditor::resolve`](crate::ProspectEditor::resolve).
+//!
+//! A deletion or a merge that work made apart arrived after is listed the same way, so that the
+//! work is not hidden with the prospect (see `contested_ending`).
 
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 use serde::{Deserialize, Serialize};
@@ -150,7 +153,75 @@ pub(crate) fn list_conflicts(doc: &mut AutoCommit) -> Vec<Conflict> {
         .collect::<Vec<_>>()
         .into_iter()
         .filter_map(|(obj, key, path)| conflict_at(doc, &obj, &key, path))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(["deleted", "merged_into"].into_iter().filter_map(|key| contested_ending(doc, key)))
         .collect()
+}
+
+/// A deletion or a merge that work made apart from it met (an agent's contact typed offline
+/// while a manager deleted the prospect): the work would vanish with the prospect. It is listed
+/// as a conflict of the ending's field, the ending against the late work, until a manager keeps
+/// one: the ending again (written after the work, which settles it) or the work (undoing the
+/// ending). A field whose values already conflict is listed as that conflict instead.
+fn contested_ending(doc: &mut AutoCommit, key: &str) -> Option<Conflict> {
+    let all = doc.get_all(ROOT, key).ok()?;
+    let [(Value::Scalar(value), op)] = all.as_slice() else { return None };
+    let (ending, undone) = match (key, value.as_ref()) {
+        ("deleted", automerge::ScalarValue::Boolean(true)) => (FieldValue::Flag(true), FieldValue::Flag(false)),
+        ("merged_into", automerge::ScalarValue::Str(survivor)) => {
+            (FieldValue::Text(survivor.to_string()), FieldValue::Missing)
+        }
+        _ => return None,
+    };
+    let ended = doc.hash_for_opid(op)?;
+    let apart = made_apart_from(doc, ended);
+    let late = crate::history::field_history_since(doc, &[ended]).into_iter().find(|edit| {
+        apart.contains(&edit.change)
+            && edit
+                .path
+                .segments()
+                .first()
+                .is_none_or(|f| !matches!(f.as_str(), "deleted" | "merged_into" | "review" | "distinct_from"))
+    })?;
+    let late_change = late.change.parse().ok();
+    Some(Conflict {
+        path: FieldPath::new([key]),
+        values: vec![value_set_by(doc, ending, Some(ended)), value_set_by(doc, undone, late_change)],
+    })
+}
+
+/// The changes made apart from `change` (neither before it nor knowing of it), as hex hashes:
+/// work made knowing of a deletion or a merge is not work it hid.
+fn made_apart_from(doc: &mut AutoCommit, change: automerge::ChangeHash) -> std::collections::HashSet<String> {
+    let mut knowing = std::collections::HashSet::from([change]);
+    let mut apart = std::collections::HashSet::new();
+    // Changes come in causal order, so each one's dependencies are judged before it.
+    for meta in doc.get_changes_meta(&[change]) {
+        if meta.deps.iter().any(|dep| knowing.contains(dep)) {
+            knowing.insert(meta.hash);
+        } else {
+            apart.insert(meta.hash.to_string());
+        }
+    }
+    apart
+}
+
+/// A value, with who set it: the device, person and time of the change `hash`.
+fn value_set_by(doc: &mut AutoCommit, value: FieldValue, hash: Option<automerge::ChangeHash>) -> ConflictValue {
+    let meta = hash.and_then(|hash| doc.get_change_meta_by_hash(&hash));
+    let (actor, at, origin) = match meta {
+        Some(m) => (m.actor.into_owned(), m.timestamp, ChangeOrigin::from_message(m.message.as_deref())),
+        None => (automerge::ActorId::from(&[][..]), 0, ChangeOrigin::default()),
+    };
+    ConflictValue {
+        value,
+        device: DeviceId::from_actor(&actor),
+        actor: actor.to_hex_string(),
+        user: origin.user,
+        source: origin.source,
+        at: Timestamp::from_unix_millis(at),
+    }
 }
 
 fn conflict_at(doc: &mut AutoCommit, obj: &ObjId, key: &str, path: FieldPath) -> Option<Conflict> {
@@ -183,19 +254,8 @@ fn conflict_at(doc: &mut AutoCommit, obj: &ObjId, key: &str, path: FieldPath) ->
         if values.iter().any(|v| v.value == value) {
             continue;
         }
-        let meta = doc.hash_for_opid(&op).and_then(|hash| doc.get_change_meta_by_hash(&hash));
-        let (actor, at, origin) = match meta {
-            Some(m) => (m.actor.into_owned(), m.timestamp, ChangeOrigin::from_message(m.message.as_deref())),
-            None => (automerge::ActorId::from(&[][..]), 0, ChangeOrigin::default()),
-        };
-        values.push(ConflictValue {
-            value,
-            device: DeviceId::from_actor(&actor),
-            actor: actor.to_hex_string(),
-            user: origin.user,
-            source: origin.source,
-            at: Timestamp::from_unix_millis(at),
-        });
+        let set_by = doc.hash_for_opid(&op);
+        values.push(value_set_by(doc, value, set_by));
     }
     (values.len() >= 2).then_some(Conflict { path, values })
 }

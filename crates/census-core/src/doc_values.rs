@@ -121,6 +121,25 @@ pub(crate) fn put_bool(
     put_scalar(doc, obj, key, ScalarValue::Boolean(value))
 }
 
+/// Writes `value` even when the field already holds it, so that the write comes after every
+/// change this device has seen: keeping a deletion or a merge that later work contested settles
+/// it this way.
+pub(crate) fn put_again(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: ScalarValue,
+) -> Result<(), automerge::AutomergeError> {
+    match doc.get_all(obj, key)?.as_slice() {
+        // Automerge skips a put of the value a field holds; a placeholder first makes it one.
+        [(Value::Scalar(s), _)] if s.as_ref() == &value => {
+            doc.put(obj, key, ScalarValue::Null)?;
+            doc.put(obj, key, value)
+        }
+        _ => put_scalar(doc, obj, key, value),
+    }
+}
+
 fn put_scalar(
     doc: &mut AutoCommit,
     obj: &ObjId,

@@ -45,7 +45,8 @@ fn field_depth(first: &str) -> usize {
     }
 }
 
-/// Every field edit in the document, oldest first (by change order, then path).
+/// Every field edit in the document, oldest first: changes in causal order, concurrent ones by
+/// time and hash (the same on every device), then by path.
 pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
     field_history_since(doc, &[])
 }
@@ -53,8 +54,11 @@ pub(crate) fn field_history(doc: &mut AutoCommit) -> Vec<FieldEdit> {
 /// The field edits of the changes made after `heads` (every edit when `heads` is empty), oldest
 /// first. Only those changes are replayed, so asking about a few recent changes costs little.
 pub(crate) fn field_history_since(doc: &mut AutoCommit, heads: &[automerge::ChangeHash]) -> Vec<FieldEdit> {
-    let changes: Vec<(automerge::ChangeHash, Vec<automerge::ChangeHash>)> =
-        doc.get_changes_meta(heads).into_iter().map(|m| (m.hash, m.deps.clone())).collect();
+    let changes = causal_order(doc.get_changes_meta(heads).into_iter().map(|m| Change {
+        hash: m.hash,
+        deps: m.deps.clone(),
+        at: m.timestamp,
+    }));
     let mut edits = Vec::new();
     for (hash, deps) in changes {
         // A field written whole and then in parts within one change is one edit.
@@ -114,6 +118,44 @@ pub(crate) fn field_history_since(doc: &mut AutoCommit, heads: &[automerge::Chan
         }
     }
     edits
+}
+
+/// A change as the history orders it.
+struct Change {
+    hash: automerge::ChangeHash,
+    deps: Vec<automerge::ChangeHash>,
+    at: i64,
+}
+
+/// The changes in causal order (each after those it builds on), concurrent ones by their time
+/// and then their hash: the same order on every device, whatever order they arrived in.
+fn causal_order(changes: impl IntoIterator<Item = Change>) -> Vec<(automerge::ChangeHash, Vec<automerge::ChangeHash>)> {
+    use std::collections::{BTreeSet, HashMap};
+    let changes: Vec<Change> = changes.into_iter().collect();
+    let index: HashMap<automerge::ChangeHash, usize> = changes.iter().enumerate().map(|(i, c)| (c.hash, i)).collect();
+    // Only dependencies among these changes count (the others came before all of them).
+    let mut waiting_for: Vec<usize> =
+        changes.iter().map(|c| c.deps.iter().filter(|d| index.contains_key(d)).count()).collect();
+    let mut followers: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    for (i, change) in changes.iter().enumerate() {
+        for dep in change.deps.iter().filter_map(|d| index.get(d)) {
+            followers[*dep].push(i);
+        }
+    }
+    let key = |i: usize| (changes[i].at, changes[i].hash.0, i);
+    let mut ready: BTreeSet<(i64, [u8; 32], usize)> =
+        (0..changes.len()).filter(|i| waiting_for[*i] == 0).map(key).collect();
+    let mut ordered = Vec::with_capacity(changes.len());
+    while let Some((_, _, next)) = ready.pop_first() {
+        ordered.push((changes[next].hash, changes[next].deps.clone()));
+        for &follower in &followers[next] {
+            waiting_for[follower] -= 1;
+            if waiting_for[follower] == 0 {
+                ready.insert(key(follower));
+            }
+        }
+    }
+    ordered
 }
 
 fn prop_text(prop: &Prop) -> String {

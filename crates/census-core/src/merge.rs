@@ -54,8 +54,8 @@ impl ProspectEditor<'_> {
             self.add_photo(photo)?;
             summary.photos += 1;
         }
-        let notes = duplicate.notes.trim();
-        if !notes.is_empty() && !survivor.notes.contains(notes) {
+        let notes = notes_to_bring(&survivor.notes, &duplicate.notes);
+        if !notes.is_empty() {
             // Appended rather than replaced, so notes typed meanwhile on another device survive.
             let end = survivor.notes.chars().count();
             let joint = if survivor.notes.trim().is_empty() { "" } else { "\n\n" };
@@ -89,6 +89,18 @@ impl ProspectEditor<'_> {
         }
         Ok(filled)
     }
+}
+
+/// The duplicate's notes the survivor lacks: all of them, or, when some of their lines are there
+/// already (brought by an earlier merge, before more was typed), only the lines that are not.
+fn notes_to_bring(survivor: &str, duplicate: &str) -> String {
+    let notes = duplicate.trim();
+    if notes.is_empty() || survivor.contains(notes) {
+        return String::new();
+    }
+    let lines: Vec<&str> = notes.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let missing: Vec<&str> = lines.iter().copied().filter(|l| !survivor.contains(l)).collect();
+    if missing.len() == lines.len() { notes.to_owned() } else { missing.join("\n") }
 }
 
 /// The same person at a shop, entered twice: the same phone or e-mail, or the same name when

@@ -16,7 +16,7 @@ use crate::time::Timestamp;
 
 /// The version of [`ProspectDoc::projection`]; raise it whenever a row would come out
 /// differently for the same document.
-pub const PROJECTION_VERSION: u64 = 3;
+pub const PROJECTION_VERSION: u64 = 4;
 
 /// One prospect as lists show it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -75,6 +75,10 @@ impl ProspectDoc {
             .values()
             .map(|c| [c.name.as_str(), c.role.as_str(), c.phone.as_str(), c.email.as_str()].join(" "))
             .collect();
+        let conflicts = self.conflicts();
+        // A deletion or a merge in dispute does not hide the prospect: whoever settles it (and
+        // the agent whose work it is) must see it.
+        let disputed = |field: &str| conflicts.iter().any(|c| c.path.segments() == [field]);
         let row = ProspectRow {
             id: p.id,
             territory: p.territory.to_string(),
@@ -82,9 +86,9 @@ impl ProspectDoc {
             category: p.category.clone(),
             status: p.status,
             review_state: p.review.as_ref().map(|r| r.state),
-            has_conflicts: !self.conflicts().is_empty(),
-            merged_into: p.merged_into.map(|m| m.to_string()),
-            deleted: p.deleted,
+            has_conflicts: !conflicts.is_empty(),
+            merged_into: p.merged_into.filter(|_| !disputed("merged_into")).map(|m| m.to_string()),
+            deleted: p.deleted && !disputed("deleted"),
             address: p.address.one_line(),
             phones: phones.join(", "),
             lat: p.location.map(|l| l.lat),

@@ -952,12 +952,18 @@ impl ProspectEditor<'_> {
                     text.parse().map_err(|e: crate::ids::InvalidId| invalid(&e.to_string()))?;
                 put_str(self.doc, &ROOT, "territory", &territory.to_string())?;
             }
+            // Kept again even when it holds already: that settles an ending later work contested.
             (["merged_into"], FieldValue::Text(text)) => {
                 let survivor: ProspectId = text.parse().map_err(|e: crate::ids::InvalidId| invalid(&e.to_string()))?;
-                self.mark_merged_into(survivor)?;
+                if survivor == self.id {
+                    return Err(DocumentError::SameProspect);
+                }
+                put_again(self.doc, &ROOT, "merged_into", ScalarValue::Str(survivor.to_string().into()))?;
             }
             (["merged_into"], FieldValue::Missing) => self.doc.delete(ROOT, "merged_into")?,
-            (["deleted"], FieldValue::Flag(flag)) => put_bool(self.doc, &ROOT, "deleted", *flag)?,
+            (["deleted"], FieldValue::Flag(flag)) => {
+                put_again(self.doc, &ROOT, "deleted", ScalarValue::Boolean(*flag))?
+            }
             (["location"], FieldValue::Location(location)) => {
                 if !location.is_valid() {
                     return Err(DocumentError::InvalidLocation);

@@ -59,9 +59,19 @@ struct Write {
     past: HashSet<usize>,
 }
 
+/// A change some device made, with the changes it had received before.
+#[derive(Debug)]
+struct MadeChange {
+    hash: ChangeHash,
+    /// Work (anything but a review, a merge mark or a deletion and its undoing).
+    work: bool,
+    past: HashSet<ChangeHash>,
+}
+
 #[derive(Default, Debug)]
 struct Model {
     writes: Vec<Write>,
+    changes: Vec<MadeChange>,
     contacts_added: Vec<ContactId>,
     contacts_removed: HashSet<ContactId>,
     visits: Vec<VisitId>,
@@ -81,6 +91,20 @@ impl Model {
             .filter(|&&i| !here.iter().any(|&j| self.writes[j].past.contains(&i)))
             .filter_map(|&i| self.writes[i].value.as_deref())
             .collect()
+    }
+
+    /// Whether the one value left at `path` (a deletion, a merge mark) met work made apart from
+    /// it: then the document lists it as disputed, the value against its undoing.
+    fn ending_met_work(&self, path: &str, past: &HashSet<usize>) -> bool {
+        let here: Vec<usize> = past.iter().copied().filter(|&i| self.writes[i].path == path).collect();
+        let holders: Vec<usize> =
+            here.iter().copied().filter(|&i| !here.iter().any(|&j| self.writes[j].past.contains(&i))).collect();
+        let [holder] = holders.as_slice() else { return false };
+        let ending = self.writes[*holder].hash;
+        let Some(made) = self.changes.iter().find(|c| c.hash == ending) else { return false };
+        self.changes
+            .iter()
+            .any(|c| c.work && c.hash != ending && !made.past.contains(&c.hash) && !c.past.contains(&ending))
     }
 
     fn everything(&self) -> HashSet<usize> {
@@ -146,6 +170,7 @@ impl Sim {
         for (path, value) in initial {
             model.writes.push(Write { path, value: Some(value), hash: created.hash, past: HashSet::new() });
         }
+        model.changes.push(MadeChange { hash: created.hash, work: false, past: HashSet::new() });
         Sim { docs, model, in_flight: Vec::new(), rng: StdRng::seed_from_u64(scenario.seed), counter: 0 }
     }
 
@@ -165,6 +190,8 @@ impl Sim {
     fn edit(&mut self, edit: &Edit) {
         let r = edit.replica;
         let past = self.model.past_of(&mut self.docs[r]);
+        let past_changes: HashSet<ChangeHash> =
+            self.model.changes.iter().map(|c| c.hash).filter(|h| self.docs[r].has_change(h)).collect();
         let at = i64::from(self.counter);
         let mut writes: Vec<(String, Option<String>)> = Vec::new();
         let mut expect_error = false;
@@ -341,6 +368,8 @@ impl Sim {
             Ok(None) => assert!(writes.is_empty(), "edit {edit:?} wrote nothing, model expected {writes:?}"),
             Ok(Some(change)) => {
                 assert!(!expect_error, "edit {edit:?} should have failed");
+                let work = !matches!(edit.op, 14..=17);
+                self.model.changes.push(MadeChange { hash: change.hash, work, past: past_changes });
                 for (path, value) in writes {
                     self.model.writes.push(Write { path, value, hash: change.hash, past: past.clone() });
                 }
@@ -433,6 +462,14 @@ fn run(scenario: &Scenario) {
         assert!(!values.is_empty(), "{path} lost every value");
         if values.len() >= 2 {
             expected.insert(path.to_owned(), values);
+        }
+    }
+    // A deletion or a merge mark that work made apart from it met is disputed by that work.
+    for (path, undone) in [("deleted", "false"), ("merged_into", "(missing)")] {
+        let values = model.visible(path, &all);
+        let ending = matches!(values.as_slice(), [v] if path != "deleted" || *v == "true");
+        if ending && !expected.contains_key(path) && model.ending_met_work(path, &all) {
+            expected.insert(path.to_owned(), BTreeSet::from([values[0].to_owned(), undone.to_owned()]));
         }
     }
     let found: BTreeMap<String, BTreeSet<String>> = reference_conflicts

@@ -173,6 +173,19 @@ impl Replica {
         field: &FieldPath,
         value: &FieldValue,
     ) -> Result<Prospect, ReplicaError> {
+        // Keeping a merge brings over to the survivor what the duplicate has by then: work that
+        // arrived after the merge (the reason it was contested) included.
+        if let (true, FieldValue::Text(text)) = (field.to_string() == "merged_into", value) {
+            let survivor: ProspectId = text.parse().map_err(|e: census_core::ids::InvalidId| {
+                DocumentError::InvalidValue { path: field.to_string(), reason: e.to_string() }
+            })?;
+            let tx = self.conn.transaction()?;
+            let taken = load_document(&tx, id, self.device)?.read();
+            edit_in(&tx, self.device, survivor, ctx, |p| p.absorb(&taken).map(|_| ()))?;
+            let prospect = edit_in(&tx, self.device, id, ctx, |p| p.resolve(field, value))?;
+            tx.commit()?;
+            return Ok(prospect);
+        }
         self.edit_prospect(id, ctx, |p| p.resolve(field, value))
     }
 

@@ -168,6 +168,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE import_mappings (name TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
     "#,
+    // 10: a deletion or a merge that later work contested no longer hides its prospect
+    // (projection version 4): rows of deleted and merged prospects are derived again.
+    r#"
+    INSERT OR REPLACE INTO replica_info (key, value) SELECT 'projections_stale', '1'
+        WHERE EXISTS (SELECT 1 FROM prospects WHERE deleted = 1 OR merged_into IS NOT NULL);
+    "#,
 ];
 
 /// The schema version this code writes.

@@ -39,6 +39,8 @@ const FIELD_KEYS: Record<string, MessageKey> = {
   address: 'address',
   location: 'position',
   territory: 'territory',
+  deleted: 'field_deleted',
+  merged_into: 'field_merged_into',
   contacts: 'contacts',
   phone: 'phone',
   email: 'email',
@@ -60,15 +62,18 @@ export function fieldLabel(path: string): string {
 export function describeValue(value: FieldValue, path = ''): string {
   switch (value.type) {
     case 'text':
+      if (path === 'merged_into') return t('ending_merge');
       if (path === 'status' && (STATUSES as string[]).includes(value.value)) return t(statusKey(value.value as Status));
       return `“${value.value}”`;
     case 'flag':
+      if (path === 'deleted') return t(value.value ? 'ending_delete' : 'ending_keep_work');
       return value.value ? '✓' : '✗';
     case 'location':
       return `${value.value.lat.toFixed(5)}, ${value.value.lon.toFixed(5)}`;
     case 'review':
       return JSON.stringify(value.value);
     case 'missing':
+      if (path === 'merged_into') return t('ending_keep_work');
       return '—';
   }
 }

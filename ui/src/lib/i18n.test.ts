@@ -59,6 +59,16 @@ describe('fields and values in words', () => {
     expect(describeValue({ type: 'missing' })).toBe('—');
   });
 
+  it('puts a disputed deletion or merge as the choice a manager makes', () => {
+    setLanguage('ru');
+    expect(fieldLabel('deleted')).toBe('Удаление точки');
+    expect(describeValue({ type: 'flag', value: true }, 'deleted')).toBe('удалить точку');
+    expect(describeValue({ type: 'flag', value: false }, 'deleted')).toBe('оставить точку с новыми изменениями');
+    expect(describeValue({ type: 'missing' }, 'merged_into')).toBe('оставить точку с новыми изменениями');
+    setLanguage('en');
+    expect(describeValue({ type: 'text', value: '0192f0c1-aaaa' }, 'merged_into')).toBe('merge (the new work goes to the prospect kept)');
+  });
+
   it('says what went wrong in the language shown, with the specifics where they matter', () => {
     setLanguage('ru');
     expect(errorText({ kind: 'offline', message: 'cannot reach http://127.0.0.1:9', russian: null })).toMatch(/^Нет связи с сервером/);
