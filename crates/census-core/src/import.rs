@@ -466,7 +466,11 @@ impl ImportRow {
                 ImportField::ContactRole => row.contact.role = value.to_owned(),
                 ImportField::Phone => row.phones = split_list(value),
                 ImportField::Email => row.contact.email = value.to_owned(),
-                ImportField::Tags => row.tags = split_list(value),
+                // As a prospect keeps them: spaces inside a tag collapsed.
+                ImportField::Tags => {
+                    row.tags =
+                        split_list(value).iter().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).collect()
+                }
                 ImportField::Notes => row.notes = Some(value.to_owned()),
                 ImportField::Answer => {
                     let question = mapping.question(column).and_then(|id| context.questionnaire?.question(id));
@@ -510,6 +514,11 @@ impl ImportRow {
             (Some(_), None) | (None, Some(_)) if !unreadable_position => problems
                 .push(Localized::new("Нужны и широта, и долгота", "A position needs both latitude and longitude")),
             _ => {}
+        }
+        // With the address also in parts, a one-line address column is its street and house.
+        let in_parts = mapping.columns.iter().flatten().any(|f| ADDRESS_FIELDS.iter().any(|(part, _)| part == f));
+        if in_parts && row.address_parts.line.is_none() {
+            row.address_parts.line = row.address.take();
         }
         if row.id.is_none() && row.name.is_none() {
             problems.push(Localized::new("В строке нет названия точки", "The row has no prospect name"));
@@ -615,12 +624,23 @@ impl ImportRow {
             }
         }
         let known: Vec<String> = existing.contacts.values().filter_map(|c| normalize_phone(&c.phone)).collect();
-        for phone in self.phones.iter().filter(|p| normalize_phone(p).is_none_or(|n| !known.contains(&n))) {
+        // A phone written in words ("call the office") is known by its text.
+        let written = |phone: &str| existing.contacts.values().any(|c| c.phone.trim() == phone.trim());
+        let new_phone = |phone: &&String| match normalize_phone(phone) {
+            Some(number) => !known.contains(&number),
+            None => !written(phone),
+        };
+        for phone in self.phones.iter().filter(new_phone) {
             changes.push(FieldChange::of(ImportField::Phone, String::new(), phone.clone()));
         }
-        let person = !self.contact.name.is_empty() || !self.contact.email.is_empty();
+        let person = [&self.contact.name, &self.contact.role, &self.contact.email].iter().any(|s| !s.is_empty());
         if person && self.phones.is_empty() && !existing.contacts.values().any(|c| same_contact(c, &self.contact)) {
-            let who = [&self.contact.name, &self.contact.email].map(|s| s.as_str()).join(" ");
+            let who = [&self.contact.name, &self.contact.role, &self.contact.email]
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             changes.push(FieldChange::of(ImportField::ContactName, String::new(), who.trim().into()));
         }
         for tag in self.tags.iter().filter(|t| !existing.tags.contains(t.as_str())) {
@@ -660,7 +680,9 @@ const ADDRESS_FIELDS: [(ImportField, &str); 5] = [
 
 fn same_contact(a: &Contact, b: &Contact) -> bool {
     let same = |x: &str, y: &str| !x.trim().is_empty() && x.trim().eq_ignore_ascii_case(y.trim());
-    same(&a.email, &b.email) || (b.email.is_empty() && same(&a.name, &b.name))
+    same(&a.email, &b.email)
+        || (b.email.is_empty() && same(&a.name, &b.name))
+        || (b.email.is_empty() && b.name.is_empty() && a.name.is_empty() && same(&a.role, &b.role))
 }
 
 /// One field a row changes.

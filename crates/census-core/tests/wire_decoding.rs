@@ -206,11 +206,11 @@ fn decodes_to_sample(kind: u8, bytes: &[u8]) -> Result<bool, DecodeError> {
 fn a_projection_of_another_version_is_refused_by_name() {
     let mut bytes = sample_projection().encode();
     assert_eq!(Projection::decode(&bytes), Ok(sample_projection()));
-    // Version 2 rows had no prospects set apart: a device of this version derives them itself.
-    bytes[0] = 2;
-    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(2)));
-    bytes[0] = 4;
-    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(4)));
+    // Version 3 rows hid a disputed deletion: a device of this version derives them itself.
+    bytes[0] = 3;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(3)));
+    bytes[0] = 5;
+    assert_eq!(Projection::decode(&bytes), Err(DecodeError::OtherProjectionVersion(5)));
     assert_eq!(Projection::decode(&[]), Err(DecodeError::Truncated));
 }
 

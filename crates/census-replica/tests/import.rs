@@ -16,38 +16,7 @@ mod common;
 use common::*;
 
 fn replica(dir: &tempfile::TempDir) -> Replica {
-    let mut replica = Replica::create(&dir.path().join("r.census"), DeviceId::from_bytes([1; 16])).unwrap();
-    let directory = Directory {
-        people: vec![],
-        territories: vec![Territory {
-            id: territory(),
-            name: "Тверь — Центр".into(),
-            planned_prospects: None,
-            agents: vec![],
-            boundary: vec![],
-        }],
-        questionnaires: vec![survey()],
-    };
-    replica.cache_directory(&directory).unwrap();
-    replica
-}
-
-/// The questionnaire the answer columns of the tests' sheets answer.
-fn survey() -> Questionnaire {
-    let id = |id: &str| QuestionId::new(id).unwrap();
-    Questionnaire {
-        id: QuestionnaireId::from_bytes([6; 16]),
-        version: 3,
-        title: Localized::new("Перепись", "Census"),
-        questions: vec![
-            Question {
-                min: Some(1.0),
-                required: true,
-                ..Question::new(id("staff"), QuestionType::Integer, Localized::new("Штат", "Staff"))
-            },
-            Question::new(id("opened"), QuestionType::Date, Localized::new("Дата открытия", "Opened on")),
-        ],
-    }
+    replica_for_imports(&dir.path().join("r.census"))
 }
 
 fn options(table: &Table) -> ImportOptions {

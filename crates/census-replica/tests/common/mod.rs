@@ -64,3 +64,43 @@ pub(crate) fn visit(n: u8, staff: i64) -> Visit {
 pub(crate) fn outgoing(replica: &Replica) -> Vec<(ProspectId, Vec<u8>)> {
     replica.outbox(100_000).unwrap().into_iter().map(|e| (e.prospect, e.bytes)).collect()
 }
+
+/// The territory's name the import tests' sheets use.
+pub(crate) const TERRITORY_NAME: &str = "Тверь — Центр";
+
+/// A replica at `path` that knows the territory and the questionnaire the import tests' sheets
+/// name.
+pub(crate) fn replica_for_imports(path: &std::path::Path) -> Replica {
+    let mut replica = Replica::create(path, DeviceId::from_bytes([1; 16])).unwrap();
+    let directory = Directory {
+        people: vec![],
+        territories: vec![Territory {
+            id: territory(),
+            name: TERRITORY_NAME.into(),
+            planned_prospects: None,
+            agents: vec![],
+            boundary: vec![],
+        }],
+        questionnaires: vec![survey()],
+    };
+    replica.cache_directory(&directory).unwrap();
+    replica
+}
+
+/// The questionnaire the answer columns of the import tests' sheets answer.
+pub(crate) fn survey() -> Questionnaire {
+    let id = |id: &str| QuestionId::new(id).unwrap();
+    Questionnaire {
+        id: QuestionnaireId::from_bytes([6; 16]),
+        version: 3,
+        title: Localized::new("Перепись", "Census"),
+        questions: vec![
+            Question {
+                min: Some(1.0),
+                required: true,
+                ..Question::new(id("staff"), QuestionType::Integer, Localized::new("Штат", "Staff"))
+            },
+            Question::new(id("opened"), QuestionType::Date, Localized::new("Дата открытия", "Opened on")),
+        ],
+    }
+}
