@@ -47,6 +47,7 @@ fn main() {
         "resolve_conflict",
         "set_review",
         "questionnaires",
+        "questionnaire",
         "visit_drafts",
         "save_visit_draft",
         "discard_visit_draft",

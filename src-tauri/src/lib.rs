@@ -129,6 +129,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::resolve_conflict,
         commands::set_review,
         commands::questionnaires,
+        commands::questionnaire,
         commands::visit_drafts,
         commands::save_visit_draft,
         commands::discard_visit_draft,

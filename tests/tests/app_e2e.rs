@@ -918,3 +918,62 @@ async fn audit_shows(client: &Client, expected: impl Fn(&str) -> bool) -> String
         click(client, "audit-show").await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visit_half_filled_when_the_window_closes_is_finished_on_its_own_questionnaire() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "anna").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 20).await;
+
+    // Anna starts a visit, types the staff count and closes the window at once.
+    open_prospect(&client, "Ромашка 1").await;
+    click(&client, "new-visit").await;
+    answer(&client, "staff", "7").await;
+    // As the window's close button does: a close request, which the window may answer first.
+    let close = "window.__TAURI_INTERNALS__.invoke('plugin:window|close', { label: 'main' }).catch(() => {})";
+    let _ = client.execute(close, vec![]).await;
+    drop(client);
+
+    // Meanwhile the manager publishes a new version of the questionnaire without that question.
+    tokio::task::block_in_place(|| {
+        let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+        manager.sync().unwrap();
+        let mut second = census_server::demo::demo_questionnaire();
+        second.version = 2;
+        second.questions.retain(|q| q.id.as_str() != "staff");
+        manager.replica.publish_questionnaire(&manager.client, &second).unwrap();
+    });
+
+    // Started again, the app has the draft; it is finished on the version it was begun on.
+    let client = connect(&driver).await;
+    wait_for_text(&client, "who", |t| t == "Анна Смирнова").await;
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+    open_prospect(&client, "Ромашка 1").await;
+    click(&client, "continue-draft").await;
+    let staff = client.find(Locator::Css("input[name='staff']")).await.unwrap();
+    assert_eq!(staff.prop("value").await.unwrap().as_deref(), Some("7"), "the answer typed before closing is kept");
+    let owner_absent = client.find(Locator::Css("input[name='owner_present'][value='no']")).await.unwrap();
+    assert!(click_element(&client, owner_absent).await);
+    click(&client, "record-visit").await;
+    wait_for_text(&client, "visit", |t| t.contains('7')).await;
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+    tokio::task::block_in_place(|| {
+        let mut manager = Device::sign_in(dir.path(), "laptop", &server, "manager");
+        manager.sync().unwrap();
+        let shop = manager.replica.search("ромашка 1", 1).unwrap()[0].id;
+        let visit = manager.replica.prospect(shop).unwrap().prospect.visits.into_values().next().unwrap();
+        assert_eq!(visit.questionnaire.version, 1);
+        let staff = census_core::QuestionId::new("staff").unwrap();
+        assert_eq!(visit.answers.get(&staff), Some(&census_core::Answer::Integer(7)));
+    });
+
+    client.close().await.unwrap();
+    drop(driver);
+}

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use census_core::{
-    Answer, EditContext, Location, PhotoAnswer, ProspectId, QuestionId, Questionnaire, QuestionnaireRef, Visit, VisitId,
+    Answer, EditContext, Location, PhotoAnswer, ProspectId, QuestionId, Questionnaire, QuestionnaireId,
+    QuestionnaireRef, Visit, VisitId,
 };
 use census_replica::{VisitDraft, VisitOutcome};
 use serde::Deserialize;
@@ -43,6 +44,12 @@ impl VisitForm {
 #[tauri::command]
 pub fn questionnaires(state: State<'_, AppState>) -> Result<Vec<Questionnaire>, AppError> {
     Ok(state.replica().questionnaires()?)
+}
+
+/// One version of a questionnaire: a draft is finished on the version it was started on.
+#[tauri::command]
+pub fn questionnaire(state: State<'_, AppState>, id: QuestionnaireId, version: u32) -> Result<Questionnaire, AppError> {
+    Ok(state.replica().questionnaire(id, Some(version))?)
 }
 
 #[tauri::command]

@@ -100,6 +100,7 @@ export const api = {
   resolveConflict: (id: string, path: string, value: FieldValue) =>
     invoke<Prospect>('resolve_conflict', { id, path, value }),
   questionnaires: () => invoke<Questionnaire[]>('questionnaires'),
+  questionnaire: (id: string, version: number) => invoke<Questionnaire>('questionnaire', { id, version }),
   visitDrafts: (prospect: string) => invoke<VisitDraft[]>('visit_drafts', { prospect }),
   saveVisitDraft: (prospect: string, form: VisitForm) => invoke<Visit>('save_visit_draft', { prospect, form }),
   discardVisitDraft: (visit: string) => invoke<boolean>('discard_visit_draft', { visit }),
