@@ -25,6 +25,7 @@ mod error;
 mod export;
 mod import;
 mod import_mappings;
+mod merge_rings;
 mod outbox;
 mod parallel;
 mod photos;

@@ -434,6 +434,10 @@ impl Replica {
                 set_info(&self.conn, "scopes", &scope_list)?;
             }
         }
+        // Merges made apart that ring round hide every prospect on the ring until one is freed.
+        if let Ok(ctx) = self.edit_context(now) {
+            self.break_merge_rings(&ctx)?;
+        }
         set_info(&self.conn, "last_sync", &now.unix_millis().to_string())?;
         Ok(report)
     }
