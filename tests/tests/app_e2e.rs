@@ -977,3 +977,59 @@ async fn a_visit_half_filled_when_the_window_closes_is_finished_on_its_own_quest
     client.close().await.unwrap();
     drop(driver);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_sees_her_note_on_a_deleted_shop_put_to_the_manager() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+    let (mut manager, shop) = tokio::task::block_in_place(|| {
+        let mut manager = Device::sign_in(dir.path(), "manager", &server, "manager");
+        manager.sync().unwrap();
+        let shop = manager.replica.search("ромашка 1", 1).unwrap()[0].id;
+        (manager, shop)
+    });
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "anna").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 20).await;
+
+    // Apart: the manager deletes the shop; Anna writes a note on it.
+    tokio::task::block_in_place(|| {
+        manager.replica.edit_prospect(shop, &manager.ctx(), |p| p.delete()).unwrap();
+        manager.sync().unwrap();
+    });
+    open_prospect(&client, "Ромашка 1").await;
+    client.find(Locator::Css(&testid("notes"))).await.unwrap().send_keys("Закрыто на ремонт до среды").await.unwrap();
+    click(&client, "save-notes").await;
+    click(&client, "sync").await;
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
+
+    // Her card says what happened: the deletion and her note, put to the manager.
+    let disputed = wait_for_text(&client, "card-conflicts", |t| t.contains("Удаление точки")).await;
+    assert!(
+        disputed.contains("удалить точку") && disputed.contains("оставить точку с новыми изменениями"),
+        "{disputed}"
+    );
+    assert!(!text_of(&client, "manager-settles").await.is_empty());
+    screenshot(&driver, &client, "deletion-disputed-ru").await;
+
+    // The manager keeps the shop with her note; after a sync her card is settled.
+    tokio::task::block_in_place(|| {
+        manager.sync().unwrap();
+        let path: census_core::FieldPath = "deleted".parse().unwrap();
+        let ctx = manager.ctx();
+        manager.replica.resolve_conflict(shop, &ctx, &path, &census_core::FieldValue::Flag(false)).unwrap();
+        manager.sync().unwrap();
+    });
+    click(&client, "sync").await;
+    wait_until_gone(&client, &testid("card-conflicts")).await;
+    assert_eq!(
+        client.find(Locator::Css(&testid("notes"))).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Закрыто на ремонт до среды")
+    );
+
+    client.close().await.unwrap();
+    drop(driver);
+}
