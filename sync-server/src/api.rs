@@ -77,6 +77,7 @@ impl std::fmt::Debug for AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health))
+        .route("/api/v1/ready", get(ready))
         .route("/api/v1/login", post(crate::sign_in::login))
         .route("/api/v1/directory", get(directory))
         .route("/api/v1/push", post(push))
@@ -178,6 +179,20 @@ async fn check_token(state: &Arc<AppState>, headers: &HeaderMap) -> Result<Token
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok", "api": 1 }))
+}
+
+/// Whether the server can serve: its database answers and is migrated (`503` otherwise, the
+/// cause in the log only).
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.clone();
+    let cause = match tokio::task::spawn_blocking(move || store.ready()).await {
+        Ok(Ok(schema)) => return Json(serde_json::json!({ "status": "ready", "schema": schema })).into_response(),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    tracing::error!(%cause, "not ready");
+    let body = serde_json::json!({ "status": "not_ready", "reason": "the database does not answer" });
+    (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 /// The directory, and what the caller may see of it.

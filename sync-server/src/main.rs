@@ -30,9 +30,13 @@ struct Cli {
 enum Command {
     /// Serve the API on 127.0.0.1.
     Serve {
-        /// The port (0 picks a free one; the address is printed).
+        /// The port on 127.0.0.1 (0 picks a free one; the address is printed).
         #[arg(long, default_value_t = 8737)]
         port: u16,
+        /// Where to listen instead, as ADDRESS:PORT: 0.0.0.0:8737 for every network of the
+        /// machine, 127.0.0.2:8737 for another loopback address.
+        #[arg(long, env = "CENSUS_LISTEN")]
+        listen: Option<SocketAddr>,
         /// How long a device stays signed in, in seconds (90 days by default).
         #[arg(long, default_value_t = census_server::auth::TOKEN_LIFETIME_SECS)]
         token_lifetime_secs: u64,
@@ -200,9 +204,9 @@ fn device_audited(
 fn run(cli: Cli) -> Result<(), String> {
     let fail = |e: StoreError| e.to_string();
     match cli.command {
-        Command::Serve { port, token_lifetime_secs, trusted_proxies } => serve(
+        Command::Serve { port, listen, token_lifetime_secs, trusted_proxies } => serve(
             open(&cli.db)?,
-            port,
+            listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], port))),
             std::time::Duration::from_secs(token_lifetime_secs),
             TrustedProxies(trusted_proxies),
         ),
@@ -368,7 +372,7 @@ fn run(cli: Cli) -> Result<(), String> {
 
 fn serve(
     store: SqliteStore,
-    port: u16,
+    address: SocketAddr,
     token_lifetime: std::time::Duration,
     proxies: TrustedProxies,
 ) -> Result<(), String> {
@@ -388,8 +392,6 @@ fn serve(
     let _compactor = census_server::compactor::Compactor::start(store.clone());
     runtime.block_on(async move {
         let state = Arc::new(AppState { token_lifetime, ..AppState::new(store) });
-        // Loopback only: a deployment puts a TLS proxy in front.
-        let address = SocketAddr::from(([127, 0, 0, 1], port));
         let listener =
             tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;

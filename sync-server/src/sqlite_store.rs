@@ -851,6 +851,16 @@ impl Store for SqliteStore {
         crate::audit::list(&self.reader(), filter)
     }
 
+    fn ready(&self) -> Result<u32, StoreError> {
+        let conn = self.reader();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.query_row("SELECT last FROM sequence", [], |r| r.get::<_, i64>(0))?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(StoreError::Storage(format!("the database is at schema {version}, not {}", MIGRATIONS.len())));
+        }
+        Ok(u32::try_from(version).unwrap_or(u32::MAX))
+    }
+
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError> {
         late_work::list(&self.reader(), limit)
     }

@@ -108,6 +108,8 @@ pub trait Store: Send + Sync + 'static {
     fn record_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError>;
     /// The audit trail's entries that `filter` asks for, newest first.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Whether the database answers and is migrated: its schema version.
+    fn ready(&self) -> Result<u32, StoreError>;
     /// The late work taken (changes made before their pusher lost the right), newest first.
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
