@@ -46,6 +46,12 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.base, self.prefix)
+    }
+}
+
 impl FromStr for Network {
     type Err = String;
 

@@ -29,6 +29,7 @@ pub mod audit;
 pub mod auth;
 pub mod client_address;
 pub mod compactor;
+pub mod config;
 pub mod demo;
 pub mod document_objects;
 pub mod error;

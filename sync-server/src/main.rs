@@ -13,15 +13,20 @@ use census_server::api::{self, AppState};
 use census_server::audit;
 use census_server::auth::hash_password;
 use census_server::client_address::{Network, TrustedProxies};
+use census_server::config::{ConfigFile, Given, Settings};
 use census_server::{SqliteStore, Store, StoreError, demo};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "census-server", version, about = "The Census sync server and its administration")]
 struct Cli {
-    /// The server's database file.
-    #[arg(long, env = "CENSUS_SERVER_DB", default_value = "census-server.db", global = true)]
-    db: PathBuf,
+    /// The configuration file (census-server.toml); what the command line or the environment
+    /// gives overrides it.
+    #[arg(long, env = "CENSUS_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The server's database file (census-server.db by default).
+    #[arg(long, env = "CENSUS_SERVER_DB", global = true)]
+    db: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,19 +35,25 @@ struct Cli {
 enum Command {
     /// Serve the API on 127.0.0.1.
     Serve {
-        /// The port on 127.0.0.1 (0 picks a free one; the address is printed).
-        #[arg(long, default_value_t = 8737)]
-        port: u16,
+        /// The port on 127.0.0.1 (8737 by default; 0 picks a free one; the address is printed).
+        #[arg(long)]
+        port: Option<u16>,
         /// Where to listen instead, as ADDRESS:PORT: 0.0.0.0:8737 for every network of the
         /// machine, 127.0.0.2:8737 for another loopback address.
         #[arg(long, env = "CENSUS_LISTEN")]
         listen: Option<SocketAddr>,
         /// How long a device stays signed in, in seconds (90 days by default).
-        #[arg(long, default_value_t = census_server::auth::TOKEN_LIFETIME_SECS)]
-        token_lifetime_secs: u64,
-        /// A proxy network whose X-Forwarded-For is believed, such as 10.0.0.0/8 (repeatable).
-        #[arg(long = "trusted-proxy")]
+        #[arg(long, env = "CENSUS_TOKEN_LIFETIME_SECS")]
+        token_lifetime_secs: Option<u64>,
+        /// A proxy network whose X-Forwarded-For is believed, such as 10.0.0.0/8 (repeatable;
+        /// commas between them in $CENSUS_TRUSTED_PROXIES).
+        #[arg(long = "trusted-proxy", env = "CENSUS_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<Network>,
+    },
+    /// Check the configuration (file, environment, command line) and show what it adds up to.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
     },
     /// Add a person: census-server user add LOGIN --name NAME --role agent|manager|admin --password P
     User {
@@ -97,6 +108,11 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         prospects: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,15 +219,22 @@ fn device_audited(
 
 fn run(cli: Cli) -> Result<(), String> {
     let fail = |e: StoreError| e.to_string();
+    let file = match &cli.config {
+        Some(path) => ConfigFile::read(path)?,
+        None => ConfigFile::default(),
+    };
+    let mut given = Given { db: cli.db.clone(), ..Given::default() };
+    if let Command::Serve { port, listen, token_lifetime_secs, trusted_proxies } = &cli.command {
+        (given.port, given.listen, given.token_lifetime_secs) = (*port, *listen, *token_lifetime_secs);
+        given.trusted_proxies = trusted_proxies.clone();
+    }
+    let settings = Settings::settle(given, file)?;
+    let db = settings.db.clone();
     match cli.command {
-        Command::Serve { port, listen, token_lifetime_secs, trusted_proxies } => serve(
-            open(&cli.db)?,
-            listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], port))),
-            std::time::Duration::from_secs(token_lifetime_secs),
-            TrustedProxies(trusted_proxies),
-        ),
+        Command::Serve { .. } => serve(open(&db)?, settings),
+        Command::Config { action: ConfigAction::Check } => check_configuration(&settings),
         Command::User { action } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             match action {
                 UserAction::Add { login, name, role, password } => {
                     let person =
@@ -260,7 +283,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Device { action } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             match action {
                 DeviceAction::List => {
                     for d in store.devices().map_err(fail)? {
@@ -282,7 +305,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Territory { action } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             match action {
                 TerritoryAction::Add { name, planned, id } => {
                     let id = id.unwrap_or_else(|| TerritoryId::new_v7(now(), rand::random()));
@@ -312,7 +335,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Assign { territory, login, remove } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             if remove {
                 store.unassign(territory, &login).map_err(fail)?;
                 println!("{login} no longer works in {territory}.");
@@ -323,7 +346,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Questionnaire { action: QuestionnaireAction::Publish { file } } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let questionnaire: Questionnaire =
                 serde_json::from_str(&text).map_err(|e| format!("{} is not a questionnaire: {e}", file.display()))?;
@@ -332,7 +355,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Audit { kind, login, device, since_minutes, limit, json } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             let since = since_minutes
                 .map(|minutes| Timestamp::from_unix_millis(now().unix_millis() - i64::from(minutes) * 60_000));
             let filter = AuditFilter { kind, login, device, since, limit };
@@ -358,24 +381,42 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo { prospects } => {
-            let store = open(&cli.db)?;
+            let store = open(&db)?;
             if !store.directory().map_err(fail)?.people.is_empty() {
-                return Err(format!("{} already has people in it; seed the demo into a new file", cli.db.display()));
+                return Err(format!("{} already has people in it; seed the demo into a new file", db.display()));
             }
             let stored = demo::seed(&store, prospects, now()).map_err(fail)?;
-            println!("Seeded the demo base into {}: {stored} prospects.", cli.db.display());
+            println!("Seeded the demo base into {}: {stored} prospects.", db.display());
             println!("Sign in as admin, manager, anna or boris with the password \"{}\".", demo::DEMO_PASSWORD);
             Ok(())
         }
     }
 }
 
-fn serve(
-    store: SqliteStore,
-    address: SocketAddr,
-    token_lifetime: std::time::Duration,
-    proxies: TrustedProxies,
-) -> Result<(), String> {
+/// Shows the settings and whether their database is there and readable, without changing it.
+fn check_configuration(settings: &Settings) -> Result<(), String> {
+    print!("{}", settings.describe());
+    let db = &settings.db;
+    if !db.exists() {
+        let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !folder.is_dir() {
+            return Err(format!("the database's folder {} does not exist", folder.display()));
+        }
+        println!("The database {} does not exist yet: `serve` creates it.", db.display());
+        return Ok(());
+    }
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open {}: {e}", db.display()))?;
+    let schema: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| format!("{} is not a database Census can read: {e}", db.display()))?;
+    println!("The database {} is there, at schema {schema}.", db.display());
+    Ok(())
+}
+
+fn serve(store: SqliteStore, settings: Settings) -> Result<(), String> {
+    let Settings { listen: address, token_lifetime, trusted_proxies, .. } = settings;
+    let proxies = TrustedProxies(trusted_proxies);
     // The log goes to standard error (CENSUS_LOG sets what it holds, "info" by default);
     // standard output's first line says where the server listens.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CENSUS_LOG")
