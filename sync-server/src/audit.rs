@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use census_core::{AuditEntry, AuditFilter, AuditKind, DeviceId, Timestamp, UserId};
+use census_core::{AuditEntry, AuditFilter, AuditKind, DeviceId, Person, Retired, Timestamp, UserId};
 use rusqlite::{Connection, params};
 
 use crate::error::StoreError;
@@ -138,6 +138,38 @@ pub fn about(mut entry: AuditEntry, user: Option<UserId>, login: Option<&str>, d
     entry.login = login.map(str::to_owned);
     entry.device = device;
     entry
+}
+
+/// What the audit trail says of a reinstated device.
+pub const REINSTATED: &str = "device reinstated; it signs in anew";
+
+/// A person added, with the role they were given.
+pub fn person_added(person: &Person) -> AuditEntry {
+    let entry = self::entry(AuditKind::PersonAdded, format!("{} added as {}", person.name, person.role.as_str()));
+    about(entry, Some(person.id), Some(&person.login), None)
+}
+
+/// A device revoked or reinstated, with its owner when known.
+pub fn device_event(
+    kind: AuditKind,
+    detail: impl Into<String>,
+    device: DeviceId,
+    owner: Option<&Person>,
+) -> AuditEntry {
+    about(self::entry(kind, detail), owner.map(|o| o.id), owner.map(|o| o.login.as_str()), Some(device))
+}
+
+/// A retirement, with whom the territories went to.
+pub fn retirement(retired: &Retired, successor: Option<&str>) -> AuditEntry {
+    let detail = match successor {
+        Some(successor) => format!(
+            "{} retired; their devices revoked, {} territories handed to {successor}",
+            retired.person.name,
+            retired.handed_over.len()
+        ),
+        None => format!("{} retired; their devices revoked, their territories left unassigned", retired.person.name),
+    };
+    about(self::entry(AuditKind::PersonRetired, detail), Some(retired.person.id), Some(&retired.person.login), None)
 }
 
 pub(crate) fn insert(conn: &Connection, entries: &[AuditEntry]) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Late work in the store: remembering when people lose the right to write (a territory taken
-//! from them, a prospect moved out of theirs, their retirement), when each device was last told,
-//! and, when a device pushes a change its person may no longer make, the facts
-//! `census_core::late_work::judge` decides on. Work it takes is listed for managers.
+//! from them, a prospect moved out of theirs, their retirement) and, when a device pushes a
+//! change its person may no longer make, the facts `census_core::late_work::judge` decides on
+//! (when a device was last told is kept by `device_seen`). Work it takes is listed for managers.
 
 use census_core::late_work::{self, AccessLoss, Dependency, TooLate};
 use census_core::{ChangeInfo, DeviceId, LateArrival, ProspectId, TerritoryId, Timestamp, UserId};
@@ -30,13 +30,6 @@ pub fn prospect_moved(tx: &Connection, doc: ProspectId, from: TerritoryId, at: T
          SELECT user_id, territory, ?2, ?3 FROM assignments WHERE territory = ?1",
     )?
     .execute(params![from.as_bytes(), doc.as_bytes(), at.unix_millis()])?;
-    Ok(())
-}
-
-/// Notes that a device has just received the directory: what it pushes from now on was made
-/// knowing its person's territories.
-pub fn told(tx: &Connection, device: DeviceId, at: Timestamp) -> Result<(), StoreError> {
-    tx.execute("UPDATE devices SET told_at = ?2 WHERE id = ?1", params![device.as_bytes(), at.unix_millis()])?;
     Ok(())
 }
 

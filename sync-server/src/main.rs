@@ -213,8 +213,7 @@ fn device_audited(
     detail: &str,
 ) -> Result<(), String> {
     let owner = store.device_owner(device).map_err(|e| e.to_string())?;
-    let (user, login) = (owner.as_ref().map(|o| o.id), owner.as_ref().map(|o| o.login.as_str()));
-    audited(store, audit::about(audit::entry(kind, detail), user, login, Some(device)))
+    audited(store, audit::device_event(kind, detail, device, owner.as_ref()))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -240,9 +239,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     let person =
                         Person { id: UserId::new_v7(now(), rand::random()), name, login, role, retired: false };
                     store.add_person(&person, &hash_password(&password).map_err(fail)?).map_err(fail)?;
-                    let detail = format!("{} added as {}", person.name, role.as_str());
-                    let entry = audit::entry(AuditKind::PersonAdded, detail);
-                    audited(&store, audit::about(entry, Some(person.id), Some(&person.login), None))?;
+                    audited(&store, audit::person_added(&person))?;
                     println!("Added {} ({}) as {}: {}", person.name, person.login, role.as_str(), person.id);
                 }
                 UserAction::Password { login, password } => {
@@ -267,7 +264,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     let retired = store
                         .retire(&Retirement { login: login.clone(), successor: hand_over_to.clone() })
                         .map_err(fail)?;
-                    audited(&store, census_server::manage::retirement_entry(&retired, hand_over_to.as_deref()))?;
+                    audited(&store, audit::retirement(&retired, hand_over_to.as_deref()))?;
                     println!("Retired {login}: their devices no longer sync; their history stays.");
                     if let Some(successor) = hand_over_to {
                         println!("{} territory(ies) handed over to {successor}.", retired.handed_over.len());
@@ -298,7 +295,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 DeviceAction::Reinstate { device } => {
                     store.reinstate_device(device).map_err(fail)?;
-                    device_audited(&store, device, AuditKind::DeviceReinstated, "device reinstated; it signs in anew")?;
+                    device_audited(&store, device, AuditKind::DeviceReinstated, audit::REINSTATED)?;
                     println!("Reinstated {device}: it syncs again once it signs in.");
                 }
             }

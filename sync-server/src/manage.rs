@@ -81,8 +81,8 @@ async fn revoke_device(
         caller.may_revoke_device_of(&owner).map_err(ApiError::Forbidden)?;
         state.store.revoke_device(device)?;
         tracing::warn!(target: "security", %device, owner = %owner.login, by = %caller.user, "device revoked");
-        let entry = audit::entry(AuditKind::DeviceRevoked, format!("{}'s device revoked", owner.name));
-        state.audit.record(by(&caller, audit::about(entry, Some(owner.id), Some(&owner.login), Some(device))));
+        let detail = format!("{}'s device revoked", owner.name);
+        state.audit.record(by(&caller, audit::device_event(AuditKind::DeviceRevoked, detail, device, Some(&owner))));
         Ok(())
     })
     .await?;
@@ -102,9 +102,8 @@ async fn reinstate_device(
         state.store.reinstate_device(device)?;
         tracing::warn!(target: "security", %device, by = %caller.user, "device reinstated");
         let owner = state.store.device_owner(device)?;
-        let entry = audit::entry(AuditKind::DeviceReinstated, "device reinstated; it signs in anew");
-        let (user, login) = (owner.as_ref().map(|o| o.id), owner.as_ref().map(|o| o.login.as_str()));
-        state.audit.record(by(&caller, audit::about(entry, user, login, Some(device))));
+        let entry = audit::device_event(AuditKind::DeviceReinstated, audit::REINSTATED, device, owner.as_ref());
+        state.audit.record(by(&caller, entry));
         Ok(())
     })
     .await?;
@@ -132,8 +131,7 @@ async fn add_person(
     let hash = state.passwords.hash(new.password).await?;
     blocking(move || {
         state.store.add_person(&added, &hash)?;
-        let entry = audit::entry(AuditKind::PersonAdded, format!("{} added as {}", added.name, added.role.as_str()));
-        state.audit.record(by(&caller, audit::about(entry, Some(added.id), Some(&added.login), None)));
+        state.audit.record(by(&caller, audit::person_added(&added)));
         Ok(())
     })
     .await?;
@@ -150,25 +148,11 @@ async fn retire(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bo
             .ok_or_else(|| ApiError::NotFound(format!("there is no one with the login \"{}\"", retirement.login)))?;
         caller.may_retire(&person).map_err(ApiError::Forbidden)?;
         let retired = state.store.retire(&retirement)?;
-        state.audit.record(by(&caller, retirement_entry(&retired, retirement.successor.as_deref())));
+        state.audit.record(by(&caller, audit::retirement(&retired, retirement.successor.as_deref())));
         Ok(retired)
     })
     .await?;
     Ok(Json(retired))
-}
-
-/// The audit trail's entry for a retirement.
-pub fn retirement_entry(retired: &Retired, successor: Option<&str>) -> AuditEntry {
-    let detail = match successor {
-        Some(successor) => format!(
-            "{} retired; their devices revoked, {} territories handed to {successor}",
-            retired.person.name,
-            retired.handed_over.len()
-        ),
-        None => format!("{} retired; their devices revoked, their territories left unassigned", retired.person.name),
-    };
-    let entry = audit::entry(AuditKind::PersonRetired, detail);
-    audit::about(entry, Some(retired.person.id), Some(&retired.person.login), None)
 }
 
 /// Notes who did what an entry records.

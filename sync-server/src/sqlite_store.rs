@@ -588,12 +588,12 @@ impl Store for SqliteStore {
     }
 
     fn device_seen(&self, device: DeviceId, now: Timestamp) -> Result<(), StoreError> {
-        let conn = self.writer();
-        conn.execute(
-            "UPDATE devices SET last_seen_at = ?2 WHERE id = ?1",
+        // Seen, and told of its person's territories (late_work.rs), in one write.
+        self.writer().execute(
+            "UPDATE devices SET last_seen_at = ?2, told_at = ?2 WHERE id = ?1",
             params![device.as_bytes(), now.unix_millis()],
         )?;
-        late_work::told(&conn, device, now)
+        Ok(())
     }
 
     fn revoke_device(&self, device: DeviceId) -> Result<(), StoreError> {

@@ -169,8 +169,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE import_mappings (name TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
     "#,
     // 10: a deletion or a merge that later work contested no longer hides its prospect
-    // (projection version 4): rows of deleted and merged prospects are derived again.
+    // (projection version 4): rows of deleted and merged prospects are derived again. The
+    // merged ones are found by an index of their own (rings of merges are looked for each sync).
     r#"
+    CREATE INDEX prospects_merged ON prospects (merged_into) WHERE merged_into IS NOT NULL;
     INSERT OR REPLACE INTO replica_info (key, value) SELECT 'projections_stale', '1'
         WHERE EXISTS (SELECT 1 FROM prospects WHERE deleted = 1 OR merged_into IS NOT NULL);
     "#,
