@@ -30,6 +30,10 @@ pub enum ErrorKind {
     TooManyAttempts,
     /// An administrator revoked this device.
     Revoked,
+    /// The server's address is plain http beyond this machine; the person may insist.
+    PlainHttp,
+    /// The server's certificate is not trusted; a company's certificate authority may be given.
+    Untrusted,
     /// The server refused the request, or failed.
     Server,
     /// What was asked is not possible (an unknown prospect, invalid input).
@@ -77,6 +81,9 @@ impl From<SyncError> for AppError {
             SyncError::Refused { ref code, .. } if code == "too_many_sign_ins" => ErrorKind::TooManyAttempts,
             SyncError::Revoked => ErrorKind::Revoked,
             SyncError::SignedOut => ErrorKind::SignedOut,
+            SyncError::PlainHttp(_) => ErrorKind::PlainHttp,
+            SyncError::Untrusted(_) => ErrorKind::Untrusted,
+            SyncError::BadAddress(_) | SyncError::BadAuthority(_) => ErrorKind::Invalid,
             SyncError::Replica(e) => return e.into(),
             _ => ErrorKind::Server,
         };

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use census_core::wire::{PushBatch, PushOutcome, PushResult};
-use census_core::{DeviceId, Directory, ProspectId, Role, TerritoryId, Timestamp, UserId};
+use census_core::{DeviceId, Directory, ProspectId, Role, ServerIdentity, TerritoryId, Timestamp, UserId};
 use flate2::Compression;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::access::Caller;
 use crate::audit::{self, AuditTrail};
 use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
-use crate::error::ApiError;
+use crate::client_address::Network;
+use crate::error::{ApiError, StoreError};
+use crate::metrics::Metrics;
 use crate::sign_in::{AddressLimiter, PasswordWork};
 use crate::store::{CompactionStatus, PushedChange, Store, TokenCheck};
 
@@ -53,18 +55,26 @@ pub struct AppState {
     pub passwords: PasswordWork,
     /// Security events, written to the database off the path of requests.
     pub audit: AuditTrail,
+    /// The server's lasting id and its database's epoch, told to devices with the directory.
+    pub identity: ServerIdentity,
+    /// What `/metrics` reports, and the networks that may read it.
+    pub metrics: Metrics,
+    pub metrics_from: Vec<Network>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> AppState {
-        AppState {
+    pub fn new(store: Arc<dyn Store>) -> Result<AppState, StoreError> {
+        Ok(AppState {
+            identity: store.identity()?,
             store: store.clone(),
             limiter: SignInLimiter::default(),
             sign_in_addresses: AddressLimiter::default(),
             token_lifetime: Duration::from_secs(TOKEN_LIFETIME_SECS),
             passwords: PasswordWork::start(),
             audit: AuditTrail::start(store),
-        }
+            metrics: Metrics::default(),
+            metrics_from: crate::config::default_metrics_from(),
+        })
     }
 }
 
@@ -85,6 +95,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/bootstrap", get(bootstrap))
         .route("/api/v1/status", get(status))
         .merge(crate::manage::routes())
+        .route("/metrics", get(crate::metrics::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_requests))
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })
         .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(crate::request_log::layer())
@@ -200,6 +212,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 pub struct DirectoryResponse {
     pub directory: Directory,
     pub me: Me,
+    pub server: ServerIdentity,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -215,7 +228,7 @@ async fn directory(
     headers: HeaderMap,
 ) -> Result<Json<DirectoryResponse>, ApiError> {
     let caller = authenticate(&state, &headers).await?;
-    let device = caller.device;
+    let (device, server) = (caller.device, state.identity.clone());
     let directory = blocking(move || {
         state.store.device_seen(device, now())?;
         Ok(state.store.directory()?)
@@ -223,7 +236,7 @@ async fn directory(
     .await?;
     let directory = people_needed_by(&caller, directory);
     let me = Me { user: caller.user, role: caller.role, device: caller.device, scopes: caller.scopes };
-    Ok(Json(DirectoryResponse { directory, me }))
+    Ok(Json(DirectoryResponse { directory, me, server }))
 }
 
 /// The directory as `caller` receives it: an agent gets the people they work with (managers and
@@ -288,6 +301,9 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
         let pushed: Vec<PushedChange> = batch.items.into_iter().map(PushedChange::inspect).collect();
         let outcomes = state.store.push(&caller, &pushed, now())?;
         log_refusals(&state, &caller, &outcomes);
+        let stored = outcomes.iter().filter(|o| matches!(o, PushOutcome::Stored { .. })).count();
+        Metrics::count(&state.metrics.pushes, 1);
+        Metrics::count(&state.metrics.changes_stored, stored as u64);
         compress(&PushResult { outcomes }.encode())
     })
     .await?;
@@ -345,6 +361,7 @@ async fn pull(
         query.map_err(|e| ApiError::BadRequest(format!("a pull needs scope, since and limit: {}", e.body_text())))?;
     let scope = readable_scope(&caller, &query.scope)?;
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_PULL_LIMIT);
+    Metrics::count(&state.metrics.pulls, 1);
     let page = blocking(move || compress(&state.store.pull(scope, query.since, limit)?.encode())).await?;
     Ok(frame_response(page))
 }
@@ -382,6 +399,7 @@ async fn bootstrap(
         Some(text) => Some(text.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?),
     };
     let limit = query.limit.unwrap_or(1_000).clamp(1, MAX_BOOTSTRAP_LIMIT);
+    Metrics::count(&state.metrics.bootstraps, 1);
     let page = blocking(move || compress(&state.store.bootstrap(scope, after, limit)?.encode())).await?;
     Ok(frame_response(page))
 }

@@ -7,6 +7,9 @@
 //! listen = "0.0.0.0:8737"
 //! token_lifetime_secs = 7776000
 //! trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+//! tls_cert = "/etc/census/fullchain.pem"
+//! tls_key = "/etc/census/privkey.pem"
+//! metrics_from = ["127.0.0.1", "10.0.0.0/8"]
 //! ```
 
 use std::net::SocketAddr;
@@ -28,6 +31,9 @@ pub struct ConfigFile {
     pub listen: Option<SocketAddr>,
     pub token_lifetime_secs: Option<u64>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub metrics_from: Option<Vec<String>>,
 }
 
 impl ConfigFile {
@@ -51,6 +57,9 @@ pub struct Given {
     pub listen: Option<SocketAddr>,
     pub token_lifetime_secs: Option<u64>,
     pub trusted_proxies: Vec<Network>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub metrics_from: Vec<Network>,
 }
 
 /// The settings the server runs with.
@@ -60,6 +69,34 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub token_lifetime: Duration,
     pub trusted_proxies: Vec<Network>,
+    /// The certificate chain and private key (PEM files) when the server speaks TLS itself.
+    pub tls: Option<TlsFiles>,
+    /// The networks that may read `/metrics`.
+    pub metrics_from: Vec<Network>,
+}
+
+/// Loopback alone may read `/metrics` unless told otherwise.
+pub fn default_metrics_from() -> Vec<Network> {
+    ["127.0.0.0/8", "::1"].iter().filter_map(|n| n.parse().ok()).collect()
+}
+
+fn networks(given: Vec<Network>, listed: Option<Vec<String>>, key: &str) -> Result<Option<Vec<Network>>, String> {
+    match (given.is_empty(), listed) {
+        (false, _) => Ok(Some(given)),
+        (true, None) => Ok(None),
+        (true, Some(listed)) => listed
+            .iter()
+            .map(|p| p.parse::<Network>().map_err(|e| format!("{key} in the configuration: {e}")))
+            .collect::<Result<_, _>>()
+            .map(Some),
+    }
+}
+
+/// Where the server's certificate chain and its private key are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 pub const DEFAULT_DB: &str = "census-server.db";
@@ -69,13 +106,9 @@ impl Settings {
     /// The settings `given` and `file` add up to: what was given wins, then the file, then the
     /// defaults. A port given alone goes with the file's address, or the loopback one.
     pub fn settle(given: Given, file: ConfigFile) -> Result<Settings, String> {
-        let proxies = match (given.trusted_proxies.is_empty(), file.trusted_proxies) {
-            (false, _) | (true, None) => given.trusted_proxies,
-            (true, Some(listed)) => listed
-                .iter()
-                .map(|p| p.parse::<Network>().map_err(|e| format!("trusted_proxies in the configuration: {e}")))
-                .collect::<Result<_, _>>()?,
-        };
+        let proxies = networks(given.trusted_proxies, file.trusted_proxies, "trusted_proxies")?.unwrap_or_default();
+        let metrics_from =
+            networks(given.metrics_from, file.metrics_from, "metrics_from")?.unwrap_or_else(default_metrics_from);
         let listen = match (given.listen, given.port, file.listen) {
             (Some(listen), _, _) => listen,
             (None, Some(port), Some(listen)) => SocketAddr::new(listen.ip(), port),
@@ -88,24 +121,42 @@ impl Settings {
         if lifetime == 0 {
             return Err("token_lifetime_secs must be more than 0: a device could never stay signed in".into());
         }
+        let tls = match (given.tls_cert.or(file.tls_cert), given.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => return Err("tls_cert is given without tls_key: TLS needs both".into()),
+            (None, Some(_)) => return Err("tls_key is given without tls_cert: TLS needs both".into()),
+        };
         Ok(Settings {
             db: given.db.or(file.db).unwrap_or_else(|| PathBuf::from(DEFAULT_DB)),
             listen,
             token_lifetime: Duration::from_secs(lifetime),
             trusted_proxies: proxies,
+            tls,
+            metrics_from,
         })
     }
 
     /// The settings as a configuration file would say them.
     pub fn describe(&self) -> String {
-        let proxies: Vec<String> = self.trusted_proxies.iter().map(|p| format!("\"{p}\"")).collect();
-        format!(
-            "db = \"{}\"\nlisten = \"{}\"\ntoken_lifetime_secs = {}\ntrusted_proxies = [{}]\n",
+        let quoted = |networks: &[Network]| networks.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
+        let mut described = format!(
+            "db = \"{}\"\nlisten = \"{}\"\ntoken_lifetime_secs = {}\ntrusted_proxies = [{}]\nmetrics_from = [{}]\n",
             self.db.display(),
             self.listen,
             self.token_lifetime.as_secs(),
-            proxies.join(", ")
-        )
+            quoted(&self.trusted_proxies),
+            quoted(&self.metrics_from),
+        );
+        match &self.tls {
+            Some(tls) => described.push_str(&format!(
+                "tls_cert = \"{}\"\ntls_key = \"{}\"\n",
+                tls.cert.display(),
+                tls.key.display()
+            )),
+            None => described.push_str("# no tls_cert: plain HTTP, for loopback or behind a reverse proxy\n"),
+        }
+        described
     }
 }
 
@@ -144,5 +195,7 @@ mod tests {
             Settings::settle(Given::default(), bad).unwrap_err().starts_with("trusted_proxies in the configuration")
         );
         assert!(Settings::settle(Given::default(), file("token_lifetime_secs = 0")).is_err());
+        let half = Settings::settle(Given::default(), file("tls_cert = \"/etc/census/cert.pem\"")).unwrap_err();
+        assert!(half.contains("without tls_key"), "{half}");
     }
 }

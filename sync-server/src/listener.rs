@@ -8,6 +8,9 @@
 //! [`REQUEST_DEADLINE`], and the client must keep reading the answer (`write_timeout.rs`); at most [`MAX_CONNECTIONS`] connections are open at once, at most
 //! [`MAX_CONNECTIONS_PER_ADDRESS`] from one address, so one client cannot take every place.
 //!
+//! With a certificate (`tls.rs`) every connection is TLS; without one the server speaks plain
+//! HTTP, for a reverse proxy in front of it or for loopback.
+//!
 //! Each request gets an id (`x-request-id` in the answer, and in the log of any failure) and
 //! the client's address ([`ClientAddress`], see `client_address.rs`). On SIGTERM or Ctrl-C the
 //! listener stops accepting, lets requests in flight finish (for up to [`SHUTDOWN_GRACE`]),
@@ -32,6 +35,7 @@ use tower_service::Service;
 use crate::client_address::{ClientAddress, TrustedProxies};
 use crate::error::ApiError;
 use crate::security_log::Throttled;
+use crate::tls::Tls;
 use crate::write_timeout::{WRITE_STALL, WriteTimeout};
 
 /// How long a client has to send a request's headers, and how long a connection may sit idle.
@@ -54,6 +58,7 @@ tokio::task_local! {
 }
 
 static CROWDING: Throttled = Throttled::new("connections closed: their address already had the most it may");
+static HANDSHAKES_FAILED: Throttled = Throttled::new("TLS handshakes failed or took too long");
 
 /// Open connections per address.
 #[derive(Debug, Default)]
@@ -89,11 +94,13 @@ impl Drop for Counted {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown` completes, then
+/// finishes the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     proxies: TrustedProxies,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -127,10 +134,24 @@ pub async fn serve(
             continue;
         };
         let service = RequestService { app: app.clone(), peer, proxies: proxies.clone() };
-        let stream = TokioIo::new(WriteTimeout::new(stream, WRITE_STALL));
-        let connection = graceful.watch(http.serve_connection(stream, service));
+        let stream = WriteTimeout::new(stream, WRITE_STALL);
+        let (http, watcher) = (http.clone(), graceful.watcher());
+        let handshake = tls.as_ref().map(|tls| tls.acceptor());
         tokio::spawn(async move {
-            let _ = connection.await;
+            match handshake {
+                None => {
+                    let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                }
+                // The handshake has the time the request's headers would have had.
+                Some(acceptor) => match tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => {
+                        let _ = watcher.watch(http.serve_connection(TokioIo::new(stream), service)).await;
+                    }
+                    Ok(Err(_)) | Err(_) => {
+                        HANDSHAKES_FAILED.happened();
+                    }
+                },
+            }
             drop((place, counted));
         });
     }

@@ -14,6 +14,7 @@ use census_server::audit;
 use census_server::auth::hash_password;
 use census_server::client_address::{Network, TrustedProxies};
 use census_server::config::{ConfigFile, Given, Settings};
+use census_server::tls::Tls;
 use census_server::{SqliteStore, Store, StoreError, demo};
 use clap::{Parser, Subcommand};
 
@@ -33,7 +34,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API on 127.0.0.1.
+    /// Serve the API (on 127.0.0.1:8737 unless told otherwise).
     Serve {
         /// The port on 127.0.0.1 (8737 by default; 0 picks a free one; the address is printed).
         #[arg(long)]
@@ -49,6 +50,16 @@ enum Command {
         /// commas between them in $CENSUS_TRUSTED_PROXIES).
         #[arg(long = "trusted-proxy", env = "CENSUS_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<Network>,
+        /// Speak TLS with this certificate chain (PEM); read again on SIGHUP.
+        #[arg(long, env = "CENSUS_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM); read again on SIGHUP.
+        #[arg(long, env = "CENSUS_TLS_KEY")]
+        tls_key: Option<PathBuf>,
+        /// A network that may read /metrics (repeatable; loopback only by default; commas between
+        /// them in $CENSUS_METRICS_FROM).
+        #[arg(long = "metrics-from", env = "CENSUS_METRICS_FROM", value_delimiter = ',')]
+        metrics_from: Vec<Network>,
     },
     /// Check the configuration (file, environment, command line) and show what it adds up to.
     Config {
@@ -103,6 +114,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the database to DEST while the server may be serving it: one consistent state,
+    /// every change acknowledged before the copy began.
+    Backup { dest: PathBuf },
+    /// Put the backup SRC in place of the database, with the server stopped. Devices push what
+    /// they made again and pull again; the replaced database is kept beside it.
+    Restore { src: PathBuf },
     /// Seed a demo base (people of each role, two territories, a questionnaire, prospects).
     Demo {
         #[arg(long, default_value_t = 300)]
@@ -223,15 +240,49 @@ fn run(cli: Cli) -> Result<(), String> {
         None => ConfigFile::default(),
     };
     let mut given = Given { db: cli.db.clone(), ..Given::default() };
-    if let Command::Serve { port, listen, token_lifetime_secs, trusted_proxies } = &cli.command {
+    if let Command::Serve { port, listen, token_lifetime_secs, trusted_proxies, tls_cert, tls_key, metrics_from } =
+        &cli.command
+    {
+        given.metrics_from = metrics_from.clone();
         (given.port, given.listen, given.token_lifetime_secs) = (*port, *listen, *token_lifetime_secs);
         given.trusted_proxies = trusted_proxies.clone();
+        (given.tls_cert, given.tls_key) = (tls_cert.clone(), tls_key.clone());
     }
     let settings = Settings::settle(given, file)?;
     let db = settings.db.clone();
     match cli.command {
-        Command::Serve { .. } => serve(open(&db)?, settings),
+        Command::Serve { .. } => {
+            let _serving = census_server::backup::ServingLock::take(&db)?;
+            serve(open(&db)?, settings)
+        }
         Command::Config { action: ConfigAction::Check } => check_configuration(&settings),
+        Command::Backup { dest } => {
+            let report = census_server::backup::backup(&db, &dest)?;
+            println!(
+                "Backed up {} to {}: {} bytes, the feed up to {}.",
+                db.display(),
+                dest.display(),
+                report.bytes,
+                report.feed_end
+            );
+            Ok(())
+        }
+        Command::Restore { src } => {
+            let stamp = now().to_utc_string().replace([':', ' '], "-");
+            let report = census_server::backup::restore(&src, &db, &stamp)?;
+            println!(
+                "Restored {} from {}: the feed up to {}, epoch {}.",
+                db.display(),
+                src.display(),
+                report.feed_end,
+                report.identity.epoch
+            );
+            if let Some(aside) = report.kept_aside {
+                println!("The database it replaced is kept as {}.", aside.display());
+            }
+            println!("Devices push what they made again and pull again at their next sync.");
+            Ok(())
+        }
         Command::User { action } => {
             let store = open(&db)?;
             match action {
@@ -390,9 +441,14 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-/// Shows the settings and whether their database is there and readable, without changing it.
+/// Shows the settings and whether their certificate and database are there and readable,
+/// without changing anything.
 fn check_configuration(settings: &Settings) -> Result<(), String> {
     print!("{}", settings.describe());
+    if let Some(files) = &settings.tls {
+        Tls::load(&files.cert, &files.key)?;
+        println!("The certificate {} and its key are readable and go together.", files.cert.display());
+    }
     let db = &settings.db;
     if !db.exists() {
         let folder = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -412,8 +468,9 @@ fn check_configuration(settings: &Settings) -> Result<(), String> {
 }
 
 fn serve(store: SqliteStore, settings: Settings) -> Result<(), String> {
-    let Settings { listen: address, token_lifetime, trusted_proxies, .. } = settings;
+    let Settings { listen: address, token_lifetime, trusted_proxies, tls, metrics_from, .. } = settings;
     let proxies = TrustedProxies(trusted_proxies);
+    let tls = tls.map(|files| Tls::load(&files.cert, &files.key).map(Arc::new)).transpose()?;
     // The log goes to standard error (CENSUS_LOG sets what it holds, "info" by default);
     // standard output's first line says where the server listens.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CENSUS_LOG")
@@ -429,19 +486,47 @@ fn serve(store: SqliteStore, settings: Settings) -> Result<(), String> {
     let store: Arc<dyn Store> = Arc::new(store);
     let _compactor = census_server::compactor::Compactor::start(store.clone());
     runtime.block_on(async move {
-        let state = Arc::new(AppState { token_lifetime, ..AppState::new(store) });
+        let state =
+            Arc::new(AppState { token_lifetime, metrics_from, ..AppState::new(store).map_err(|e| e.to_string())? });
         let listener =
             tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("census-server listening on http://{bound}");
-        tracing::info!(%bound, "listening");
-        census_server::listener::serve(listener, api::router(state.clone()), proxies, stop_requested())
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("census-server listening on {scheme}://{bound}");
+        tracing::info!(%bound, scheme, "listening");
+        if let Some(tls) = &tls {
+            tokio::spawn(reload_on_hangup(tls.clone()));
+        }
+        census_server::listener::serve(listener, api::router(state.clone()), proxies, tls, stop_requested())
             .await
             .map_err(|e| e.to_string())?;
         state.audit.finish();
         tracing::info!("stopped: every request in flight was answered");
         Ok(())
     })
+}
+
+/// Reads the certificate again on each SIGHUP (what a renewal hook sends); a failed reload keeps
+/// the certificate in use.
+async fn reload_on_hangup(tls: Arc<Tls>) {
+    #[cfg(unix)]
+    {
+        let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(signal) => signal,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGHUP, a renewed certificate needs a restart: {e}");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => tracing::info!("certificate read again: new connections get it"),
+                Err(e) => tracing::error!("kept the certificate in use: {e}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 /// Completes on SIGTERM (how service managers stop a server) or Ctrl-C.

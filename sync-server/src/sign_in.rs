@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{Request, State};
-use census_core::{AuditKind, DeviceId, Person, Timestamp, directory};
+use census_core::{AuditKind, DeviceId, Person, ServerIdentity, Timestamp, directory};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
@@ -187,6 +187,8 @@ pub struct LoginResponse {
     pub user: Person,
     pub device: DeviceId,
     pub expires_at: Timestamp,
+    /// Which server this is, whatever address the device used (`census_core::server_identity`).
+    pub server: ServerIdentity,
 }
 
 pub(crate) async fn login(
@@ -225,6 +227,7 @@ pub(crate) async fn login(
         Some((person, _)) if !person.retired && verified => person,
         _ => {
             state.limiter.failed(&request.login, from);
+            crate::metrics::Metrics::count(&state.metrics.sign_ins_failed, 1);
             if let Some(ClientAddress(address)) = client {
                 state.sign_in_addresses.failed(address);
             }
@@ -265,7 +268,7 @@ pub(crate) async fn login(
     );
     entry.address = client.map(|c| c.0.to_string());
     state.audit.record(entry);
-    Ok(Json(LoginResponse { token, user: person, device, expires_at }))
+    Ok(Json(LoginResponse { token, user: person, device, expires_at, server: state.identity.clone() }))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use census_core::directory::{MAX_DEVICE_NAME_CHARS, MAX_LOGIN_CHARS, MAX_NAME_CH
 use census_core::wire::{BootstrapPage, DocKind, PullPage, PulledChange, PushItem, PushOutcome};
 use census_core::{
     AuditEntry, AuditFilter, DeviceId, Directory, LateArrival, Person, ProspectId, Pusher, Questionnaire, Retired,
-    Retirement, Role, Size, Territory, TerritoryId, Timestamp, UserId,
+    Retirement, Role, ServerIdentity, Size, Territory, TerritoryId, Timestamp, UserId,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -175,6 +175,12 @@ const MIGRATIONS: &[&str] = &[
         arrived_at INTEGER NOT NULL
     );
     CREATE INDEX late_arrivals_by_time ON late_arrivals (arrived_at);
+"#,
+    r#"
+    -- The server's lasting id and its database's epoch (census_core::server_identity); one row.
+    -- A restore keeps the id and starts a new epoch.
+    CREATE TABLE server_identity (id TEXT NOT NULL, epoch TEXT NOT NULL);
+    INSERT INTO server_identity VALUES (lower(hex(randomblob(16))), lower(hex(randomblob(8))));
 "#,
 ];
 
@@ -859,6 +865,17 @@ impl Store for SqliteStore {
             return Err(StoreError::Storage(format!("the database is at schema {version}, not {}", MIGRATIONS.len())));
         }
         Ok(u32::try_from(version).unwrap_or(u32::MAX))
+    }
+
+    fn database_bytes(&self) -> Result<u64, StoreError> {
+        let conn = self.reader();
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(u64::try_from(pages * size).unwrap_or(0))
+    }
+
+    fn identity(&self) -> Result<ServerIdentity, StoreError> {
+        crate::backup::identity(&self.reader())
     }
 
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError> {

@@ -5,7 +5,7 @@
 use census_core::wire::{BootstrapPage, PullPage, PushItem, PushOutcome};
 use census_core::{
     AuditEntry, AuditFilter, ChangeInfo, DeviceId, Directory, DocumentError, LateArrival, Person, ProspectDoc,
-    ProspectId, Questionnaire, Retired, Retirement, Role, Territory, TerritoryId, Timestamp, UserId,
+    ProspectId, Questionnaire, Retired, Retirement, Role, ServerIdentity, Territory, TerritoryId, Timestamp, UserId,
 };
 
 use crate::access::Caller;
@@ -111,6 +111,10 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers and is migrated: its schema version.
     fn ready(&self) -> Result<u32, StoreError>;
     /// The late work taken (changes made before their pusher lost the right), newest first.
+    /// How many bytes the database takes.
+    fn database_bytes(&self) -> Result<u64, StoreError>;
+    /// The server's lasting id and its database's epoch.
+    fn identity(&self) -> Result<ServerIdentity, StoreError>;
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc, reason = "test helpers fail loudly")]
 
 pub mod app;
+pub mod certificates;
 pub mod hostile;
 
 use std::io::{BufRead, BufReader};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use census_core::{Address, DeviceId, EditContext, NewProspect, Status, TerritoryId, Timestamp, UserId};
-use census_replica::{Replica, SyncClient, SyncError, SyncReport};
+use census_replica::{Replica, SyncClient, SyncError, SyncReport, Trust};
 
 /// The `census-server` binary of this build (debug or release, like the running program),
 /// built first if need be.
@@ -106,7 +107,7 @@ impl Server {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-        assert!(url.starts_with("http://127."), "unexpected first line: {line}");
+        assert!(url.starts_with("http://127.") || url.starts_with("https://127."), "unexpected first line: {line}");
         Server { child, db: db.to_path_buf(), url }
     }
 
@@ -168,6 +169,15 @@ impl Device {
         let path = dir.join(format!("{name}.census"));
         let mut replica = Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
         let client = SyncClient::new(&server.url).unwrap();
+        replica.login(&client, login, "census-demo", name).unwrap();
+        Device { replica, client, path }
+    }
+
+    /// A new device signed in as `login` at `url`, trusting what `trust` says.
+    pub fn sign_in_trusting(dir: &Path, name: &str, url: &str, trust: &Trust, login: &str) -> Device {
+        let path = dir.join(format!("{name}.census"));
+        let mut replica = Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
+        let client = SyncClient::connect(url, trust).unwrap();
         replica.login(&client, login, "census-demo", name).unwrap();
         Device { replica, client, path }
     }

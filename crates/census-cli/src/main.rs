@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use census_core::*;
 use census_replica::{
-    ImportOptions, ListFilter, Replica, ReplicaError, SortBy, SyncClient, SyncError, Table, VisitOutcome,
+    ImportOptions, ListFilter, Replica, ReplicaError, SortBy, SyncClient, SyncError, Table, Trust, VisitOutcome,
 };
 use clap::{Args, Parser, Subcommand};
 
@@ -138,7 +138,8 @@ enum Command {
     Outbox,
     /// Sign this device in to a Census server (creates the replica if there is none).
     Login {
-        /// The server's address, e.g. http://127.0.0.1:8737
+        /// The server's address, e.g. https://census.example.com (http:// only on this machine,
+        /// unless --plain-http)
         #[arg(long)]
         server: String,
         #[arg(long)]
@@ -148,6 +149,12 @@ enum Command {
         /// A name for this device, shown to administrators.
         #[arg(long, default_value = "census command line")]
         device_name: String,
+        /// Trust this certificate authority (a PEM file) besides the system's: a company's own.
+        #[arg(long)]
+        ca_cert: Option<PathBuf>,
+        /// Speak plain, unencrypted http to a server beyond this machine.
+        #[arg(long)]
+        plain_http: bool,
     },
     /// Push this device's changes and pull everything new from the server.
     Sync,
@@ -337,13 +344,20 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         out.created_replica(&cli.replica, device);
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::Login { server, login, password, device_name } = &cli.command {
+    if let Command::Login { server, login, password, device_name, ca_cert, plain_http } = &cli.command {
+        let company_ca = match ca_cert {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| Failure::Usage(format!("cannot read the certificate {}: {e}", path.display())))?,
+            ),
+            None => None,
+        };
+        let client = SyncClient::connect(server, &Trust { company_ca, plain_http: *plain_http })?;
         let mut replica = if cli.replica.exists() {
             Replica::open(&cli.replica)?
         } else {
             Replica::create(&cli.replica, DeviceId::new_v7(now(), rand::random()))?
         };
-        let client = SyncClient::new(server)?;
         let person = replica.login(&client, login, password, device_name)?;
         out.signed_in(&person, server);
         return Ok(ExitCode::SUCCESS);
@@ -352,10 +366,10 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Init { .. } | Command::Login { .. } => unreachable!("handled above"),
         Command::Sync => {
-            let server = replica
-                .server()?
-                .ok_or_else(|| Failure::Usage("this device is not signed in; run `census login` first".into()))?;
-            let client = SyncClient::new(&server)?;
+            if replica.server()?.is_none() {
+                return Err(Failure::Usage("this device is not signed in; run `census login` first".into()));
+            }
+            let client = replica.client()?;
             let report = replica.sync_with_retries(&client, now(), 3, &mut |p| out.progress(&p))?;
             out.synced(&report, &replica.refused_changes()?);
         }

@@ -51,6 +51,7 @@ pub mod projection;
 pub mod prospect;
 pub mod prospect_doc;
 pub mod questionnaire;
+pub mod server_identity;
 pub mod time;
 pub mod validation;
 pub mod wire;
@@ -80,5 +81,6 @@ pub use prospect_doc::{
 pub use questionnaire::{
     Answer, Choice, Condition, GeoPoint, Match, PhotoAnswer, Question, QuestionType, Questionnaire,
 };
+pub use server_identity::{ServerChange, ServerIdentity, server_change};
 pub use time::Timestamp;
 pub use validation::{Problem, ProblemKind, validate_answers};

@@ -437,6 +437,13 @@ impl ProspectDoc {
         })
     }
 
+    /// The hashes of the changes made on `device`, in causal order: what a device pushes again
+    /// to a server restored from a backup.
+    pub fn changes_made_on(&mut self, device: DeviceId) -> Vec<ChangeHash> {
+        let actor = device.actor();
+        self.doc.get_changes(&[]).into_iter().filter(|c| c.actor_id() == &actor).map(|c| c.hash()).collect()
+    }
+
     /// Raw bytes of every change that is not among `heads` or their ancestors, in causal order.
     pub fn changes_since(&mut self, heads: &[ChangeHash]) -> Vec<Vec<u8>> {
         self.doc.get_changes(heads).into_iter().map(|c| c.raw_bytes().to_vec()).collect()

@@ -11,7 +11,7 @@ use census_core::{
 use reqwest::Method;
 
 use crate::replica::Replica;
-use crate::sync::{SyncClient, SyncError};
+use crate::sync_client::{SyncClient, SyncError};
 
 impl Replica {
     fn signed_in_token(&self) -> Result<String, SyncError> {

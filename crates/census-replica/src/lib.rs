@@ -34,8 +34,10 @@ mod queries;
 mod received;
 mod replica;
 mod schema;
+mod server_change;
 mod spreadsheet_bounds;
 mod sync;
+mod sync_client;
 mod text_encoding;
 mod token;
 
@@ -56,5 +58,6 @@ pub use replica::{ProspectDetail, Replica, VisitOutcome};
 pub use spreadsheet_bounds::{
     MAX_IMPORT_CELLS, MAX_IMPORT_COLUMNS, MAX_IMPORT_FILE_BYTES, MAX_WORKBOOK_INFLATED_BYTES,
 };
-pub use sync::{RefusedChange, ServerStatus, SyncClient, SyncError, SyncProgress, SyncReport};
+pub use sync::{RefusedChange, SyncProgress, SyncReport};
+pub use sync_client::{ServerStatus, SyncClient, SyncError, Trust};
 pub use token::TokenVault;

@@ -13,14 +13,10 @@
 //! pushed.
 
 use std::collections::{BTreeSet, HashSet};
-use std::io::{Read, Write};
 use std::time::Duration;
 
-use census_core::wire::{BootstrapPage, DocKind, PullPage, PushBatch, PushItem, PushOutcome, PushResult};
-use census_core::{DeviceId, Directory, Person, ProspectId, Role, TerritoryId, Timestamp};
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
+use census_core::wire::{DocKind, PushBatch, PushItem, PushOutcome};
+use census_core::{Person, ProspectId, Role, ServerChange, TerritoryId, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -28,41 +24,11 @@ use crate::bootstrap::store_snapshots;
 use crate::error::ReplicaError;
 use crate::received::{Received, apply_received};
 use crate::replica::{Replica, info, set_info};
+use crate::server_change;
+use crate::sync_client::{ServerStatus, SyncClient, SyncError, Trust};
 
 /// Changes per push request, and per pull page; documents per bootstrap page.
 const PUSH_BATCH: u32 = 1_000;
-const PULL_PAGE: u32 = 2_000;
-const BOOTSTRAP_PAGE: u32 = 1_000;
-const FRAME_TYPE: &str = "application/vnd.census.frame";
-
-/// Why a sync or sign-in did not complete, in words for the person at the device.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SyncError {
-    #[error("the server cannot be reached ({0}); your work is kept on this device and will sync later")]
-    Offline(String),
-    #[error("the login or password is wrong")]
-    WrongPassword,
-    #[error("{0}")]
-    TooManyAttempts(String),
-    #[error("this device was revoked by an administrator and can no longer sync; your work stays on it")]
-    Revoked,
-    #[error("sign in to sync: this device has no valid sign-in (it may have expired)")]
-    SignedOut,
-    #[error("the server refused the request: {message}")]
-    Refused { code: String, message: String },
-    #[error("the server failed ({0}); try again later")]
-    Server(String),
-    #[error(transparent)]
-    Replica(#[from] ReplicaError),
-}
-
-impl SyncError {
-    /// Whether trying again later may succeed without anyone doing anything.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, SyncError::Offline(_) | SyncError::Server(_))
-    }
-}
 
 /// Where a sync is, for a progress bar.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -112,223 +78,6 @@ pub struct RefusedChange {
     pub refused_at: Timestamp,
 }
 
-#[derive(Debug, Serialize)]
-struct LoginRequest<'a> {
-    login: &'a str,
-    password: &'a str,
-    device: DeviceId,
-    device_name: &'a str,
-}
-
-#[derive(Debug, Deserialize)]
-struct LoginReply {
-    token: String,
-    user: Person,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct DirectoryReply {
-    pub(crate) directory: Directory,
-    me: Me,
-}
-
-#[derive(Debug, Deserialize)]
-struct Me {
-    role: Role,
-    scopes: Vec<TerritoryId>,
-}
-
-/// How far the server's feed and its snapshots have come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServerStatus {
-    /// The last sequence number of the feed.
-    pub feed_end: u64,
-    /// Snapshots hold every change up to here; a new device starts from them.
-    pub snapshots_through: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorReply {
-    code: String,
-    message: String,
-}
-
-/// An HTTP client for one Census server.
-#[derive(Debug, Clone)]
-pub struct SyncClient {
-    http: reqwest::blocking::Client,
-    server: String,
-}
-
-impl SyncClient {
-    /// A client for the server at `server`, e.g. `http://127.0.0.1:8737`.
-    pub fn new(server: &str) -> Result<SyncClient, SyncError> {
-        // TLS through rustls with the ring provider, for servers behind https.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::blocking::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| SyncError::Offline(e.to_string()))?;
-        Ok(SyncClient { http, server: server.trim_end_matches('/').to_owned() })
-    }
-
-    pub fn server(&self) -> &str {
-        &self.server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}/api/v1/{path}", self.server)
-    }
-
-    fn send(&self, request: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response, SyncError> {
-        let response = request.send().map_err(|e| SyncError::Offline(plain(&e)))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(response);
-        }
-        let text = response.text().unwrap_or_default();
-        let reply: Option<ErrorReply> = serde_json::from_str(&text).ok();
-        Err(match reply {
-            Some(e) if e.code == "wrong_password" => SyncError::WrongPassword,
-            Some(e) if e.code == "too_many_attempts" => SyncError::TooManyAttempts(e.message),
-            Some(e) if e.code == "device_revoked" => SyncError::Revoked,
-            Some(e) if e.code == "bad_token" || e.code == "no_token" => SyncError::SignedOut,
-            Some(e) if status.is_server_error() => SyncError::Server(e.message),
-            Some(e) => SyncError::Refused { code: e.code, message: e.message },
-            None if status.is_server_error() => SyncError::Server(format!("status {status}")),
-            None => {
-                SyncError::Refused { code: status.as_u16().to_string(), message: format!("status {status}: {text}") }
-            }
-        })
-    }
-
-    fn login(&self, login: &str, password: &str, device: DeviceId, device_name: &str) -> Result<LoginReply, SyncError> {
-        let request = LoginRequest { login, password, device, device_name };
-        let response = self.send(self.http.post(self.url("login")).json(&request))?;
-        response.json().map_err(|e| SyncError::Server(format!("an unreadable sign-in reply: {e}")))
-    }
-
-    /// GETs `path` and reads the JSON reply; `what` names it if it cannot be read.
-    pub(crate) fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        token: &str,
-        path: &str,
-        what: &str,
-    ) -> Result<T, SyncError> {
-        self.get_json_with(token, path, &(), what)
-    }
-
-    /// GETs `path` with `query` as its query string, and reads the JSON reply.
-    pub(crate) fn get_json_with<Q: Serialize, T: serde::de::DeserializeOwned>(
-        &self,
-        token: &str,
-        path: &str,
-        query: &Q,
-        what: &str,
-    ) -> Result<T, SyncError> {
-        let response = self.send(self.http.get(self.url(path)).query(query).bearer_auth(token))?;
-        response.json().map_err(|e| SyncError::Server(format!("an unreadable {what}: {e}")))
-    }
-
-    /// Sends `body` as JSON with `method` to `path` and reads the JSON reply.
-    pub(crate) fn send_json<B: Serialize, T: serde::de::DeserializeOwned>(
-        &self,
-        token: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: &B,
-    ) -> Result<T, SyncError> {
-        let response = self.send(self.http.request(method, self.url(path)).bearer_auth(token).json(body))?;
-        response.json().map_err(|e| SyncError::Server(format!("an unreadable reply to {path}: {e}")))
-    }
-
-    pub(crate) fn directory(&self, token: &str) -> Result<DirectoryReply, SyncError> {
-        let response = self.send(self.http.get(self.url("directory")).bearer_auth(token))?;
-        response.json().map_err(|e| SyncError::Server(format!("an unreadable directory: {e}")))
-    }
-
-    fn status(&self, token: &str) -> Result<ServerStatus, SyncError> {
-        let response = self.send(self.http.get(self.url("status")).bearer_auth(token))?;
-        response.json().map_err(|e| SyncError::Server(format!("an unreadable status: {e}")))
-    }
-
-    /// Pushes a batch; returns the server's answer and the bytes sent.
-    fn push(&self, token: &str, batch: &PushBatch) -> Result<(PushResult, u64), SyncError> {
-        let body = gzip(&batch.encode());
-        let sent = body.len() as u64;
-        let request = self
-            .http
-            .post(self.url("push"))
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, FRAME_TYPE)
-            .header(reqwest::header::CONTENT_ENCODING, "gzip")
-            .body(body);
-        let frame = gunzip(&self.send(request)?.bytes().map_err(|e| SyncError::Offline(plain(&e)))?)?;
-        let result =
-            PushResult::decode(&frame).map_err(|e| SyncError::Server(format!("an unreadable push reply: {e}")))?;
-        Ok((result, sent))
-    }
-
-    /// Fetches a page of a territory's snapshots; returns it and the bytes received.
-    fn bootstrap(
-        &self,
-        token: &str,
-        scope: TerritoryId,
-        after: Option<ProspectId>,
-    ) -> Result<(BootstrapPage, u64), SyncError> {
-        let after = after.map(|a| a.to_string()).unwrap_or_default();
-        let query = [("scope", scope.to_string()), ("after", after), ("limit", BOOTSTRAP_PAGE.to_string())];
-        let response = self.send(self.http.get(self.url("bootstrap")).bearer_auth(token).query(&query))?;
-        let body = response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?;
-        let page = BootstrapPage::decode(&gunzip(&body)?)
-            .map_err(|e| SyncError::Server(format!("an unreadable bootstrap page: {e}")))?;
-        Ok((page, body.len() as u64))
-    }
-
-    /// Pulls a page; returns it and the bytes received.
-    fn pull(&self, token: &str, scope: TerritoryId, since: u64) -> Result<(PullPage, u64), SyncError> {
-        let query = [("scope", scope.to_string()), ("since", since.to_string()), ("limit", PULL_PAGE.to_string())];
-        let response = self.send(self.http.get(self.url("pull")).bearer_auth(token).query(&query))?;
-        let body = response.bytes().map_err(|e| SyncError::Offline(plain(&e)))?;
-        let page = PullPage::decode(&gunzip(&body)?)
-            .map_err(|e| SyncError::Server(format!("an unreadable pull page: {e}")))?;
-        Ok((page, body.len() as u64))
-    }
-}
-
-/// The cause of a transport error, without the request's internals.
-fn plain(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    cause.to_string()
-}
-
-fn gzip(frame: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    // Writing to memory cannot fail.
-    let _ = encoder.write_all(frame);
-    encoder.finish().unwrap_or_default()
-}
-
-/// Largest reply accepted once inflated: the server ends a bootstrap page at 16 MiB of snapshots
-/// and a pull page at 4 MiB of changes, so a reply past this is not the server's doing.
-const MAX_REPLY_BYTES: u64 = 64 << 20;
-
-fn gunzip(body: &[u8]) -> Result<Vec<u8>, SyncError> {
-    let mut frame = Vec::new();
-    GzDecoder::new(body)
-        .take(MAX_REPLY_BYTES + 1)
-        .read_to_end(&mut frame)
-        .map_err(|e| SyncError::Server(format!("an unreadable reply: {e}")))?;
-    if frame.len() as u64 > MAX_REPLY_BYTES {
-        return Err(SyncError::Server("the server's reply is too large".into()));
-    }
-    Ok(frame)
-}
-
 impl Replica {
     /// Signs this device in as `login`; afterwards it syncs with no password. The person
     /// becomes the one whose name goes on this device's edits.
@@ -341,13 +90,27 @@ impl Replica {
     ) -> Result<Person, SyncError> {
         let reply = client.login(login, password, self.device, device_name)?;
         let tx = self.conn.transaction().map_err(ReplicaError::from)?;
-        if info(&tx, "server")?.is_some_and(|server| server != client.server()) {
+        match server_change::compare(&tx, client.server(), reply.server.as_ref())? {
+            ServerChange::Same => {}
+            ServerChange::Restored => {
+                server_change::queue_everything_made_here(&tx, self.device)?;
+                server_change::forget_cursors(&tx)?;
+            }
             // The cursors count another server's feed.
-            tx.execute("DELETE FROM scope_cursors", []).map_err(ReplicaError::from)?;
-            tx.execute("DELETE FROM bootstraps", []).map_err(ReplicaError::from)?;
-            tx.execute("DELETE FROM replica_info WHERE key = 'scopes'", []).map_err(ReplicaError::from)?;
+            ServerChange::Other => server_change::forget_cursors(&tx)?,
+        }
+        if let Some(server) = &reply.server {
+            server_change::remember_server(&tx, server)?;
         }
         set_info(&tx, "server", client.server())?;
+        let trust = client.trust();
+        match &trust.company_ca {
+            Some(pem) => set_info(&tx, "server_ca", pem)?,
+            None => {
+                tx.execute("DELETE FROM replica_info WHERE key = 'server_ca'", []).map_err(ReplicaError::from)?;
+            }
+        }
+        set_info(&tx, "plain_http", if trust.plain_http { "insisted" } else { "no" })?;
         crate::token::store_token(self.vault.as_ref(), self.device, &tx, &reply.token)?;
         set_info(&tx, "user", &reply.user.id.to_string())?;
         Replica::cache_person(&tx, &reply.user)?;
@@ -358,6 +121,17 @@ impl Replica {
     /// The server this replica syncs with, once signed in.
     pub fn server(&self) -> Result<Option<String>, ReplicaError> {
         info(&self.conn, "server")
+    }
+
+    /// A client for the server this replica signed in to, trusting what it was told to trust
+    /// then (a company's certificate authority, plain http the person insisted on).
+    pub fn client(&self) -> Result<SyncClient, SyncError> {
+        let server = self.server()?.ok_or(SyncError::SignedOut)?;
+        let trust = Trust {
+            company_ca: info(&self.conn, "server_ca")?,
+            plain_http: info(&self.conn, "plain_http")?.as_deref() == Some("insisted"),
+        };
+        SyncClient::connect(&server, &trust)
     }
 
     /// How far the server's feed and its snapshots have come.
@@ -410,10 +184,33 @@ impl Replica {
         let token = self.token()?.ok_or(SyncError::SignedOut)?;
         let mut report = SyncReport::default();
 
-        let pushed = self.push_outbox(client, &token, now, &mut report, progress)?;
+        let mut pushed = self.push_outbox(client, &token, now, &mut report, progress)?;
 
         progress(SyncProgress::Directory);
         let reply = client.directory(&token)?;
+        if let Some(server) = &reply.server {
+            match server_change::compare(&self.conn, client.server(), Some(server))? {
+                ServerChange::Same => {}
+                ServerChange::Restored => {
+                    let tx = self.conn.transaction().map_err(ReplicaError::from)?;
+                    server_change::queue_everything_made_here(&tx, self.device)?;
+                    server_change::forget_cursors(&tx)?;
+                    server_change::remember_server(&tx, server)?;
+                    tx.commit().map_err(ReplicaError::from)?;
+                    pushed.extend(self.push_outbox(client, &token, now, &mut report, progress)?);
+                }
+                ServerChange::Other => {
+                    return Err(SyncError::Refused {
+                        code: "another_server".into(),
+                        message: format!(
+                            "another Census server answers at {} now; sign in again to sync with it",
+                            client.server()
+                        ),
+                    });
+                }
+            }
+            server_change::remember_server(&self.conn, server)?;
+        }
         self.cache_directory(&reply.directory)?;
         set_info(&self.conn, "role", reply.me.role.as_str())?;
         let scopes: BTreeSet<TerritoryId> = reply.me.scopes.iter().copied().collect();

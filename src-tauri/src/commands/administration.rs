@@ -23,8 +23,7 @@ async fn with_server<T: Send + 'static>(
     let path: PathBuf = state.replica_path.clone();
     off_the_window(move || {
         let mut replica = crate::open_replica(&path)?;
-        let server = replica.server()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
-        let client = SyncClient::new(&server)?;
+        let client = replica.client()?;
         work(&mut replica, &client)
     })
     .await

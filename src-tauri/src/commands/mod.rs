@@ -26,7 +26,7 @@ pub use visits::*;
 
 use census_core::{Person, ProspectId, Role, Territory, Timestamp};
 use census_replica::{
-    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
+    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress, Trust,
 };
 use serde::Serialize;
 use tauri::State;
@@ -55,16 +55,21 @@ pub fn session(state: State<'_, AppState>) -> Result<Session, AppError> {
     Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role })
 }
 
+/// Signs this device in. `company_ca` is a company's own certificate authority (PEM) to trust
+/// beside the system's; `plain_http` is the person insisting on plain http beyond this machine.
 #[tauri::command]
 pub async fn sign_in(
     state: State<'_, AppState>,
     server: String,
     login: String,
     password: String,
+    company_ca: Option<String>,
+    plain_http: bool,
 ) -> Result<Person, AppError> {
     let path = state.replica_path.clone();
     off_the_window(move || {
-        let client = SyncClient::new(&server)?;
+        let company_ca = company_ca.filter(|pem| !pem.trim().is_empty());
+        let client = SyncClient::connect(&server, &Trust { company_ca, plain_http })?;
         let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Census app".into());
         Ok(crate::open_replica(&path)?.login(&client, &login, &password, &device_name)?)
     })

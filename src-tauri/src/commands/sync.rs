@@ -7,12 +7,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use census_core::Timestamp;
-use census_replica::{RefusedChange, SyncClient, SyncProgress, SyncReport};
+use census_replica::{RefusedChange, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use super::off_the_window;
-use crate::{AppError, AppState, ErrorKind, now};
+use crate::{AppError, AppState, now};
 
 /// What the sync status line shows.
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -69,8 +69,7 @@ fn sync_and_tell<R: Runtime>(
 
 fn sync_once<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<SyncReport, AppError> {
     let mut replica = crate::open_replica(path)?;
-    let server = replica.server()?.ok_or_else(|| AppError::new(ErrorKind::SignedOut, "sign in first"))?;
-    let client = SyncClient::new(&server)?;
+    let client = replica.client()?;
     Ok(replica.sync_with_retries(&client, now(), 3, &mut |progress: SyncProgress| {
         let _ = app.emit("sync-progress", progress);
     })?)

@@ -48,8 +48,8 @@ import type {
 
 export const api = {
   session: () => invoke<Session>('session'),
-  signIn: (server: string, login: string, password: string) =>
-    invoke<Person>('sign_in', { server, login, password }),
+  signIn: (server: string, login: string, password: string, companyCa: string | null, plainHttp: boolean) =>
+    invoke<Person>('sign_in', { server, login, password, companyCa, plainHttp }),
   syncNow: () => invoke<SyncReport>('sync_now'),
   syncStatus: () => invoke<SyncStatus>('sync_status'),
   listProspects: (filter: ListFilter) => invoke<ProspectRow[]>('list_prospects', { filter }),

@@ -437,7 +437,7 @@ export type AppError = { kind: ErrorKind, message: string,
  */
 russian: string | null, };
 
-export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "too_many_attempts" | "revoked" | "server" | "invalid" | "storage";
+export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "too_many_attempts" | "revoked" | "plain_http" | "untrusted" | "server" | "invalid" | "storage";
 
 export type VisitForm = { id: VisitId | null, questionnaire: QuestionnaireRef, answers: { [key in QuestionId]?: Answer }, location: Location | null, outcome: string, };
 
