@@ -1,6 +1,7 @@
 //! Sync at scale, with a real `census-server` process on 127.0.0.1 and real replicas: one device
 //! uploads `--prospects` new prospects (10,000 by default); once the server has compacted them, a
-//! fresh device syncs them all (from the snapshots); a sync
+//! fresh device syncs them all (from the snapshots), over plain HTTP and then over TLS (a server
+//! with a certificate from the benchmark's own authority, on a backup of the same base); a sync
 //! with nothing new; 1% of the prospects edited on one device until another has them; then 50
 //! devices syncing at once.
 
@@ -9,7 +10,8 @@ use std::time::Instant;
 
 use census_bench::{option, peak_rss_mb_of, percentile_ms, round2};
 use census_core::*;
-use census_replica::ListFilter;
+use census_replica::{ListFilter, Trust};
+use census_tests::certificates::Authority;
 use census_tests::{Device, Server, admin, now};
 
 const FLEET: usize = 50;
@@ -35,6 +37,25 @@ fn new_prospect(territory: TerritoryId, n: usize) -> NewProspect {
 
 fn seconds(started: Instant) -> f64 {
     started.elapsed().as_secs_f64()
+}
+
+/// Times a fresh device's first sync of `prospects` from a TLS server on a backup of `db`.
+fn first_sync_over_tls(dir: &std::path::Path, db: &std::path::Path, prospects: usize) -> Result<f64, String> {
+    let copy = dir.join("tls-copy.db");
+    admin(db, &["backup", copy.to_str().ok_or("a temporary path that is not UTF-8")?]);
+    let authority = Authority::new("census-bench authority");
+    let files = authority.server_files(dir);
+    let options = files.options();
+    let server = Server::start_with(&copy, &options.iter().map(String::as_str).collect::<Vec<_>>());
+    let trust = Trust { company_ca: Some(authority.pem.clone()), plain_http: false };
+    let mut fresh = Device::sign_in_trusting(dir, "fresh-tls", &server.url, &trust, "manager");
+    let started = Instant::now();
+    let first = fresh.sync().map_err(|e| e.to_string())?;
+    let took = seconds(started);
+    if first.updated as usize != prospects {
+        return Err(format!("the fresh device has {} of {prospects} prospects over TLS", first.updated));
+    }
+    Ok(took)
 }
 
 fn main() -> Result<(), String> {
@@ -82,6 +103,13 @@ fn main() -> Result<(), String> {
         first.pulled,
         first.bytes_received,
         server_memory()
+    );
+
+    // The same first sync over TLS: a second server, with a certificate, on a copy of the base.
+    let tls_first_sync_s = first_sync_over_tls(dir.path(), &db, prospects)?;
+    println!(
+        "  first sync over TLS in {tls_first_sync_s:.2} s ({:+.1}% against plain HTTP)",
+        (tls_first_sync_s / first_sync_s - 1.0) * 100.0
     );
 
     let noop: Vec<f64> = (0..20)
@@ -172,6 +200,7 @@ fn main() -> Result<(), String> {
             "upload_per_s": (prospects as f64 / upload_s).round(),
             "first_sync_s": round2(first_sync_s),
             "first_sync_per_s": (prospects as f64 / first_sync_s).round(),
+            "tls_first_sync_s": round2(tls_first_sync_s),
             "noop_sync_ms": round2(percentile_ms(&noop, 50.0)),
             "edit_1pct_ms": round2(edit_1pct_ms),
             "wire_bytes_per_prospect": (upload.bytes_sent as f64 / prospects.max(1) as f64).round(),
