@@ -1033,3 +1033,50 @@ async fn an_agent_sees_her_note_on_a_deleted_shop_put_to_the_manager() {
     client.close().await.unwrap();
     drop(driver);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_signs_in_over_https_once_she_gives_the_company_authority() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "40"]);
+    let company = census_tests::certificates::Authority::new("Census test company");
+    let options = company.server_files(dir.path()).options();
+    let server = Server::start_with(&db, &options.iter().map(String::as_str).collect::<Vec<_>>());
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
+    fill(&client, "login", "anna").await;
+    fill(&client, "password", "census-demo").await;
+
+    // Plain http to a server elsewhere is refused, and insisting is offered.
+    fill(&client, "server", "http://192.0.2.10:8737").await;
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "sign-in-error", |t| t.starts_with("Адрес начинается с http://")).await;
+    client.find(Locator::Css("input[name='plain-http']")).await.unwrap();
+
+    // The company's server, whose certificate the device cannot check yet.
+    fill(&client, "server", &server.url).await;
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "sign-in-error", |t| t.contains("не доверяет")).await;
+    // She picks the authority's file; its text shows in the field.
+    let ca_file = company.write(&dir.path().join("company-ca.pem"));
+    let input = client.find(Locator::Css("input[name='company-ca-file']")).await.unwrap();
+    input.send_keys(&ca_file.display().to_string()).await.unwrap();
+    let field = client.find(Locator::Css("textarea[name='company-ca']")).await.unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while field.prop("value").await.unwrap().unwrap_or_default() != company.pem {
+        assert!(std::time::Instant::now() < deadline, "the authority's file was not read");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(&driver, &client, "sign-in-company-ca-ru").await;
+    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
+    wait_for_text(&client, "who", |t| t == "Анна Смирнова").await;
+
+    // Syncs go over TLS with the authority kept from the sign-in.
+    click(&client, "sync").await;
+    wait_for_rows(&client, 20).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
