@@ -53,6 +53,12 @@ fn work_typed_on_one_command_line_reaches_another_after_sync() {
     ok(&anna, &["edit", &id, "--status", "visited"]);
     let offline = census(&anna, &["sync"]);
     assert_eq!(offline.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&offline.stderr).contains("cannot be reached"));
+    let said = String::from_utf8_lossy(&offline.stderr);
+    assert!(said.contains("cannot be reached"), "{said}");
+    // One line per failed try, then the failure once.
+    let tries: Vec<&str> = said.lines().filter(|line| line.starts_with("sync: try ")).collect();
+    assert_eq!(tries.len(), 2, "{said}");
+    assert!(tries[0].starts_with("sync: try 1 of 3 failed: the server cannot be reached"), "{said}");
+    assert_eq!(said.lines().filter(|line| line.starts_with("census: ")).count(), 1, "{said}");
     assert_eq!(ok(&anna, &["outbox"])["waiting"].as_array().unwrap().len(), 1);
 }

@@ -22,7 +22,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "census", version, about = "Census field replica: prospects, visits and search, offline")]
 struct Cli {
     /// The replica file.
-    #[arg(long, short = 'r', env = "CENSUS_REPLICA", default_value = "census.replica")]
+    #[arg(long, short = 'r', env = "CENSUS_REPLICA", default_value = "census.replica", global = true)]
     replica: PathBuf,
     /// Print JSON instead of readable text.
     #[arg(long, global = true)]
@@ -164,8 +164,9 @@ enum Command {
 struct AddArgs {
     #[arg(long)]
     name: String,
+    /// The territory, by name or id.
     #[arg(long)]
-    territory: TerritoryId,
+    territory: String,
     #[arg(long, default_value = "")]
     category: String,
     #[arg(long, default_value = "new")]
@@ -174,6 +175,12 @@ struct AddArgs {
     address: AddressArgs,
     #[command(flatten)]
     position: PositionArgs,
+    /// A phone number to call (a contact with only a phone; repeatable).
+    #[arg(long)]
+    phone: Vec<String>,
+    /// A contact: "name; role; phone; email" (later parts may be left out; repeatable).
+    #[arg(long)]
+    contact: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -209,8 +216,9 @@ struct EditArgs {
     category: Option<String>,
     #[arg(long)]
     status: Option<Status>,
+    /// Move it to this territory (name or id).
     #[arg(long)]
-    territory: Option<TerritoryId>,
+    territory: Option<String>,
     #[command(flatten)]
     address: AddressArgs,
     #[command(flatten)]
@@ -258,8 +266,9 @@ struct VisitArgs {
 
 #[derive(Debug, Args)]
 struct FilterArgs {
+    /// A territory, by name or id.
     #[arg(long)]
-    territory: Option<TerritoryId>,
+    territory: Option<String>,
     #[arg(long)]
     status: Option<Status>,
     #[arg(long)]
@@ -375,7 +384,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Add(args) => {
             let new = NewProspect {
-                territory: args.territory,
+                territory: territory_named(&replica, &args.territory)?,
                 name: args.name.clone(),
                 category: args.category.clone(),
                 status: args.status,
@@ -383,12 +392,25 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 location: args.position.location(),
             };
             let id = ProspectId::new_v7(now(), rand::random());
-            let prospect = replica.create_prospect(id, &edit_context(&replica)?, &new)?;
+            let ctx = edit_context(&replica)?;
+            let mut prospect = replica.create_prospect(id, &ctx, &new)?;
+            let contacts: Vec<Contact> = args
+                .phone
+                .iter()
+                .map(|phone| Contact { phone: phone.clone(), ..Contact::default() })
+                .chain(args.contact.iter().map(|text| contact_from(text)))
+                .collect();
+            if !contacts.is_empty() {
+                prospect = replica.edit_prospect(id, &ctx, |p| {
+                    contacts.iter().try_for_each(|c| p.add_contact(ContactId::new_v7(now(), rand::random()), c))
+                })?;
+            }
             out.prospect_saved(&prospect);
         }
         Command::Edit(args) => {
             let ctx = edit_context(&replica)?;
-            let prospect = replica.edit_prospect(args.prospect, &ctx, |p| apply_edit(p, args))?;
+            let territory = args.territory.as_deref().map(|t| territory_named(&replica, t)).transpose()?;
+            let prospect = replica.edit_prospect(args.prospect, &ctx, |p| apply_edit(p, args, territory))?;
             out.prospect_saved(&prospect);
         }
         Command::Visit(args) => {
@@ -416,7 +438,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Drafts { prospect } => out.drafts(&replica.visit_drafts(*prospect)?),
         Command::List(args) => {
-            let filter = ListFilter { limit: args.limit, offset: args.offset, ..args.filter.to_filter()? };
+            let filter = ListFilter { limit: args.limit, offset: args.offset, ..args.filter.to_filter(&replica)? };
             out.rows(&replica.list(&filter)?);
         }
         Command::Search { query, limit } => out.rows(&replica.search(query, *limit)?),
@@ -468,19 +490,7 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
         }
         Command::Import { file, apply, threshold, territory, mapping, columns, save_mapping, questionnaire } => {
             let table = Table::read(file)?;
-            let default_territory = match territory {
-                Some(wanted) => Some(
-                    replica
-                        .territories()?
-                        .into_iter()
-                        .find(|t| t.name == *wanted || t.id.to_string() == *wanted)
-                        .map(|t| t.id)
-                        .ok_or_else(|| {
-                            Failure::Usage(format!("there is no territory \"{wanted}\" in the directory"))
-                        })?,
-                ),
-                None => None,
-            };
+            let default_territory = territory.as_deref().map(|t| territory_named(&replica, t)).transpose()?;
             let questionnaires = replica.questionnaires()?;
             let questionnaire = match questionnaire {
                 Some(id) => Some(
@@ -513,14 +523,16 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                 let ctx = edit_context(&replica)?;
                 let who = names(&replica)?.remove(&ctx.user).unwrap_or_else(|| ctx.user.to_string());
                 let ctx = ctx.with_source(format!("import of {name} by {who}"));
-                replica.apply_import(&table, &options, &ctx, &mut || rand::random(), &mut |_, _| {})?
+                // New prospects' ids are time-ordered, like those of prospects added by hand.
+                let mut new_id = || *ProspectId::new_v7(now(), rand::random()).as_bytes();
+                replica.apply_import(&table, &options, &ctx, &mut new_id, &mut |_, _| {})?
             } else {
                 replica.preview_import(&table, &options)?
             };
             out.imported(&table.headers, &options.mapping, &preview, *apply);
         }
         Command::Export { out: file, format, filter } => {
-            let filter = filter.to_filter()?;
+            let filter = filter.to_filter(&replica)?;
             let from_extension = file.as_ref().and_then(|p| p.extension()).map(|e| e.to_string_lossy().to_lowercase());
             let format = format.clone().or(from_extension).unwrap_or_else(|| "csv".into());
             let create = |path: &PathBuf| {
@@ -649,7 +661,40 @@ impl AddressArgs {
     }
 }
 
-fn apply_edit(p: &mut ProspectEditor<'_>, args: &EditArgs) -> Result<(), DocumentError> {
+/// The territory `wanted` names: its id, or its name (letter case and ё aside) in the cached
+/// directory.
+fn territory_named(replica: &Replica, wanted: &str) -> Result<TerritoryId, Failure> {
+    if let Ok(id) = wanted.parse::<TerritoryId>() {
+        return Ok(id);
+    }
+    let plain = |name: &str| name.trim().to_lowercase().replace('ё', "е");
+    let territories = replica.territories()?;
+    let matching: Vec<&Territory> = territories.iter().filter(|t| plain(&t.name) == plain(wanted)).collect();
+    match matching.as_slice() {
+        [one] => Ok(one.id),
+        [] if territories.is_empty() => Err(Failure::Usage(format!(
+            "there is no territory \"{wanted}\" on this device: run `census sync` to receive the directory, or give the territory's id"
+        ))),
+        [] => {
+            let known: Vec<&str> = territories.iter().map(|t| t.name.as_str()).collect();
+            Err(Failure::Usage(format!("there is no territory \"{wanted}\"; this device knows: {}", known.join(", "))))
+        }
+        _ => Err(Failure::Usage(format!("several territories are called \"{wanted}\"; give the territory's id"))),
+    }
+}
+
+/// A contact typed as "name; role; phone; email" (later parts may be left out).
+fn contact_from(text: &str) -> Contact {
+    let mut parts = text.split(';').map(|s| s.trim().to_owned());
+    let mut next = || parts.next().unwrap_or_default();
+    Contact { name: next(), role: next(), phone: next(), email: next() }
+}
+
+fn apply_edit(
+    p: &mut ProspectEditor<'_>,
+    args: &EditArgs,
+    territory: Option<TerritoryId>,
+) -> Result<(), DocumentError> {
     if let Some(name) = &args.name {
         p.set_name(name)?;
     }
@@ -659,7 +704,7 @@ fn apply_edit(p: &mut ProspectEditor<'_>, args: &EditArgs) -> Result<(), Documen
     if let Some(status) = args.status {
         p.set_status(status)?;
     }
-    if let Some(territory) = args.territory {
+    if let Some(territory) = territory {
         p.set_territory(territory)?;
     }
     p.set_address(&args.address.to_patch())?;
@@ -676,10 +721,7 @@ fn apply_edit(p: &mut ProspectEditor<'_>, args: &EditArgs) -> Result<(), Documen
         p.remove_tag(tag)?;
     }
     for contact in &args.contact {
-        let mut parts = contact.split(';').map(|s| s.trim().to_owned());
-        let mut next = || parts.next().unwrap_or_default();
-        let contact = Contact { name: next(), role: next(), phone: next(), email: next() };
-        p.add_contact(ContactId::new_v7(now(), rand::random()), &contact)?;
+        p.add_contact(ContactId::new_v7(now(), rand::random()), &contact_from(contact))?;
     }
     for id in &args.remove_contact {
         p.remove_contact(*id)?;
@@ -729,7 +771,7 @@ fn field_value(field: &FieldPath, text: &str) -> Result<FieldValue, Failure> {
 }
 
 impl FilterArgs {
-    fn to_filter(&self) -> Result<ListFilter, Failure> {
+    fn to_filter(&self, replica: &Replica) -> Result<ListFilter, Failure> {
         let review_state = self
             .review
             .as_deref()
@@ -748,7 +790,7 @@ impl FilterArgs {
             }
         };
         Ok(ListFilter {
-            territory: self.territory,
+            territory: self.territory.as_deref().map(|t| territory_named(replica, t)).transpose()?,
             status: self.status,
             category: self.category.clone(),
             review_state,

@@ -82,10 +82,11 @@ impl Output {
             VisitOutcome::Recorded { prospect } => {
                 say!("Recorded visit {} to {} ({} visits now).", visit.id, prospect.name, prospect.visits.len())
             }
+            // Problems go to standard error, like every failure (the exit status says it too).
             VisitOutcome::Invalid { problems } => {
-                say!("The visit was not saved; fix these answers:");
+                eprintln!("census: the visit was not saved; fix these answers:");
                 for problem in problems {
-                    say!("  {}: {}", problem.question, problem.message.en);
+                    eprintln!("  {}: {}", problem.question, problem.message.en);
                 }
             }
         }
@@ -328,6 +329,9 @@ impl Output {
             }
             SyncProgress::Pull { scope, received, total } => {
                 eprintln!("sync: territory {scope}: {received} of {total} received")
+            }
+            SyncProgress::Retry { attempt, attempts, reason } => {
+                eprintln!("sync: try {attempt} of {attempts} failed: {reason}; trying again")
             }
         }
     }

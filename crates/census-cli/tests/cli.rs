@@ -115,11 +115,13 @@ fn an_agent_adds_edits_visits_and_finds_a_prospect() {
     assert_eq!(edited["status"], "interested");
     assert_eq!(edited["contacts"].as_object().unwrap().len(), 1);
 
-    // An invalid visit is refused with the problem in words and exit status 1; nothing is saved.
+    // An invalid visit is refused with the problem in words on standard error and exit status
+    // 1; nothing is saved.
     let refused = census.run(&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "staff=0"]);
     assert_eq!(refused.status.code(), Some(1));
-    let text = String::from_utf8(refused.stdout).unwrap();
+    let text = stderr(&refused);
     assert!(text.contains("not saved") && text.contains("staff"), "{text}");
+    assert!(refused.stdout.is_empty(), "{}", String::from_utf8_lossy(&refused.stdout));
     // A draft keeps it; recording it later with the same visit id replaces the draft.
     let draft = census.json(&["visit", &id, "--questionnaire", QUESTIONNAIRE, "-a", "staff=0", "--draft"]);
     let visit_id = draft["draft"].as_str().unwrap().to_owned();
@@ -270,6 +272,11 @@ fn a_spreadsheet_is_previewed_then_imported_and_a_second_import_changes_nothing(
     assert_eq!(applied["preview"]["new"], 1);
     let listed = census.json(&["list"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
+    // Imported prospects get time-ordered ids (UUID version 7), like those added by hand.
+    for row in listed.as_array().unwrap() {
+        let id: uuid::Uuid = row["id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(id.get_version_num(), 7, "{id}");
+    }
     let shown = census.json(&["show", &existing]);
     assert_eq!(shown["prospect"]["contacts"].as_object().unwrap().len(), 1, "the phone went to the shop it matched");
 
@@ -319,4 +326,49 @@ fn a_mapping_set_by_hand_is_saved_for_the_next_file_and_exports_come_in_every_fo
     assert_eq!(geojson["features"].as_array().unwrap().len(), 1, "only the prospect with a position is on a map");
     let refused = census.run(&["export", "--format", "xlsx"]);
     assert!(stderr(&refused).contains("an XLSX export needs a file"), "{}", stderr(&refused));
+}
+
+#[test]
+fn options_go_anywhere_territories_go_by_name_and_a_phone_is_one_option() {
+    let census = Census::new();
+    census.with_prospect();
+    let replica = census.replica.to_str().unwrap();
+    // The replica and --json after the command, as people type them.
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_census")).args(args).output().unwrap();
+    let listed = run(&["list", "-r", replica, "--json"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(serde_json::from_slice::<Value>(&listed.stdout).unwrap().as_array().unwrap().len(), 1);
+
+    // A territory by its name (letter case aside), with phones and a contact on the new prospect.
+    let added = run(&[
+        "add",
+        "--name",
+        "Киоск у вокзала",
+        "--territory",
+        "тверь-центр",
+        "--phone",
+        "+7 900 111-22-33",
+        "--contact",
+        "Олег; продавец; +7 900 444-55-66",
+        "--replica",
+        replica,
+        "--json",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let added: Value = serde_json::from_slice(&added.stdout).unwrap();
+    assert_eq!(added["territory"], TERRITORY);
+    let phones: Vec<&str> =
+        added["contacts"].as_object().unwrap().values().map(|c| c["phone"].as_str().unwrap()).collect();
+    assert_eq!(phones.len(), 2);
+    assert!(phones.contains(&"+7 900 111-22-33") && phones.contains(&"+7 900 444-55-66"), "{phones:?}");
+    assert_eq!(census.json(&["list", "--territory", "Тверь-Центр"]).as_array().unwrap().len(), 2);
+
+    // A name the device does not know is refused, naming the ones it knows.
+    let unknown = census.run(&["add", "--name", "Х", "--territory", "Заречье"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("no territory \"Заречье\"; this device knows: Тверь-Центр"),
+        "{}",
+        stderr(&unknown)
+    );
 }

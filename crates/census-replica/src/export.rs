@@ -62,6 +62,8 @@ impl Replica {
         let mut written = 0u64;
         self.for_each_export_row(filter, |row, cells| {
             let (Some(lat), Some(lon)) = (row.lat, row.lon) else { return Ok(()) };
+            let (lat, lon) =
+                (coordinate(lat).parse::<f64>().unwrap_or(lat), coordinate(lon).parse::<f64>().unwrap_or(lon));
             let properties: serde_json::Map<String, serde_json::Value> =
                 EXPORT_COLUMNS.iter().zip(cells).map(|(k, v)| ((*k).to_owned(), v.into())).collect();
             let feature = serde_json::json!({
@@ -132,8 +134,8 @@ impl Replica {
                 if row.has_conflicts { "yes" } else { "no" }.to_owned(),
                 row.address.clone(),
                 row.phones.clone(),
-                row.lat.map(|v| v.to_string()).unwrap_or_default(),
-                row.lon.map(|v| v.to_string()).unwrap_or_default(),
+                row.lat.map(coordinate).unwrap_or_default(),
+                row.lon.map(coordinate).unwrap_or_default(),
                 row.visits.to_string(),
                 time(row.last_visit_at),
                 time(Some(row.created_at)),
@@ -145,5 +147,27 @@ impl Replica {
             Ok(())
         })?;
         Ok(count)
+    }
+}
+
+/// A coordinate as people write it: six decimals at most (about 10 cm), no trailing zeros.
+/// Positions come from sums and GPS readings, and printed whole they read 56.851600000000005.
+fn coordinate(degrees: f64) -> String {
+    let fixed = format!("{degrees:.6}");
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    if trimmed == "-0" { "0".to_owned() } else { trimmed.to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coordinate;
+
+    #[test]
+    fn coordinates_are_written_as_people_write_them() {
+        assert_eq!(coordinate(56.851600000000005), "56.8516");
+        assert_eq!(coordinate(35.9), "35.9");
+        assert_eq!(coordinate(-0.0000001), "0");
+        assert_eq!(coordinate(-33.123456789), "-33.123457");
+        assert_eq!(coordinate(10.0), "10");
     }
 }

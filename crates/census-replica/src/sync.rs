@@ -27,12 +27,12 @@ use crate::replica::{Replica, info, set_info};
 use crate::server_change;
 use crate::sync_client::{ServerStatus, SyncClient, SyncError, Trust};
 
-/// Changes per push request, and per pull page; documents per bootstrap page.
+/// Changes per push request.
 const PUSH_BATCH: u32 = 1_000;
 
 /// Where a sync is, for a progress bar.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum SyncProgress {
     /// Fetching the directory.
@@ -43,6 +43,9 @@ pub enum SyncProgress {
     Bootstrap { scope: TerritoryId, received: u64, total: u64 },
     /// Pulling a territory: `received` of `total` changes so far in this sync.
     Pull { scope: TerritoryId, received: u64, total: u64 },
+    /// Try `attempt` of `attempts` failed for `reason` (the network or the server); the sync is
+    /// tried again after a pause.
+    Retry { attempt: u32, attempts: u32, reason: String },
 }
 
 /// What a sync did.
@@ -253,6 +256,7 @@ impl Replica {
         loop {
             match self.sync(client, now, progress) {
                 Err(e) if e.is_transient() && attempt < attempts => {
+                    progress(SyncProgress::Retry { attempt, attempts, reason: e.to_string() });
                     std::thread::sleep(pause);
                     pause *= 2;
                     attempt += 1;

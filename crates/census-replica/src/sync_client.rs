@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ReplicaError;
 
 /// Changes per pull page; documents per bootstrap page.
-pub(crate) const PULL_PAGE: u32 = 2_000;
-pub(crate) const BOOTSTRAP_PAGE: u32 = 1_000;
+const PULL_PAGE: u32 = 2_000;
+const BOOTSTRAP_PAGE: u32 = 1_000;
 const FRAME_TYPE: &str = "application/vnd.census.frame";
 
 /// Why a sync or sign-in did not complete, in words for the person at the device.

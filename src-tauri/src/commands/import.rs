@@ -171,7 +171,9 @@ pub async fn apply_import<R: Runtime>(
             Some(plan) => plan,
             None => replica.plan_import(&loaded.1, &options)?,
         };
-        let applied = replica.apply_import_plan(&loaded.1, plan, &ctx, &mut rand::random, &mut progress)?;
+        // New prospects' ids are time-ordered, like those of prospects added by hand.
+        let mut new_id = || *census_core::ProspectId::new_v7(ctx.at, rand::random()).as_bytes();
+        let applied = replica.apply_import_plan(&loaded.1, plan, &ctx, &mut new_id, &mut progress)?;
         Ok(shown(applied))
     })
     .await

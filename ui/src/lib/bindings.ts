@@ -292,7 +292,7 @@ export type VisitOutcome = { "outcome": "recorded", prospect: Prospect, } | { "o
 
 export type VisitDraft = { prospect: ProspectId, saved_at: Timestamp, visit: Visit, };
 
-export type SyncProgress = { "phase": "directory" } | { "phase": "push", done: number, total: number, } | { "phase": "bootstrap", scope: TerritoryId, received: number, total: number, } | { "phase": "pull", scope: TerritoryId, received: number, total: number, };
+export type SyncProgress = { "phase": "directory" } | { "phase": "push", done: number, total: number, } | { "phase": "bootstrap", scope: TerritoryId, received: number, total: number, } | { "phase": "pull", scope: TerritoryId, received: number, total: number, } | { "phase": "retry", attempt: number, attempts: number, reason: string, };
 
 export type SyncReport = { pushed: number, 
 /**
