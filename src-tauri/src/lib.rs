@@ -8,8 +8,9 @@
 //!
 //! The replica is one SQLite file in the app's data folder (`CENSUS_APP_DATA` overrides the
 //! folder, for tests and for keeping several devices on one machine). Once someone has signed
-//! in, the app also syncs by itself every two minutes (`CENSUS_SYNC_EVERY_S` changes the pause;
-//! 0 turns it off). Errors reach the window as `{kind, message}` ([`AppError`]).
+//! in, the app also syncs by itself: an edit a second after it is made, others' edits as soon as
+//! the server has them (`live_sync.rs`), and everything every two minutes (`CENSUS_SYNC_EVERY_S`
+//! changes the pause; 0 turns all of it off). Errors reach the window as `{kind, message}` ([`AppError`]).
 
 #[cfg(test)]
 mod bindings;
@@ -17,6 +18,7 @@ pub mod commands;
 mod error;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keychain;
+mod live_sync;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -39,6 +41,8 @@ pub struct AppState {
     pub syncing: Arc<Mutex<()>>,
     /// The spreadsheet being imported.
     pub import: commands::LoadedImport,
+    /// Raised by every edit, for live sync to send it.
+    pub edits: live_sync::EditSignal,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
             replica_path,
             syncing: Arc::new(Mutex::new(())),
             import: commands::LoadedImport::default(),
+            edits: live_sync::EditSignal::default(),
         })
     }
 
@@ -151,8 +156,10 @@ pub fn run() {
             // the reason in plain words (a damaged replica, an unwritable folder), then the end.
             let state = AppState::open(folder).unwrap_or_else(|e| could_not_start(&e));
             app.manage(state);
+            // Background sync on: every two minutes, and live while online.
             if let Some(every) = commands::background_interval() {
                 commands::sync_in_background(app.handle().clone(), every);
+                live_sync::start(app.handle());
             }
             Ok(())
         })

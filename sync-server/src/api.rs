@@ -27,6 +27,7 @@ use crate::auth::{self, SignInLimiter, TOKEN_LIFETIME_SECS};
 use crate::client_address::Network;
 use crate::error::{ApiError, StoreError};
 use crate::metrics::Metrics;
+use crate::news::FeedNews;
 use crate::sign_in::{AddressLimiter, PasswordWork};
 use crate::store::{CompactionStatus, PushedChange, Store, TokenCheck};
 
@@ -57,6 +58,8 @@ pub struct AppState {
     pub audit: AuditTrail,
     /// The server's lasting id and its database's epoch, told to devices with the directory.
     pub identity: ServerIdentity,
+    /// Rung when the feed gains changes; news requests wait on it.
+    pub news: FeedNews,
     /// What `/metrics` reports, and the networks that may read it.
     pub metrics: Metrics,
     pub metrics_from: Vec<Network>,
@@ -72,6 +75,7 @@ impl AppState {
             token_lifetime: Duration::from_secs(TOKEN_LIFETIME_SECS),
             passwords: PasswordWork::start(),
             audit: AuditTrail::start(store),
+            news: FeedNews::default(),
             metrics: Metrics::default(),
             metrics_from: crate::config::default_metrics_from(),
         })
@@ -94,6 +98,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/pull", get(pull))
         .route("/api/v1/bootstrap", get(bootstrap))
         .route("/api/v1/status", get(status))
+        .route("/api/v1/news", get(crate::news::news))
         .merge(crate::manage::routes())
         .route("/metrics", get(crate::metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_requests))
@@ -304,6 +309,9 @@ async fn push(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body
         let stored = outcomes.iter().filter(|o| matches!(o, PushOutcome::Stored { .. })).count();
         Metrics::count(&state.metrics.pushes, 1);
         Metrics::count(&state.metrics.changes_stored, stored as u64);
+        if stored > 0 {
+            state.news.ring();
+        }
         compress(&PushResult { outcomes }.encode())
     })
     .await?;

@@ -38,6 +38,7 @@ pub mod late_work;
 pub mod listener;
 pub mod manage;
 pub mod metrics;
+pub mod news;
 pub mod request_log;
 pub mod security_log;
 pub mod sign_in;

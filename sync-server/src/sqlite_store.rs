@@ -867,6 +867,24 @@ impl Store for SqliteStore {
         Ok(u32::try_from(version).unwrap_or(u32::MAX))
     }
 
+    fn news_since(&self, scopes: &[TerritoryId], since: u64) -> Result<bool, StoreError> {
+        let conn = self.reader();
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let mut changes =
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM changes WHERE territory = ?1 AND seq > ?2)")?;
+        let mut departures =
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM departures WHERE territory = ?1 AND seq > ?2)")?;
+        for scope in scopes {
+            let news = |statement: &mut rusqlite::CachedStatement<'_>| {
+                statement.query_row(params![scope.as_bytes(), since], |r| r.get::<_, bool>(0))
+            };
+            if news(&mut changes)? || news(&mut departures)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     fn database_bytes(&self) -> Result<u64, StoreError> {
         let conn = self.reader();
         let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;

@@ -111,6 +111,8 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers and is migrated: its schema version.
     fn ready(&self) -> Result<u32, StoreError>;
     /// The late work taken (changes made before their pusher lost the right), newest first.
+    /// Whether any of `scopes` has changes or departures after `since`.
+    fn news_since(&self, scopes: &[TerritoryId], since: u64) -> Result<bool, StoreError>;
     /// How many bytes the database takes.
     fn database_bytes(&self) -> Result<u64, StoreError>;
     /// The server's lasting id and its database's epoch.

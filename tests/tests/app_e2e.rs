@@ -144,6 +144,16 @@ async fn sign_in(client: &Client, server: &Server, login: &str) {
     wait_for_text(client, "who", |t| !t.is_empty()).await;
 }
 
+/// Another of Anna's devices, which renames "Ромашка 1" to "Ромашка у вокзала" and syncs.
+fn renamed_on_a_phone(dir: &std::path::Path, server: &Server) -> Device {
+    let mut phone = Device::sign_in(dir, "phone", server, "anna");
+    phone.sync().unwrap();
+    let target = phone.replica.search("ромашка 1", 1).unwrap()[0].id;
+    phone.replica.edit_prospect(target, &phone.ctx(), |p| p.set_name("Ромашка у вокзала")).unwrap();
+    phone.sync().unwrap();
+    phone
+}
+
 /// A server over a demo base of 40 prospects (20 in Anna's territory).
 fn demo_server(dir: &std::path::Path) -> (PathBuf, Server) {
     let db = dir.join("server.db");
@@ -380,14 +390,7 @@ async fn changes_from_another_device_arrive_by_themselves_and_a_concurrent_edit_
     wait_for_rows(&client, 20).await;
 
     // Another of Anna's devices renames a prospect; the app shows it after its next sync.
-    let mut phone = tokio::task::block_in_place(|| {
-        let mut phone = Device::sign_in(dir.path(), "phone", &server, "anna");
-        phone.sync().unwrap();
-        let target = phone.replica.search("ромашка 1", 1).unwrap()[0].id;
-        phone.replica.edit_prospect(target, &phone.ctx(), |p| p.set_name("Ромашка у вокзала")).unwrap();
-        phone.sync().unwrap();
-        phone
-    });
+    let mut phone = tokio::task::block_in_place(|| renamed_on_a_phone(dir.path(), &server));
     open_prospect(&client, "Ромашка у вокзала").await;
 
     // Both change its status while the server is down: a conflict, once both have synced.
@@ -1076,6 +1079,48 @@ async fn an_agent_signs_in_over_https_once_she_gives_the_company_authority() {
     // Syncs go over TLS with the authority kept from the sign-in.
     click(&client, "sync").await;
     wait_for_rows(&client, 20).await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_travel_between_online_devices_without_anyone_pressing_sync() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, server) = demo_server(dir.path());
+    // The two-minute sync is ten minutes away: whatever arrives sooner came live.
+    let driver = Driver::start_syncing_every(&dir.path().join("app"), 600);
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "anna").await;
+    wait_for_rows(&client, 20).await;
+
+    // Another of Anna's devices, online, renames a shop: the list shows it without a press.
+    let search = client.find(Locator::Css(&testid("search"))).await.unwrap();
+    search.send_keys("вокзала").await.unwrap();
+    let mut phone = tokio::task::block_in_place(|| renamed_on_a_phone(dir.path(), &server));
+    wait_for_text(&client, "prospect-row", |t| t.starts_with("Ромашка у вокзала")).await;
+
+    // An edit made in the app leaves by itself and reaches the phone.
+    click(&client, "prospect-row").await;
+    let status = client.find(Locator::Css(&testid("card-status"))).await.unwrap();
+    status.select_by_value("client").await.unwrap();
+    let arrived = tokio::task::block_in_place(|| {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            phone.sync().unwrap();
+            let found = phone.replica.search("ромашка у вокзала", 1).unwrap();
+            if found.first().is_some_and(|row| row.status == census_core::Status::Client) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    assert!(arrived, "the app's edit did not reach the other device by itself");
+    wait_for_text(&client, "pending", |t| t == "Ждут отправки: 0").await;
 
     client.close().await.unwrap();
     drop(driver);

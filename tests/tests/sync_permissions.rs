@@ -1,7 +1,8 @@
 //! Who sees and writes what: an agent gets nothing from a territory not assigned to them and
 //! cannot write there (the refused change stays on the device, reported); a revoked device is
 //! refused at once; a territory handed over arrives complete; a territory taken away leaves
-//! the device once what it made there before is pushed.
+//! the device once what it made there before is pushed. News of changes wakes a device only for
+//! its own territories.
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
@@ -197,4 +198,50 @@ fn a_token_moves_into_the_keychain_and_stays_in_the_file_when_there_is_none() {
     drop(phone);
     let mut phone = census_replica::Replica::open(&path).unwrap();
     assert!(phone.sync(&device.client, now(), &mut |_| {}).is_ok());
+}
+
+#[test]
+fn news_wakes_a_device_for_its_own_territories_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "10"]);
+    let [centre, riverside] = demo::demo_territories().map(|t| t.id);
+    let server = Server::start(&db);
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    let mut tablet = Device::sign_in(dir.path(), "tablet", &server, "anna");
+    let mut boris = Device::sign_in(dir.path(), "boris", &server, "boris");
+    for device in [&mut anna, &mut tablet, &mut boris] {
+        device.sync().unwrap();
+    }
+    let add = |device: &mut Device, territory: TerritoryId, name: &str| {
+        let ctx = device.ctx();
+        device
+            .replica
+            .create_prospect(ProspectId::new_v7(now(), rand::random()), &ctx, &new_prospect(territory, name))
+            .unwrap();
+        device.sync().unwrap();
+    };
+
+    // Boris's shop is none of Anna's business: her news request waits it out.
+    let waits = |anna: Device, seconds: u64, meanwhile: &mut dyn FnMut()| {
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(move || {
+                let news = anna.replica.wait_for_news(&anna.client, std::time::Duration::from_secs(seconds));
+                (anna, news.unwrap())
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            meanwhile();
+            waiting.join().unwrap()
+        })
+    };
+    let (anna, news) = waits(anna, 2, &mut || add(&mut boris, riverside, "Лавка Бориса"));
+    assert!(!news, "news of another territory");
+
+    // A shop her tablet adds in her territory answers it at once.
+    let (mut anna, news) = waits(anna, 40, &mut || add(&mut tablet, centre, "Киоск с планшета"));
+    assert!(news);
+    anna.sync().unwrap();
+    assert!(anna.replica.list(&all()).unwrap().iter().any(|row| row.name == "Киоск с планшета"));
+    // Up to date again: nothing new to wait for.
+    assert!(!anna.replica.wait_for_news(&anna.client, std::time::Duration::from_secs(1)).unwrap());
 }

@@ -242,6 +242,21 @@ impl Replica {
         Ok(report)
     }
 
+    /// Waits up to `wait` for others' changes in this device's territories (the server answers
+    /// as soon as there are some): true when a sync would bring something. A device that has not
+    /// pulled yet has news at once.
+    pub fn wait_for_news(&self, client: &SyncClient, wait: Duration) -> Result<bool, SyncError> {
+        let token = self.token()?.ok_or(SyncError::SignedOut)?;
+        let since: Option<i64> = self
+            .conn
+            .query_row("SELECT min(cursor) FROM scope_cursors", [], |r| r.get(0))
+            .map_err(ReplicaError::from)?;
+        match since {
+            Some(since) => client.news(&token, since.unsigned_abs(), wait),
+            None => Ok(true),
+        }
+    }
+
     /// [`Replica::sync`], tried again after a pause when the network or server fails, up to
     /// `attempts` times in all (0.5 s, 1 s, 2 s, ... between tries).
     pub fn sync_with_retries(

@@ -247,6 +247,18 @@ impl SyncClient {
         response.json().map_err(|e| SyncError::Server(format!("an unreadable status: {e}")))
     }
 
+    /// Waits up to `wait` (at most 50 s) for changes after `since` in the caller's territories;
+    /// true when there is something to pull.
+    pub(crate) fn news(&self, token: &str, since: u64, wait: Duration) -> Result<bool, SyncError> {
+        #[derive(Deserialize)]
+        struct News {
+            news: bool,
+        }
+        let query = [("since", since), ("wait", wait.as_secs())];
+        let news: News = self.get_json_with(token, "news", &query, "news reply")?;
+        Ok(news.news)
+    }
+
     /// Pushes a batch; returns the server's answer and the bytes sent.
     pub(crate) fn push(&self, token: &str, batch: &PushBatch) -> Result<(PushResult, u64), SyncError> {
         let body = gzip(&batch.encode());

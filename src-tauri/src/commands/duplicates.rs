@@ -31,7 +31,9 @@ pub fn merge_duplicate(
 ) -> Result<MergeSummary, AppError> {
     let mut replica = state.replica();
     let ctx = edit_context(&replica)?;
-    Ok(replica.merge_duplicate(survivor, duplicate, &ctx)?)
+    let merged = replica.merge_duplicate(survivor, duplicate, &ctx)?;
+    state.edits.edited();
+    Ok(merged)
 }
 
 /// Records that two look-alike prospects are different shops.
@@ -39,5 +41,7 @@ pub fn merge_duplicate(
 pub fn set_apart(state: State<'_, AppState>, first: ProspectId, second: ProspectId) -> Result<(), AppError> {
     let mut replica = state.replica();
     let ctx = edit_context(&replica)?;
-    Ok(replica.set_apart(first, second, &ctx)?)
+    replica.set_apart(first, second, &ctx)?;
+    state.edits.edited();
+    Ok(())
 }

@@ -17,7 +17,9 @@ pub fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<P
     let mut replica = state.replica();
     let ctx = edit_context(&replica)?;
     let id = ProspectId::new_v7(ctx.at, rand::random());
-    Ok(replica.create_prospect(id, &ctx, &new)?)
+    let created = replica.create_prospect(id, &ctx, &new)?;
+    state.edits.edited();
+    Ok(created)
 }
 
 #[tauri::command]
@@ -87,7 +89,9 @@ fn edit(
 ) -> Result<Prospect, AppError> {
     let mut replica = state.replica();
     let ctx = edit_context(&replica)?;
-    Ok(replica.edit_prospect(id, &ctx, change)?)
+    let edited = replica.edit_prospect(id, &ctx, change)?;
+    state.edits.edited();
+    Ok(edited)
 }
 
 /// Who is making an edit, and when.

@@ -159,7 +159,7 @@ pub async fn apply_import<R: Runtime>(
     let loaded = state.import.get()?;
     let previewed = state.import.plan_for(&options);
     let path = state.replica_path.clone();
-    off_the_window(move || {
+    let applied = off_the_window(move || {
         let mut replica = crate::open_replica(&path)?;
         let ctx = edit_context(&replica)?;
         let who = replica.people()?.into_iter().find(|p| p.id == ctx.user).map(|p| p.name).unwrap_or_default();
@@ -176,7 +176,9 @@ pub async fn apply_import<R: Runtime>(
         let applied = replica.apply_import_plan(&loaded.1, plan, &ctx, &mut new_id, &mut progress)?;
         Ok(shown(applied))
     })
-    .await
+    .await?;
+    state.edits.edited();
+    Ok(applied)
 }
 
 /// The preview as the window shows it: every count, and the rows worth a look (changes,

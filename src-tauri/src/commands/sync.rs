@@ -51,7 +51,7 @@ pub fn refused_changes(state: State<'_, AppState>) -> Result<Vec<RefusedChange>,
 }
 
 /// Syncs once, waiting for a sync already running, and tells the window how it went.
-fn sync_and_tell<R: Runtime>(
+pub(crate) fn sync_and_tell<R: Runtime>(
     app: &AppHandle<R>,
     path: &Path,
     syncing: &Mutex<()>,

@@ -83,8 +83,9 @@ pub fn record_visit(
     let ctx = edit_context(&replica)?;
     let visit = form.into_visit(&ctx);
     let outcome = replica.record_visit(prospect, &ctx, &questionnaire, &visit)?;
-    if matches!(outcome, VisitOutcome::Invalid { .. }) {
-        replica.save_visit_draft(prospect, &visit, now())?;
+    match outcome {
+        VisitOutcome::Invalid { .. } => replica.save_visit_draft(prospect, &visit, now())?,
+        VisitOutcome::Recorded { .. } => state.edits.edited(),
     }
     Ok(outcome)
 }
