@@ -76,6 +76,12 @@ fn listen_for_news<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
     let mut pause = FIRST_PAUSE;
     loop {
+        // Until someone signs in there is no one to ask; look again in a second.
+        if !signed_in(&state) {
+            std::thread::sleep(Duration::from_secs(1));
+            pause = FIRST_PAUSE;
+            continue;
+        }
         let waited = crate::open_replica(&state.replica_path).map_err(|_| ()).and_then(|replica| {
             let client = replica.client().map_err(|_| ())?;
             replica.wait_for_news(&client, NEWS_WAIT).map_err(|_| ())
@@ -88,7 +94,7 @@ fn listen_for_news<R: Runtime>(app: &AppHandle<R>) {
         if answered {
             pause = FIRST_PAUSE;
         } else {
-            // Offline, asleep, signed out, or the sync failed: ask again later, less often each time.
+            // Offline, asleep, revoked, or the sync failed: ask again later, less often each time.
             std::thread::sleep(pause);
             pause = (pause * 2).min(LONGEST_PAUSE);
         }

@@ -5,7 +5,10 @@
 //! - `start_to_list_s`: from asking for the app until its list shows the base;
 //! - `search_ms`: from typing a query until the matching rows are on screen (median of
 //!   `--samples`, each a different prospect);
-//! - `open_card_ms`: from a click on a row until its card shows (median).
+//! - `open_card_ms`: from a click on a row until its card shows (median);
+//! - `live_update_ms`: from another online device sending an edit until the open list shows it
+//!   (median of five; the app signed in to a real server with a demo base, syncing live, its
+//!   two-minute sync ten minutes away).
 //!
 //! The two in-page timings are taken inside the page (`performance.now()`, a `MutationObserver`
 //! on the document), so the WebDriver round trips are not counted. The last line is JSON.
@@ -18,6 +21,7 @@ use census_bench::{option, percentile_ms, round2};
 use census_core::*;
 use census_replica::Replica;
 use census_tests::app::Driver;
+use census_tests::{Device, Server, admin};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 const NAMES: [&str; 8] = ["Ромашка", "Берёзка", "Аптека", "Продукты", "Колос", "Мечта", "Весна", "Уют"];
@@ -145,6 +149,84 @@ async fn time_in_page(client: &Client, script: &str, args: Vec<serde_json::Value
     Ok(ms)
 }
 
+/// Answers as soon as a row of the list is named `arguments[0]`.
+const SEEN_IN_LIST: &str = r#"
+const [expected, done] = arguments;
+const shown = () => [...document.querySelectorAll("[data-testid='prospect-row'] .name")]
+  .some((name) => name.textContent === expected);
+if (shown()) { done(0); } else {
+  const observer = new MutationObserver(() => {
+    if (shown()) { observer.disconnect(); clearTimeout(timer); done(0); }
+  });
+  const timer = setTimeout(() => { observer.disconnect(); done(-1); }, 20000);
+  observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+}
+"#;
+
+/// Times `samples` renames on another online device until the app's open list shows each.
+async fn live_updates(samples: usize) -> Result<Vec<f64>, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "40"]);
+    let server = Server::start(&db);
+    let driver = Driver::start_syncing_every(&dir.path().join("app"), 600);
+    let client = connect(&driver).await?;
+    wait_for(&client, "[data-testid='sign-in']", |_| true).await?;
+    for (field, value) in [("server", server.url.as_str()), ("login", "anna"), ("password", "census-demo")] {
+        let input = client.find(Locator::Css(&format!("input[name='{field}']"))).await.map_err(|e| e.to_string())?;
+        input.clear().await.map_err(|e| e.to_string())?;
+        input.send_keys(value).await.map_err(|e| e.to_string())?;
+    }
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .map_err(|e| e.to_string())?
+        .click()
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_for(&client, "[data-testid='prospect-row']", |t| !t.is_empty()).await?;
+    let mut phone = Device::sign_in(dir.path(), "phone", &server, "anna");
+    phone.sync().map_err(|e| e.to_string())?;
+    let mut times = Vec::new();
+    for i in 0..samples {
+        let word = ["альфа", "бета", "гамма", "дельта", "эпсилон", "дзета", "эта", "тета"][i % 8];
+        let name = format!("Живое обновление {word}");
+        // The list is searched for the new name first: the renamed shop is its only row.
+        let search = client.find(Locator::Css("[data-testid='search']")).await.map_err(|e| e.to_string())?;
+        search.clear().await.map_err(|e| e.to_string())?;
+        search.send_keys(&format!("обновление {word}")).await.map_err(|e| e.to_string())?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let target = phone.replica.search("ромашка", 1).map_err(|e| e.to_string())?[0].id;
+        let ctx = phone.ctx();
+        phone.replica.edit_prospect(target, &ctx, |p| p.set_name(&name)).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let seen = client.execute_async(SEEN_IN_LIST, vec![name.clone().into()]);
+        let sent = async {
+            phone.sync().map_err(|e| e.to_string())?;
+            Ok::<(), String>(())
+        };
+        let (seen, sent) = tokio::join!(seen, sent);
+        sent?;
+        if seen.map_err(|e| e.to_string())?.as_f64() != Some(0.0) {
+            return Err(format!("the list did not show \"{name}\" within 20 s"));
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let _ = client.close().await;
+    drop(driver);
+    Ok(times)
+}
+
+/// A WebDriver session with the app `driver` started.
+async fn connect(driver: &Driver) -> Result<Client, String> {
+    ClientBuilder::rustls()
+        .map_err(|e| e.to_string())?
+        .capabilities(Driver::capabilities())
+        .connect(&driver.url)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn median(times: &[f64]) -> f64 {
     round2(percentile_ms(times, 50.0))
 }
@@ -161,12 +243,7 @@ async fn main() -> Result<(), String> {
 
     let driver = Driver::start(&data);
     let started = Instant::now();
-    let client = ClientBuilder::rustls()
-        .map_err(|e| e.to_string())?
-        .capabilities(Driver::capabilities())
-        .connect(&driver.url)
-        .await
-        .map_err(|e| e.to_string())?;
+    let client = connect(&driver).await?;
     wait_for(&client, "[data-testid='list-count']", |t| t.ends_with(&format!(": {prospects}"))).await?;
     wait_for(&client, "[data-testid='prospect-row']", |t| !t.is_empty()).await?;
     let start_to_list_s = started.elapsed().as_secs_f64();
@@ -186,6 +263,7 @@ async fn main() -> Result<(), String> {
     }
     let _ = client.close().await;
     drop(driver);
+    let live = live_updates(5).await?;
 
     println!(
         "{}",
@@ -198,6 +276,7 @@ async fn main() -> Result<(), String> {
             "search_p95_ms": round2(percentile_ms(&searches, 95.0)),
             "open_card_ms": median(&cards),
             "open_card_p95_ms": round2(percentile_ms(&cards, 95.0)),
+            "live_update_ms": median(&live),
         })
     );
     Ok(())
