@@ -703,3 +703,17 @@ fn spreadsheets_promising_more_than_they_hold_are_refused_before_they_are_read()
     let refused = Table::from_bytes("huge.csv", &vec![b'a'; MAX_IMPORT_FILE_BYTES + 1]).unwrap_err();
     assert!(refused.to_string().contains("split it"), "{refused}");
 }
+
+/// A workbook the fuzzer made: a cell reference with more column letters than a u32 holds.
+/// The reader's arithmetic wraps (as in a release build) and the result is judged like any
+/// other: the sheet is refused in words, or read, and never brings the process down.
+#[test]
+fn a_cell_reference_too_long_to_count_is_judged_not_a_panic() {
+    let crafted =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/xlsx_reader/overflowing-cell-reference");
+    let bytes = std::fs::read(crafted).unwrap();
+    match Table::from_bytes("crafted.xlsx", &bytes) {
+        Ok(table) => assert!(table.rows.len() <= 8_000_000),
+        Err(e) => assert!(e.to_string().contains("cannot be imported"), "{e}"),
+    }
+}
