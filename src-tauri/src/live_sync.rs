@@ -1,12 +1,12 @@
 //! Live sync while the device is online: edits leave within a second or two of being made, and
 //! others' edits arrive as soon as the server has them.
 //!
-//! Two threads, started with background sync. One waits for edits ([`EditSignal`]): a second
-//! after the last of a burst, it syncs. The other keeps a news request open at the server
-//! (`Replica::wait_for_news`, answered the moment the person's territories change) and syncs
-//! when it answers. Offline, or after sleep or a network change, a news request fails: the
-//! thread waits 2 s, then twice as long each time, up to a minute, and starts again. Every sync
-//! goes through the same one-at-a-time lock as the sync button, and tells the window.
+//! Two threads, started with background sync. One waits for edits ([`EditSignal`]) and syncs a
+//! second after the first of a burst (the rest go with it). The other keeps a news request open
+//! at the server (`Replica::wait_for_news`, answered the moment the person's territories change)
+//! and syncs when it answers. Offline, or after sleep or a network change, a news request
+//! fails: the thread waits 2 s, then twice as long each time, up to a minute, and starts again.
+//! Every sync goes through the same one-at-a-time lock as the sync button, and tells the window.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
