@@ -26,9 +26,10 @@ const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 
 /// A device is active when it was seen within this long.
 const ACTIVE_WITHIN_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
-/// One route's latencies.
+/// One route's answers by status, and their latencies.
 #[derive(Debug, Default, Clone)]
-struct Latencies {
+struct RouteAnswers {
+    by_status: BTreeMap<u16, u64>,
     /// Requests at most each bucket's bound (not cumulative here; summed when written).
     buckets: [u64; BUCKETS.len()],
     count: u64,
@@ -38,8 +39,7 @@ struct Latencies {
 /// What the server counts while it runs.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latencies: Mutex<BTreeMap<String, Latencies>>,
+    routes: Mutex<BTreeMap<String, RouteAnswers>>,
     pub pushes: AtomicU64,
     pub pulls: AtomicU64,
     pub bootstraps: AtomicU64,
@@ -50,12 +50,14 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one answered request of `route` (the route's pattern, never the path as sent).
     pub fn answered(&self, route: &str, status: u16, took: Duration) {
-        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        *requests.entry((route.to_owned(), status)).or_insert(0) += 1;
-        drop(requests);
         let seconds = took.as_secs_f64();
-        let mut latencies = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
-        let route = latencies.entry(route.to_owned()).or_default();
+        let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
+        // The route's name is copied once, on its first request.
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteAnswers::default());
+        }
+        let Some(route) = routes.get_mut(route) else { return };
+        *route.by_status.entry(status).or_insert(0) += 1;
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             route.buckets[bucket] += 1;
         }
@@ -74,17 +76,18 @@ impl Metrics {
             out,
             "# HELP census_requests_total Requests answered, by route and status.\n# TYPE census_requests_total counter"
         );
-        let requests = self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        for ((route, status), count) in &requests {
-            let _ = writeln!(out, "census_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}");
+        let routes = self.routes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for (route, answers) in &routes {
+            for (status, count) in &answers.by_status {
+                let _ = writeln!(out, "census_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}");
+            }
         }
         let _ = writeln!(
             out,
             "# HELP census_request_duration_seconds How long requests took, by route.\n\
              # TYPE census_request_duration_seconds histogram"
         );
-        let latencies = self.latencies.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        for (route, latency) in &latencies {
+        for (route, latency) in &routes {
             let mut cumulative = 0;
             for (bound, count) in BUCKETS.iter().zip(latency.buckets) {
                 cumulative += count;

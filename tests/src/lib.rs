@@ -172,17 +172,12 @@ pub struct Device {
 impl Device {
     /// A new device signed in as `login` (password `census-demo`).
     pub fn sign_in(dir: &Path, name: &str, server: &Server, login: &str) -> Device {
-        let path = dir.join(format!("{name}.census"));
-        let mut replica = Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
-        let client = SyncClient::new(&server.url).unwrap();
-        replica.login(&client, login, "census-demo", name).unwrap();
-        Device { replica, client, path }
+        Device::sign_in_trusting(dir, name, &server.url, &Trust::default(), login)
     }
 
     /// A new device signed in as `login` at `url`, trusting what `trust` says.
     pub fn sign_in_trusting(dir: &Path, name: &str, url: &str, trust: &Trust, login: &str) -> Device {
-        let path = dir.join(format!("{name}.census"));
-        let mut replica = Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap();
+        let (mut replica, path) = new_replica(dir, name);
         let client = SyncClient::connect(url, trust).unwrap();
         replica.login(&client, login, "census-demo", name).unwrap();
         Device { replica, client, path }
@@ -219,6 +214,12 @@ impl Device {
     pub fn user(&self) -> UserId {
         self.replica.signed_in_user().unwrap().unwrap()
     }
+}
+
+/// A new replica file `<name>.census` in `dir`, for a new device, not signed in.
+pub fn new_replica(dir: &Path, name: &str) -> (Replica, PathBuf) {
+    let path = dir.join(format!("{name}.census"));
+    (Replica::create(&path, DeviceId::new_v7(now(), rand::random())).unwrap(), path)
 }
 
 /// A kiosk in `territory`, with nothing but its name.

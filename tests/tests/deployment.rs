@@ -95,11 +95,7 @@ fn devices_speak_https_and_refuse_what_they_should_not_trust() {
     assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
 
     // A device that knows only the system's authorities refuses the certificate, in words.
-    let mut replica = census_replica::Replica::create(
-        &dir.path().join("doubter.census"),
-        census_core::DeviceId::new_v7(census_tests::now(), rand::random()),
-    )
-    .unwrap();
+    let mut replica = census_tests::new_replica(dir.path(), "doubter").0;
     let doubting = SyncClient::new(&server.url).unwrap();
     let refused = replica.login(&doubting, "anna", "census-demo", "doubter").unwrap_err();
     assert!(matches!(refused, SyncError::Untrusted(_)), "{refused:?}");
@@ -159,10 +155,7 @@ fn a_renewed_certificate_is_read_again_on_sighup() {
     let server = Server::start_with(&db, &options.iter().map(String::as_str).collect::<Vec<_>>());
     let sign_in = |name: &str, authority: &Authority| {
         let client = SyncClient::connect(&server.url, &trusting(authority)).unwrap();
-        let path = dir.path().join(format!("{name}.census"));
-        let mut replica =
-            census_replica::Replica::create(&path, census_core::DeviceId::new_v7(census_tests::now(), rand::random()))
-                .unwrap();
+        let (mut replica, _) = census_tests::new_replica(dir.path(), name);
         replica.login(&client, "anna", "census-demo", name)
     };
     sign_in("first", &old).unwrap();
@@ -244,11 +237,7 @@ fn metrics_move_as_devices_push_and_pull() {
         add_shop(&mut anna, territory, name);
     }
     anna.sync().unwrap();
-    let mut stranger = census_replica::Replica::create(
-        &dir.path().join("stranger.census"),
-        census_core::DeviceId::new_v7(census_tests::now(), rand::random()),
-    )
-    .unwrap();
+    let mut stranger = census_tests::new_replica(dir.path(), "stranger").0;
     let _ = stranger.login(&SyncClient::new(&server.url).unwrap(), "anna", "wrong", "stranger");
 
     let after = scrape();

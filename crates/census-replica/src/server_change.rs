@@ -45,6 +45,13 @@ pub(crate) fn compare(
     })
 }
 
+/// Gets ready to sync with a server restored from a backup: everything made here goes back in
+/// the outbox, and every territory is pulled again from the start.
+pub(crate) fn recover_from_restore(conn: &Connection, device: DeviceId) -> Result<(), ReplicaError> {
+    queue_everything_made_here(conn, device)?;
+    forget_cursors(conn)
+}
+
 /// Forgets how far each territory was pulled: the next sync starts them from the beginning.
 pub(crate) fn forget_cursors(conn: &Connection) -> Result<(), ReplicaError> {
     conn.execute("DELETE FROM scope_cursors", [])?;
@@ -54,7 +61,7 @@ pub(crate) fn forget_cursors(conn: &Connection) -> Result<(), ReplicaError> {
 }
 
 /// Puts every change made on this device back in the outbox, once each. Returns how many.
-pub(crate) fn queue_everything_made_here(conn: &Connection, device: DeviceId) -> Result<usize, ReplicaError> {
+fn queue_everything_made_here(conn: &Connection, device: DeviceId) -> Result<usize, ReplicaError> {
     let ids: Vec<Vec<u8>> =
         conn.prepare("SELECT prospect_id FROM documents")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     let mut insert =

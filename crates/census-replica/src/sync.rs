@@ -95,10 +95,7 @@ impl Replica {
         let tx = self.conn.transaction().map_err(ReplicaError::from)?;
         match server_change::compare(&tx, client.server(), reply.server.as_ref())? {
             ServerChange::Same => {}
-            ServerChange::Restored => {
-                server_change::queue_everything_made_here(&tx, self.device)?;
-                server_change::forget_cursors(&tx)?;
-            }
+            ServerChange::Restored => server_change::recover_from_restore(&tx, self.device)?,
             // The cursors count another server's feed.
             ServerChange::Other => server_change::forget_cursors(&tx)?,
         }
@@ -193,11 +190,15 @@ impl Replica {
         let reply = client.directory(&token)?;
         if let Some(server) = &reply.server {
             match server_change::compare(&self.conn, client.server(), Some(server))? {
+                // A replica signed in before servers said who they are learns it now.
+                ServerChange::Same if server_change::known_server(&self.conn)?.as_ref() != Some(server) => {
+                    server_change::remember_server(&self.conn, server)?;
+                }
                 ServerChange::Same => {}
                 ServerChange::Restored => {
+                    // The new epoch is kept with the outbox it filled, in one transaction.
                     let tx = self.conn.transaction().map_err(ReplicaError::from)?;
-                    server_change::queue_everything_made_here(&tx, self.device)?;
-                    server_change::forget_cursors(&tx)?;
+                    server_change::recover_from_restore(&tx, self.device)?;
                     server_change::remember_server(&tx, server)?;
                     tx.commit().map_err(ReplicaError::from)?;
                     pushed.extend(self.push_outbox(client, &token, now, &mut report, progress)?);
@@ -212,7 +213,6 @@ impl Replica {
                     });
                 }
             }
-            server_change::remember_server(&self.conn, server)?;
         }
         self.cache_directory(&reply.directory)?;
         set_info(&self.conn, "role", reply.me.role.as_str())?;
