@@ -940,6 +940,16 @@ async fn a_visit_half_filled_when_the_window_closes_is_finished_on_its_own_quest
     // As the window's close button does: a close request, which the window may answer first.
     let close = "window.__TAURI_INTERNALS__.invoke('plugin:window|close', { label: 'main' }).catch(() => {})";
     let _ = client.execute(close, vec![]).await;
+    // Ending the WebDriver session kills the app: wait until its close has saved the draft, as a
+    // window closing by itself would, before letting the session go.
+    let replica = dir.path().join("app").join("census.replica");
+    let deadline = std::time::Instant::now() + WAIT;
+    while tokio::task::block_in_place(|| {
+        census_replica::Replica::open(&replica).and_then(|r| r.visit_drafts(None)).map_or(true, |d| d.is_empty())
+    }) {
+        assert!(std::time::Instant::now() < deadline, "closing the window saved no draft");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     drop(client);
 
     // Meanwhile the manager publishes a new version of the questionnaire without that question.
