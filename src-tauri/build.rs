@@ -54,6 +54,7 @@ fn main() {
         "record_visit",
         "store_photo",
         "photo",
+        "stop_job",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(commands)),

@@ -11,9 +11,8 @@ use census_replica::{
 };
 use ts_rs::TS;
 
-use crate::commands::{
-    ExportFormat, Exported, ImportFile, ImportProgress, Session, SyncFinished, SyncStatus, VisitForm,
-};
+use crate::commands::{ExportFormat, Exported, ImportFile, Session, SyncFinished, SyncStatus, VisitForm};
+use crate::jobs::{Job, JobProgress};
 use crate::{AppError, ErrorKind};
 
 const BINDINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/lib/bindings.ts");
@@ -118,7 +117,8 @@ fn generated() -> String {
         ExportFormat,
         Exported,
         ImportFile,
-        ImportProgress,
+        Job,
+        JobProgress,
     ];
     let mut text = String::from(
         "// Generated from the Rust types by src-tauri/src/bindings.rs; do not edit.\n\

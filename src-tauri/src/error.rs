@@ -40,6 +40,8 @@ pub enum ErrorKind {
     Invalid,
     /// The device's storage failed (full, read-only, damaged).
     Storage,
+    /// The person stopped the work before its end.
+    Stopped,
 }
 
 impl AppError {
@@ -62,6 +64,7 @@ impl From<ReplicaError> for AppError {
             | ReplicaError::Import(_)
             | ReplicaError::Document(_) => ErrorKind::Invalid,
             ReplicaError::SignedOut => ErrorKind::SignedOut,
+            ReplicaError::Stopped => ErrorKind::Stopped,
             _ => ErrorKind::Storage,
         };
         let russian = match &e {

@@ -15,7 +15,9 @@
 #[cfg(test)]
 mod bindings;
 pub mod commands;
+mod connections;
 mod error;
+pub mod jobs;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keychain;
 mod live_sync;
@@ -27,18 +29,21 @@ use census_core::{DeviceId, Timestamp};
 use census_replica::Replica;
 use tauri::Manager;
 
+pub use connections::Connections;
 pub use error::{AppError, ErrorKind};
+pub use jobs::{Job, Jobs};
 
 /// The file of this device's replica, inside the app's data folder.
 const REPLICA_FILE: &str = "census.replica";
 
-/// What the commands share: the replica, and where it lives (syncs open their own connection).
+/// What the commands share: the replica's connections, and where it lives.
 #[derive(Debug)]
 pub struct AppState {
-    pub replica: Mutex<Replica>,
-    pub replica_path: PathBuf,
+    pub connections: Arc<Connections>,
     /// Serialises syncs: a second request waits for the running one.
-    pub syncing: Arc<Mutex<()>>,
+    pub syncing: Mutex<()>,
+    /// The long jobs running, which the person may stop.
+    pub jobs: Jobs,
     /// The spreadsheet being imported.
     pub import: commands::LoadedImport,
     /// Raised by every edit, for live sync to send it.
@@ -56,16 +61,20 @@ impl AppState {
         }
         let replica = open_replica(&replica_path)?;
         Ok(AppState {
-            replica: Mutex::new(replica),
-            replica_path,
-            syncing: Arc::new(Mutex::new(())),
+            connections: Connections::new(replica_path, replica),
+            syncing: Mutex::new(()),
+            jobs: Jobs::default(),
             import: commands::LoadedImport::default(),
             edits: live_sync::EditSignal::default(),
         })
     }
 
-    pub fn replica(&self) -> std::sync::MutexGuard<'_, Replica> {
-        self.replica.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Runs `work` on one of the replica's connections, off the window's thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Replica) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        self.connections.run(work).await
     }
 }
 
@@ -141,6 +150,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::record_visit,
         commands::store_photo,
         commands::photo,
+        jobs::stop_job,
     ])
 }
 

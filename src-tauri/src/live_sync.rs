@@ -14,7 +14,7 @@ use std::time::Duration;
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::AppState;
-use crate::commands::sync_and_tell;
+use crate::commands::{signed_in, sync_and_tell};
 
 /// How long a news request waits before asking again.
 const NEWS_WAIT: Duration = Duration::from_secs(50);
@@ -57,7 +57,7 @@ pub(crate) fn start<R: Runtime>(app: &AppHandle<R>) {
             state.edits.wait();
             std::thread::sleep(EDIT_SETTLES);
             if signed_in(&state) {
-                let _ = sync_and_tell(&sender, &state.replica_path, &state.syncing, true);
+                let _ = sync_and_tell(&sender, true);
             }
         }
     });
@@ -66,10 +66,6 @@ pub(crate) fn start<R: Runtime>(app: &AppHandle<R>) {
     if spawned.is_err() || listening.is_err() {
         eprintln!("Census cannot sync live; it syncs every two minutes and from the sync bar");
     }
-}
-
-fn signed_in(state: &AppState) -> bool {
-    matches!(state.replica().server(), Ok(Some(_)))
 }
 
 fn listen_for_news<R: Runtime>(app: &AppHandle<R>) {
@@ -82,12 +78,13 @@ fn listen_for_news<R: Runtime>(app: &AppHandle<R>) {
             pause = FIRST_PAUSE;
             continue;
         }
-        let waited = crate::open_replica(&state.replica_path).map_err(|_| ()).and_then(|replica| {
+        // The wait holds a connection of its own: the pool's are for the window's work.
+        let waited = crate::open_replica(state.connections.path()).map_err(|_| ()).and_then(|replica| {
             let client = replica.client().map_err(|_| ())?;
             replica.wait_for_news(&client, NEWS_WAIT).map_err(|_| ())
         });
         let answered = match waited {
-            Ok(true) => sync_and_tell(app, &state.replica_path, &state.syncing, true).is_ok(),
+            Ok(true) => sync_and_tell(app, true).is_ok(),
             Ok(false) => true,
             Err(()) => false,
         };

@@ -15,6 +15,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use census_replica::MAX_IMPORT_ROWS;
 use census_tests::app::Driver;
 use census_tests::{Device, Server, admin};
 use fantoccini::key::Key;
@@ -808,6 +809,59 @@ async fn a_manager_imports_a_spreadsheet_and_importing_it_again_changes_nothing(
     drop(driver);
 }
 
+/// A preview of a large spreadsheet is a job on a connection of its own: meanwhile the list
+/// answers a search and opens a card, and back on the import screen the manager stops it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_list_answers_while_a_large_import_is_previewed_and_the_preview_stops() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+    let centre = census_server::demo::demo_territories()[0].id;
+    // The office's old base, every row a shop already known with a phone it lacks: each is
+    // compared with its shop's document, so the preview of the largest file lasts many seconds.
+    let known = tokio::task::block_in_place(|| {
+        let mut office = Device::sign_in(dir.path(), "office", &server, "manager");
+        office.sync().unwrap();
+        office.replica.list(&census_replica::ListFilter { limit: 100, ..Default::default() }).unwrap()
+    });
+    let mut sheet = String::from("Название;Адрес;Широта;Долгота;Телефон\n");
+    for n in 0..MAX_IMPORT_ROWS {
+        let shop = &known[n % known.len()];
+        let (lat, lon) = (shop.lat.unwrap(), shop.lon.unwrap());
+        sheet.push_str(&format!("{};{};{lat};{lon};+7 900 {:07}\n", shop.name, shop.address.replace(';', ","), n));
+    }
+    let file = dir.path().join("большая база.csv");
+    std::fs::write(&file, sheet).unwrap();
+
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "manager").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 40).await;
+    click(&client, "to-import").await;
+    pick_import_file(&client, &file).await;
+    wait_for_text(&client, "import-file", |t| t.starts_with("«большая база.csv»")).await;
+    choose(&client, "import-territory", &centre.to_string()).await;
+    click(&client, "import-preview").await;
+    wait_for_text(&client, "import-progress", |t| t.starts_with("Проверка строк:")).await;
+
+    click(&client, "to-prospects").await;
+    open_prospect(&client, "Ромашка 1").await;
+    let still_previewing = "return document.querySelector(\"[data-testid='import-stop']\") !== null";
+    let running = client.execute(still_previewing, vec![]).await.unwrap();
+    assert_eq!(running, serde_json::Value::Bool(true), "the search and the card waited for the preview");
+
+    click(&client, "to-import").await;
+    click(&client, "import-stop").await;
+    wait_for_text(&client, "import-stopped", |t| t == "Остановлено.").await;
+    wait_until_gone(&client, &testid("import-progress")).await;
+    assert!(client.find(Locator::Css(&testid("import-counts"))).await.is_err(), "a stopped preview shows no counts");
+    assert!(client.find(Locator::Css(&testid("import-problem"))).await.is_err(), "stopping is not an error");
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
 /// Exports the list as `format` from the app; answers with the file it wrote into `folder`.
 async fn export_from_app(client: &Client, folder: &std::path::Path, format: &str) -> PathBuf {
     let extension = format!(".{format}");
@@ -1113,7 +1167,7 @@ async fn edits_travel_between_online_devices_without_anyone_pressing_sync() {
 
     // An edit made in the app leaves by itself and reaches the phone.
     click(&client, "prospect-row").await;
-    let status = client.find(Locator::Css(&testid("card-status"))).await.unwrap();
+    let status = client.wait().at_most(WAIT).for_element(Locator::Css(&testid("card-status"))).await.unwrap();
     status.select_by_value("client").await.unwrap();
     let arrived = tokio::task::block_in_place(|| {
         let deadline = std::time::Instant::now() + WAIT;

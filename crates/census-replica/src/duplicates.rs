@@ -112,9 +112,11 @@ impl Replica {
             ids.push(id);
             probes.push(probe_of(r.get(2)?, r.get(3)?, &r.get::<_, String>(4)?, r.get(5)?, r.get(6)?));
         }
+        self.keep_going()?;
         let apart = |a: usize, b: usize| set_apart.contains(&(ids[a], ids[b])) || set_apart.contains(&(ids[b], ids[a]));
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let found = census_core::likely_pairs(&probes, apart, workers);
+        self.keep_going()?;
         let shown = &found[..found.len().min(limit)];
         let wanted: Vec<i64> = shown.iter().flat_map(|p| [rows[p.first], rows[p.second]]).collect();
         let mut by_row = std::collections::HashMap::new();

@@ -52,6 +52,9 @@ pub enum ReplicaError {
     Import(Localized),
     #[error("replica storage error: {0}")]
     Storage(String),
+    /// The person stopped the work; only whole transactions were committed.
+    #[error("stopped before the end")]
+    Stopped,
 }
 
 impl From<rusqlite::Error> for ReplicaError {
@@ -67,6 +70,7 @@ impl From<rusqlite::Error> for ReplicaError {
             Some(ErrorCode::DiskFull) => ReplicaError::DiskFull,
             Some(ErrorCode::ReadOnly) => ReplicaError::ReadOnly,
             Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => ReplicaError::Busy,
+            Some(ErrorCode::OperationInterrupted) => ReplicaError::Stopped,
             _ => ReplicaError::Storage(e.to_string()),
         }
     }

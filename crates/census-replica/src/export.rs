@@ -122,7 +122,9 @@ impl Replica {
         let territory_names: HashMap<String, String> =
             self.territories()?.into_iter().map(|t| (t.id.to_string(), t.name)).collect();
         let time = |t: Option<Timestamp>| t.map(|t| t.to_utc_string()).unwrap_or_default();
+        let total = self.count(filter)? as usize;
         let mut count = 0;
+        self.step(0, total)?;
         self.for_each_row(filter, |row| {
             let cells = vec![
                 row.id.to_string(),
@@ -144,6 +146,9 @@ impl Replica {
             ];
             each(&row, cells)?;
             count += 1;
+            if count % 1_000 == 0 {
+                self.step(count as usize, total)?;
+            }
             Ok(())
         })?;
         Ok(count)

@@ -523,7 +523,11 @@ impl Replica {
         let mut read_rows = Vec::with_capacity(table.rows.len());
         let mut problems_of = Vec::with_capacity(table.rows.len());
         let mut first_line_of: HashMap<ProspectId, u32> = HashMap::new();
+        let total = table.rows.len();
         for (n, cells) in table.rows.iter().enumerate() {
+            if n % DECIDED_TOGETHER == 0 {
+                self.keep_going()?;
+            }
             let (row, mut problems) = ImportRow::read(cells, &options.mapping, &context);
             let imported = |cell: &&BadCell| options.mapping.columns.get(cell.column).is_some_and(Option::is_some);
             problems.extend(table.bad_cells.get(&n).into_iter().flatten().filter(imported).map(|c| c.problem.clone()));
@@ -543,7 +547,8 @@ impl Replica {
         // every core (loading those documents is most of what a second import of a file takes).
         let valid: Vec<usize> = (0..read_rows.len()).filter(|&n| problems_of[n].is_empty()).collect();
         let mut outcomes: Vec<Option<RowOutcome>> = vec![None; read_rows.len()];
-        for block in valid.chunks(DECIDED_TOGETHER) {
+        self.step(total - valid.len(), total)?;
+        for (decided, block) in valid.chunks(DECIDED_TOGETHER).enumerate() {
             let matches = in_parallel(block, |&n| match read_rows[n].id {
                 Some(_) => None,
                 None => index.best_match(&read_rows[n].probe(), options.threshold),
@@ -576,6 +581,7 @@ impl Replica {
                     (Some(score), false) => RowOutcome::LikelyDuplicate { prospect, score, changes },
                 });
             }
+            self.step(total - valid.len() + ((decided + 1) * DECIDED_TOGETHER).min(valid.len()), total)?;
         }
         let mut preview = ImportPreview::default();
         for (n, ((row, problems), outcome)) in read_rows.iter().zip(problems_of).zip(outcomes).enumerate() {
@@ -675,6 +681,7 @@ impl Replica {
                 }
             });
             for (done, chunk) in chunks.iter().enumerate() {
+                self.keep_going()?;
                 let built = built_chunks
                     .recv()
                     .map_err(|_| ReplicaError::Storage("building imported prospects stopped".into()))??;

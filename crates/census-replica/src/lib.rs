@@ -40,6 +40,7 @@ mod sync;
 mod sync_client;
 mod text_encoding;
 mod token;
+mod watch;
 
 pub use census_core::ProspectRow;
 pub use dashboard::{AgentDay, Coverage, Dashboard, DashboardFilter, Tally};
@@ -61,3 +62,4 @@ pub use spreadsheet_bounds::{
 pub use sync::{RefusedChange, SyncProgress, SyncReport};
 pub use sync_client::{ServerStatus, SyncClient, SyncError, Trust};
 pub use token::TokenVault;
+pub use watch::{ProgressSink, Stopper};

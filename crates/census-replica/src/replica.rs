@@ -49,6 +49,8 @@ pub struct Replica {
     pub(crate) device: DeviceId,
     /// Where the sign-in token is kept, when not in this file (`token.rs`).
     pub(crate) vault: Option<crate::token::Vault>,
+    /// Who hears how long work goes, and whether it was asked to stop (`watch.rs`).
+    pub(crate) watch: crate::watch::Watch,
     _checkpointer: Checkpointer,
 }
 
@@ -62,7 +64,7 @@ impl Replica {
             return Err(ReplicaError::AlreadyExists(path.display().to_string()));
         }
         set_info(&conn, "device", &device.to_string())?;
-        Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
+        Ok(Replica { conn, device, vault: None, watch: Default::default(), _checkpointer: Checkpointer::start(path)? })
     }
 
     /// Opens an existing replica, upgrading its schema if it is older.
@@ -76,7 +78,7 @@ impl Replica {
         let device =
             device.parse().map_err(|_| ReplicaError::Corrupt("the replica's device id is unreadable".into()))?;
         crate::projection::rebuild_stale_projections(&mut conn, device)?;
-        Ok(Replica { conn, device, vault: None, _checkpointer: Checkpointer::start(path)? })
+        Ok(Replica { conn, device, vault: None, watch: Default::default(), _checkpointer: Checkpointer::start(path)? })
     }
 
     pub fn device(&self) -> DeviceId {

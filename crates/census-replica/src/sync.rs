@@ -295,6 +295,7 @@ impl Replica {
         let mut done = 0;
         let mut pushed = HashSet::new();
         progress(SyncProgress::Push { done, total });
+        self.keep_going()?;
         loop {
             let entries = self.outbox(PUSH_BATCH)?;
             if entries.is_empty() {
@@ -354,6 +355,7 @@ impl Replica {
             tx.commit().map_err(ReplicaError::from)?;
             done += entries.len() as u64;
             progress(SyncProgress::Push { done, total: total.max(done) });
+            self.keep_going()?;
         }
     }
 
@@ -393,6 +395,7 @@ impl Replica {
             received += pulled;
             report.pulled += pulled;
             progress(SyncProgress::Pull { scope, received, total: received.saturating_add(page.remaining) });
+            self.keep_going()?;
             if page.up_to_date {
                 return Ok(());
             }
@@ -468,6 +471,7 @@ impl Replica {
             received += page.docs.len() as u64;
             report.bootstrapped += page.docs.len() as u64;
             progress(SyncProgress::Bootstrap { scope, received, total: received.saturating_add(page.remaining) });
+            self.keep_going()?;
             if page.up_to_date {
                 return Ok(());
             }

@@ -341,6 +341,55 @@ fn an_import_interrupted_midway_leaves_a_consistent_replica_and_can_be_run_again
     assert_eq!(replica.count(&ListFilter::default()).unwrap(), 1_200);
 }
 
+#[test]
+fn a_preview_an_import_and_an_export_stop_when_asked_keeping_only_whole_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let mut sheet = String::from("Название;Город\n");
+    for n in 0..5_000 {
+        sheet.push_str(&format!("Точка {n};Тверь\n"));
+    }
+    let table = Table::read(&write(dir.path(), "big.csv", sheet.as_bytes())).unwrap();
+
+    // The preview is stopped as soon as it reports its first step, and writes nothing.
+    let slot: std::sync::Arc<std::sync::OnceLock<Stopper>> = Default::default();
+    let stop_at_once = slot.clone();
+    replica.watch(Some(Box::new(move |_, _| stop_at_once.get().unwrap().stop())));
+    slot.set(replica.stopper()).unwrap();
+    assert!(matches!(replica.preview_import(&table, &options(&table)), Err(ReplicaError::Stopped)));
+    // Watched afresh, the same replica previews to the end, reporting every row at last.
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hearing = heard.clone();
+    replica.watch(Some(Box::new(move |done, total| hearing.lock().unwrap().push((done, total)))));
+    assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [5_000, 0, 0, 0, 0]);
+    assert_eq!(heard.lock().unwrap().last(), Some(&(5_000, 5_000)));
+
+    // Applying stops between transactions: those committed stay, whole.
+    let stopper = replica.stopper();
+    let ctx = ctx(9, 1_000).with_source("import of big.csv");
+    let stopped = replica.apply_import(&table, &options(&table), &ctx, &mut ids(), &mut |_, _| stopper.stop());
+    assert!(matches!(stopped, Err(ReplicaError::Stopped)), "{stopped:?}");
+    assert_eq!(replica.count(&ListFilter::default()).unwrap(), ROWS_PER_TRANSACTION as u64);
+    let (stored, derived) = replica.projection_check().unwrap();
+    assert_eq!(stored, derived, "what was written is whole");
+
+    // An export stopped after its first thousand rows.
+    replica.watch(None);
+    replica.apply_import(&table, &options(&table), &ctx, &mut ids_from(10_000), &mut |_, _| {}).unwrap();
+    let slot: std::sync::Arc<std::sync::OnceLock<Stopper>> = Default::default();
+    let stop_after_first = slot.clone();
+    replica.watch(Some(Box::new(move |done, _| {
+        if done > 0 {
+            stop_after_first.get().unwrap().stop()
+        }
+    })));
+    slot.set(replica.stopper()).unwrap();
+    let export = replica.export_csv(&ListFilter::default(), std::io::sink());
+    assert!(matches!(export, Err(ReplicaError::Stopped)), "{export:?}");
+    replica.watch(None);
+    assert_eq!(replica.export_csv(&ListFilter::default(), std::io::sink()).unwrap(), 5_000);
+}
+
 fn ids_from(start: u64) -> impl FnMut() -> [u8; 16] {
     let mut n = start;
     move || {

@@ -1,9 +1,6 @@
 //! A manager's changes to the directory: devices, retiring people, territories, questionnaire
 //! versions; the late work the server took, and the audit trail administrators read. They need
-//! the server, so each runs off the window on its own connection to the replica (as a sync
-//! does) and fails with "offline" in words when there is no network.
-
-use std::path::PathBuf;
+//! the server, and fail with "offline" in words when there is no network.
 
 use census_core::{
     AuditEntry, AuditFilter, DeviceId, DeviceRecord, LateArrival, NewPerson, Person, Questionnaire, Retired,
@@ -12,7 +9,6 @@ use census_core::{
 use census_replica::{Replica, SyncClient};
 use tauri::State;
 
-use super::off_the_window;
 use crate::{AppError, AppState, ErrorKind, now};
 
 /// Runs `work` with this device's replica and a client for its server, off the window.
@@ -20,13 +16,12 @@ async fn with_server<T: Send + 'static>(
     state: State<'_, AppState>,
     work: impl FnOnce(&mut Replica, &SyncClient) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let path: PathBuf = state.replica_path.clone();
-    off_the_window(move || {
-        let mut replica = crate::open_replica(&path)?;
-        let client = replica.client()?;
-        work(&mut replica, &client)
-    })
-    .await
+    state
+        .run(move |replica| {
+            let client = replica.client()?;
+            work(replica, &client)
+        })
+        .await
 }
 
 #[tauri::command]

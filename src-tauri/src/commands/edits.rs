@@ -10,86 +10,100 @@ use crate::{AppError, AppState, ErrorKind, now};
 
 /// Records a new prospect on this device; it is sent with the next sync.
 #[tauri::command]
-pub fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<Prospect, AppError> {
+pub async fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<Prospect, AppError> {
     if new.name.trim().is_empty() {
         return Err(AppError::new(ErrorKind::Invalid, "a prospect needs a name"));
     }
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    let id = ProspectId::new_v7(ctx.at, rand::random());
-    let created = replica.create_prospect(id, &ctx, &new)?;
+    let created = state
+        .run(move |replica| {
+            let ctx = edit_context(replica)?;
+            let id = ProspectId::new_v7(ctx.at, rand::random());
+            Ok(replica.create_prospect(id, &ctx, &new)?)
+        })
+        .await?;
     state.edits.edited();
     Ok(created)
 }
 
 #[tauri::command]
-pub fn set_status(state: State<'_, AppState>, id: ProspectId, status: Status) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.set_status(status))
+pub async fn set_status(state: State<'_, AppState>, id: ProspectId, status: Status) -> Result<Prospect, AppError> {
+    edit(&state, id, move |p| p.set_status(status)).await
 }
 
 #[tauri::command]
-pub fn set_notes(state: State<'_, AppState>, id: ProspectId, notes: String) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.set_notes(&notes))
+pub async fn set_notes(state: State<'_, AppState>, id: ProspectId, notes: String) -> Result<Prospect, AppError> {
+    edit(&state, id, move |p| p.set_notes(&notes)).await
 }
 
 #[tauri::command]
-pub fn set_location(state: State<'_, AppState>, id: ProspectId, location: Location) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.set_location(&location))
+pub async fn set_location(
+    state: State<'_, AppState>,
+    id: ProspectId,
+    location: Location,
+) -> Result<Prospect, AppError> {
+    edit(&state, id, move |p| p.set_location(&location)).await
 }
 
 #[tauri::command]
-pub fn add_contact(state: State<'_, AppState>, id: ProspectId, contact: Contact) -> Result<Prospect, AppError> {
+pub async fn add_contact(state: State<'_, AppState>, id: ProspectId, contact: Contact) -> Result<Prospect, AppError> {
     let contact_id = ContactId::new_v7(now(), rand::random());
-    edit(&state, id, |p| p.add_contact(contact_id, &contact))
+    edit(&state, id, move |p| p.add_contact(contact_id, &contact)).await
 }
 
 #[tauri::command]
-pub fn edit_contact(
+pub async fn edit_contact(
     state: State<'_, AppState>,
     id: ProspectId,
     contact: ContactId,
     patch: ContactPatch,
 ) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.edit_contact(contact, &patch))
+    edit(&state, id, move |p| p.edit_contact(contact, &patch)).await
 }
 
 #[tauri::command]
-pub fn remove_contact(state: State<'_, AppState>, id: ProspectId, contact: ContactId) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.remove_contact(contact))
+pub async fn remove_contact(
+    state: State<'_, AppState>,
+    id: ProspectId,
+    contact: ContactId,
+) -> Result<Prospect, AppError> {
+    edit(&state, id, move |p| p.remove_contact(contact)).await
 }
 
 /// The manager's verdict: approve (recording what was approved), or flag with a comment the
 /// agent sees after the next sync.
 #[tauri::command]
-pub fn set_review(
+pub async fn set_review(
     state: State<'_, AppState>,
     id: ProspectId,
     review: ReviewState,
     comment: String,
 ) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.set_review(review, &comment))
+    edit(&state, id, move |p| p.set_review(review, &comment)).await
 }
 
 /// Settles a conflict with one of its values (or a new one), as `Replica::resolve_conflict` does.
 #[tauri::command]
-pub fn resolve_conflict(
+pub async fn resolve_conflict(
     state: State<'_, AppState>,
     id: ProspectId,
     path: FieldPath,
     value: FieldValue,
 ) -> Result<Prospect, AppError> {
-    edit(&state, id, |p| p.resolve(&path, &value))
+    edit(&state, id, move |p| p.resolve(&path, &value)).await
 }
 
 /// Makes one edit of a prospect as the signed-in person, now.
-fn edit(
+async fn edit(
     state: &AppState,
     id: ProspectId,
-    change: impl FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError>,
+    change: impl FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError> + Send + 'static,
 ) -> Result<Prospect, AppError> {
-    let mut replica = state.replica();
-    let ctx = edit_context(&replica)?;
-    let edited = replica.edit_prospect(id, &ctx, change)?;
+    let edited = state
+        .run(move |replica| {
+            let ctx = edit_context(replica)?;
+            Ok(replica.edit_prospect(id, &ctx, change)?)
+        })
+        .await?;
     state.edits.edited();
     Ok(edited)
 }

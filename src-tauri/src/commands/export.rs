@@ -1,13 +1,14 @@
 //! Export of the list as it is filtered, to a spreadsheet or a map file in the Downloads folder
 //! (`CENSUS_EXPORT_DIR` chooses another).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use census_replica::ListFilter;
+use census_replica::{ListFilter, Replica};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime};
 
-use crate::{AppError, AppState, ErrorKind, now};
+use crate::jobs::{Job, run_job};
+use crate::{AppError, ErrorKind, now};
 
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,10 +27,10 @@ pub struct Exported {
     pub prospects: u64,
 }
 
+/// Writes the export: a job the person may stop (an unfinished file is removed).
 #[tauri::command]
-pub fn export_prospects<R: Runtime>(
+pub async fn export_prospects<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     filter: ListFilter,
     format: ExportFormat,
 ) -> Result<Exported, AppError> {
@@ -41,14 +42,23 @@ pub fn export_prospects<R: Runtime>(
         ExportFormat::Geojson => "geojson",
     };
     let path = folder.join(format!("census-{}.{extension}", &stamp[..stamp.len().min(19)]));
+    run_job(&app, Job::Export, move |replica| {
+        let written = write(replica, &filter, format, &path);
+        if written.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(Exported { path: path.display().to_string(), prospects: written? })
+    })
+    .await
+}
+
+fn write(replica: &Replica, filter: &ListFilter, format: ExportFormat, path: &Path) -> Result<u64, AppError> {
     let cannot = |e: std::io::Error| AppError::new(ErrorKind::Storage, format!("cannot write {}: {e}", path.display()));
-    let replica = state.replica();
-    let prospects = match format {
-        ExportFormat::Xlsx => replica.export_xlsx(&filter, &path)?,
-        ExportFormat::Csv => replica.export_csv(&filter, std::fs::File::create(&path).map_err(cannot)?)?,
-        ExportFormat::Geojson => replica.export_geojson(&filter, std::fs::File::create(&path).map_err(cannot)?)?,
-    };
-    Ok(Exported { path: path.display().to_string(), prospects })
+    Ok(match format {
+        ExportFormat::Xlsx => replica.export_xlsx(filter, path)?,
+        ExportFormat::Csv => replica.export_csv(filter, std::fs::File::create(path).map_err(cannot)?)?,
+        ExportFormat::Geojson => replica.export_geojson(filter, std::fs::File::create(path).map_err(cannot)?)?,
+    })
 }
 
 fn export_folder<R: Runtime>(app: &AppHandle<R>) -> Result<PathBuf, AppError> {

@@ -1,18 +1,18 @@
 //! Importing a spreadsheet client base: the window sends the file's bytes (the raw request
 //! body, its name percent-encoded in a header), the app keeps the table read from it, and the
-//! manager previews and then applies the import. Applying runs off the window on its own
-//! connection, telling the window how far it got (`import-progress`).
+//! manager previews and then applies the import. Both are jobs (`jobs.rs`): on a connection of
+//! their own, telling the window how far they got, and stopped when the manager asks.
 
 use std::sync::{Arc, Mutex};
 
 use census_core::{ColumnMapping, QuestionnaireRef, SavedMapping};
-use census_replica::{ImportOptions, ImportPlan, ImportPreview, RowOutcome, Table};
+use census_replica::{ImportOptions, ImportPlan, ImportPreview, ReplicaError, RowOutcome, Table};
 use serde::Serialize;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
 use super::edits::edit_context;
-use super::off_the_window;
+use crate::jobs::{Job, JobProgress, run_job};
 use crate::{AppError, AppState, ErrorKind};
 
 /// The request header with the file's name, percent-encoded (headers are ASCII).
@@ -69,52 +69,49 @@ pub struct ImportFile {
     pub questionnaire: Option<QuestionnaireRef>,
 }
 
-/// How far applying an import has got (the `import-progress` event).
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportProgress {
-    pub done: u32,
-    pub total: u32,
-}
-
 /// Reads a file sent as the raw request body.
 #[tauri::command]
-pub fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<ImportFile, AppError> {
+pub async fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<ImportFile, AppError> {
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(AppError::new(ErrorKind::Invalid, "the file did not arrive as bytes"));
     };
     let name = request.headers().get(FILE_NAME_HEADER).and_then(|v| v.to_str().ok()).map(percent_decoded);
     let name = name.unwrap_or_else(|| "file.csv".into());
-    let table = Table::from_bytes(&name, bytes)?;
-    let replica = state.replica();
-    let saved = replica.best_import_mapping(&table.headers)?;
-    let questionnaires = replica.questionnaires()?;
-    let questionnaire = census_core::import::questionnaire_for(&table.headers, &questionnaires);
-    let guessed = ColumnMapping::guess_with(&table.headers, questionnaire);
-    let file = ImportFile {
-        name: name.clone(),
-        headers: table.headers.clone(),
-        rows: table.rows.len() as u32,
-        sample: table.rows.iter().take(5).cloned().collect(),
-        mapping: saved.as_ref().map_or_else(|| guessed.clone(), |s| s.mapping_for(&table.headers)),
-        saved_mapping: saved.map(|s| s.name),
-        guessed,
-        questionnaire: questionnaire.map(|q| QuestionnaireRef { id: q.id, version: q.version }),
-    };
-    drop(replica);
+    let bytes = bytes.clone();
+    let read_as = name.clone();
+    let (file, table) = state
+        .run(move |replica| {
+            let table = Table::from_bytes(&read_as, &bytes)?;
+            let saved = replica.best_import_mapping(&table.headers)?;
+            let questionnaires = replica.questionnaires()?;
+            let questionnaire = census_core::import::questionnaire_for(&table.headers, &questionnaires);
+            let guessed = ColumnMapping::guess_with(&table.headers, questionnaire);
+            let file = ImportFile {
+                name: read_as,
+                headers: table.headers.clone(),
+                rows: table.rows.len() as u32,
+                sample: table.rows.iter().take(5).cloned().collect(),
+                mapping: saved.as_ref().map_or_else(|| guessed.clone(), |s| s.mapping_for(&table.headers)),
+                saved_mapping: saved.map(|s| s.name),
+                guessed,
+                questionnaire: questionnaire.map(|q| QuestionnaireRef { id: q.id, version: q.version }),
+            };
+            Ok((file, table))
+        })
+        .await?;
     state.import.load(name, table);
     Ok(file)
 }
 
 /// The column mappings saved on this device.
 #[tauri::command]
-pub fn import_mappings(state: State<'_, AppState>) -> Result<Vec<SavedMapping>, AppError> {
-    Ok(state.replica().import_mappings()?)
+pub async fn import_mappings(state: State<'_, AppState>) -> Result<Vec<SavedMapping>, AppError> {
+    state.run(|replica| Ok(replica.import_mappings()?)).await
 }
 
 /// Saves `mapping` of the loaded file's columns as `name` (replacing one of that name).
 #[tauri::command]
-pub fn save_import_mapping(
+pub async fn save_import_mapping(
     state: State<'_, AppState>,
     name: String,
     mapping: ColumnMapping,
@@ -122,34 +119,44 @@ pub fn save_import_mapping(
     let loaded = state.import.get()?;
     let saved = SavedMapping::new(&name, &loaded.1.headers, &mapping)
         .map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en))?;
-    state.replica().save_import_mapping(&saved)?;
-    Ok(saved)
+    state
+        .run(move |replica| {
+            replica.save_import_mapping(&saved)?;
+            Ok(saved)
+        })
+        .await
 }
 
 /// The loaded file's columns as the mapping saved as `name` maps them.
 #[tauri::command]
-pub fn import_mapping_for(state: State<'_, AppState>, name: String) -> Result<ColumnMapping, AppError> {
+pub async fn import_mapping_for(state: State<'_, AppState>, name: String) -> Result<ColumnMapping, AppError> {
     let loaded = state.import.get()?;
-    Ok(state.replica().import_mapping(&name)?.mapping_for(&loaded.1.headers))
+    state.run(move |replica| Ok(replica.import_mapping(&name)?.mapping_for(&loaded.1.headers))).await
 }
 
 /// Forgets the mapping saved as `name`.
 #[tauri::command]
-pub fn delete_import_mapping(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
-    Ok(state.replica().delete_import_mapping(&name)?)
+pub async fn delete_import_mapping(state: State<'_, AppState>, name: String) -> Result<(), AppError> {
+    state.run(move |replica| Ok(replica.delete_import_mapping(&name)?)).await
 }
 
-/// What importing the loaded file would do; writes nothing.
+/// What importing the loaded file would do; writes nothing. A job the manager may stop.
 #[tauri::command]
-pub fn preview_import(state: State<'_, AppState>, options: ImportOptions) -> Result<ImportPreview, AppError> {
+pub async fn preview_import<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    options: ImportOptions,
+) -> Result<ImportPreview, AppError> {
     let loaded = state.import.get()?;
-    let plan = state.replica().plan_import(&loaded.1, &options)?;
+    state.import.remember(None);
+    let plan = run_job(&app, Job::ImportPreview, move |replica| Ok(replica.plan_import(&loaded.1, &options)?)).await?;
     let preview = plan.preview.clone();
     state.import.remember(Some(plan));
     Ok(shown(preview))
 }
 
-/// Applies the import of the loaded file.
+/// Applies the import of the loaded file. Stopped, it keeps the rows imported so far: importing
+/// the file again brings in the rest.
 #[tauri::command]
 pub async fn apply_import<R: Runtime>(
     app: AppHandle<R>,
@@ -158,14 +165,16 @@ pub async fn apply_import<R: Runtime>(
 ) -> Result<ImportPreview, AppError> {
     let loaded = state.import.get()?;
     let previewed = state.import.plan_for(&options);
-    let path = state.replica_path.clone();
-    let applied = off_the_window(move || {
-        let mut replica = crate::open_replica(&path)?;
-        let ctx = edit_context(&replica)?;
+    let window = app.clone();
+    let applied = run_job(&app, Job::ImportApply, move |replica| {
+        let ctx = edit_context(replica)?;
         let who = replica.people()?.into_iter().find(|p| p.id == ctx.user).map(|p| p.name).unwrap_or_default();
         let ctx = ctx.with_source(format!("import of {} by {who}", loaded.0));
+        let mut imported = 0;
         let mut progress = |done: usize, total: usize| {
-            let _ = app.emit("import-progress", ImportProgress { done: done as u32, total: total as u32 });
+            imported = done;
+            let _ = window
+                .emit("job-progress", JobProgress { job: Job::ImportApply, done: done as u64, total: total as u64 });
         };
         let plan = match previewed {
             Some(plan) => plan,
@@ -173,12 +182,29 @@ pub async fn apply_import<R: Runtime>(
         };
         // New prospects' ids are time-ordered, like those of prospects added by hand.
         let mut new_id = || *census_core::ProspectId::new_v7(ctx.at, rand::random()).as_bytes();
-        let applied = replica.apply_import_plan(&loaded.1, plan, &ctx, &mut new_id, &mut progress)?;
-        Ok(shown(applied))
+        match replica.apply_import_plan(&loaded.1, plan, &ctx, &mut new_id, &mut progress) {
+            Err(ReplicaError::Stopped) => Err(stopped_import(imported, loaded.1.rows.len())),
+            applied => Ok(shown(applied?)),
+        }
     })
-    .await?;
+    .await;
     state.edits.edited();
-    Ok(applied)
+    applied
+}
+
+/// An import stopped half way, in words: what is in, and how to bring in the rest.
+fn stopped_import(imported: usize, rows: usize) -> AppError {
+    AppError {
+        russian: Some(format!(
+            "Импорт остановлен: внесено строк — {imported} из {rows}. Импортируйте файл ещё раз, чтобы внести остальные."
+        )),
+        ..AppError::new(
+            ErrorKind::Stopped,
+            format!(
+                "the import was stopped with {imported} of {rows} rows in; import the file again to bring in the rest"
+            ),
+        )
+    }
 }
 
 /// The preview as the window shows it: every count, and the rows worth a look (changes,

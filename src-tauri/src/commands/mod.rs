@@ -1,6 +1,7 @@
-//! The commands the window calls: each a few lines over the replica. Reads and edits take
-//! milliseconds and run on the command thread; a sync runs on the blocking pool over its own
-//! connection, so the window stays responsive while it lasts.
+//! The commands the window calls: each a few lines over the replica, run on the blocking pool
+//! over one of its connections (`connections.rs`), never on the window's thread. Long jobs (an
+//! import, an export, the duplicate search, a sync) keep a connection of their own, report their
+//! progress and can be stopped (`jobs.rs`).
 //!
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
 //! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates,
@@ -31,7 +32,7 @@ use census_replica::{
 use serde::Serialize;
 use tauri::State;
 
-use crate::{AppError, AppState, ErrorKind, now};
+use crate::{AppError, AppState, now};
 
 /// Who is signed in on this device, and where it syncs.
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -44,15 +45,18 @@ pub struct Session {
 }
 
 #[tauri::command]
-pub fn session(state: State<'_, AppState>) -> Result<Session, AppError> {
-    let replica = state.replica();
-    let user = match replica.signed_in_user()? {
-        Some(id) => replica.people()?.into_iter().find(|p| p.id == id),
-        None => None,
-    };
-    // The role as of the last sync; before the first, the one the person signed in with.
-    let role = replica.role()?.or(user.as_ref().map(|u| u.role));
-    Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role })
+pub async fn session(state: State<'_, AppState>) -> Result<Session, AppError> {
+    state
+        .run(|replica| {
+            let user = match replica.signed_in_user()? {
+                Some(id) => replica.people()?.into_iter().find(|p| p.id == id),
+                None => None,
+            };
+            // The role as of the last sync; before the first, the one the person signed in with.
+            let role = replica.role()?.or(user.as_ref().map(|u| u.role));
+            Ok(Session { device: replica.device().to_string(), server: replica.server()?, user, role })
+        })
+        .await
 }
 
 /// Signs this device in. `company_ca` is a company's own certificate authority (PEM) to trust
@@ -66,53 +70,57 @@ pub async fn sign_in(
     company_ca: Option<String>,
     plain_http: bool,
 ) -> Result<Person, AppError> {
-    let path = state.replica_path.clone();
-    off_the_window(move || {
-        let company_ca = company_ca.filter(|pem| !pem.trim().is_empty());
-        let client = SyncClient::connect(&server, &Trust { company_ca, plain_http })?;
-        let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Census app".into());
-        Ok(crate::open_replica(&path)?.login(&client, &login, &password, &device_name)?)
-    })
-    .await
+    state
+        .run(move |replica| {
+            let company_ca = company_ca.filter(|pem| !pem.trim().is_empty());
+            let client = SyncClient::connect(&server, &Trust { company_ca, plain_http })?;
+            let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Census app".into());
+            Ok(replica.login(&client, &login, &password, &device_name)?)
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
-    Ok(state.replica().list(&filter)?)
+pub async fn list_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<Vec<ProspectRow>, AppError> {
+    state.run(move |replica| Ok(replica.list(&filter)?)).await
 }
 
 /// Everyone in the directory, for names in history, conflicts and the dashboard.
 #[tauri::command]
-pub fn people(state: State<'_, AppState>) -> Result<Vec<Person>, AppError> {
-    Ok(state.replica().people()?)
+pub async fn people(state: State<'_, AppState>) -> Result<Vec<Person>, AppError> {
+    state.run(|replica| Ok(replica.people()?)).await
 }
 
 /// Every dashboard figure for the filter.
 #[tauri::command]
-pub fn dashboard(state: State<'_, AppState>, filter: DashboardFilter) -> Result<Dashboard, AppError> {
-    Ok(state.replica().dashboard(&filter)?)
+pub async fn dashboard(state: State<'_, AppState>, filter: DashboardFilter) -> Result<Dashboard, AppError> {
+    state.run(move |replica| Ok(replica.dashboard(&filter)?)).await
 }
 
 /// The categories in use, for the list's filter.
 #[tauri::command]
-pub fn categories(state: State<'_, AppState>) -> Result<Vec<String>, AppError> {
-    Ok(state.replica().categories()?)
+pub async fn categories(state: State<'_, AppState>) -> Result<Vec<String>, AppError> {
+    state.run(|replica| Ok(replica.categories()?)).await
 }
 
 /// How many prospects the filter shows: the scrolled list's length.
 #[tauri::command]
-pub fn count_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<u64, AppError> {
-    Ok(state.replica().count(&filter)?)
+pub async fn count_prospects(state: State<'_, AppState>, filter: ListFilter) -> Result<u64, AppError> {
+    state.run(move |replica| Ok(replica.count(&filter)?)).await
 }
 
 #[tauri::command]
-pub fn search_prospects(state: State<'_, AppState>, query: String, limit: u32) -> Result<Vec<ProspectRow>, AppError> {
-    Ok(state.replica().search(&query, limit)?)
+pub async fn search_prospects(
+    state: State<'_, AppState>,
+    query: String,
+    limit: u32,
+) -> Result<Vec<ProspectRow>, AppError> {
+    state.run(move |replica| Ok(replica.search(&query, limit)?)).await
 }
 
 /// The prospects the filter shows with a position inside a box, for the map (at most `limit`).
 #[tauri::command]
-pub fn prospects_within(
+pub async fn prospects_within(
     state: State<'_, AppState>,
     south: f64,
     north: f64,
@@ -121,28 +129,31 @@ pub fn prospects_within(
     filter: ListFilter,
     limit: u32,
 ) -> Result<Vec<ProspectRow>, AppError> {
-    Ok(state.replica().within((south, north), (west, east), &filter, limit)?)
+    state.run(move |replica| Ok(replica.within((south, north), (west, east), &filter, limit)?)).await
 }
 
 #[tauri::command]
-pub fn prospect(state: State<'_, AppState>, id: ProspectId) -> Result<ProspectDetail, AppError> {
-    Ok(state.replica().prospect(id)?)
+pub async fn prospect(state: State<'_, AppState>, id: ProspectId) -> Result<ProspectDetail, AppError> {
+    state.run(move |replica| Ok(replica.prospect(id)?)).await
 }
 
 /// The territories this person works in (every territory, for managers and admins).
 #[tauri::command]
-pub fn territories(state: State<'_, AppState>) -> Result<Vec<Territory>, AppError> {
-    let replica = state.replica();
-    let user = replica.signed_in_user()?;
-    let everything = matches!(replica.role()?, Some(Role::Manager | Role::Admin));
-    let all = replica.territories()?;
-    Ok(all.into_iter().filter(|t| everything || user.is_some_and(|u| t.agents.contains(&u))).collect())
+pub async fn territories(state: State<'_, AppState>) -> Result<Vec<Territory>, AppError> {
+    state
+        .run(|replica| {
+            let user = replica.signed_in_user()?;
+            let everything = matches!(replica.role()?, Some(Role::Manager | Role::Admin));
+            let all = replica.territories()?;
+            Ok(all.into_iter().filter(|t| everything || user.is_some_and(|u| t.agents.contains(&u))).collect())
+        })
+        .await
 }
 
 /// Each territory's progress on this device; "this week" starts on Monday at 00:00 UTC.
 #[tauri::command]
-pub fn territory_progress(state: State<'_, AppState>) -> Result<Vec<TerritoryProgress>, AppError> {
-    Ok(state.replica().territory_progress(start_of_week(now()))?)
+pub async fn territory_progress(state: State<'_, AppState>) -> Result<Vec<TerritoryProgress>, AppError> {
+    state.run(|replica| Ok(replica.territory_progress(start_of_week(now()))?)).await
 }
 
 /// Monday 00:00 UTC of the week holding `at`, in Unix milliseconds (1 January 1970 was a Thursday).
@@ -150,15 +161,6 @@ fn start_of_week(at: Timestamp) -> i64 {
     const DAY: i64 = 86_400_000;
     let days = at.unix_millis().div_euclid(DAY);
     (days - (days + 3).rem_euclid(7)) * DAY
-}
-
-/// Runs network and long database work on the blocking pool, over its own connection.
-async fn off_the_window<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::new(ErrorKind::Storage, format!("the work stopped unexpectedly: {e}")))?
 }
 
 #[cfg(test)]

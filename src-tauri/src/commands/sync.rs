@@ -1,9 +1,8 @@
 //! Syncing: by hand from the sync bar, and by itself in the background whenever the server can
-//! be reached. Either way one sync runs at a time, on its own connection to the replica, and the
-//! window hears `sync-progress` while it lasts and `sync-finished` when it ends.
+//! be reached. Either way one sync runs at a time, on its own connection to the replica, the
+//! window hears `sync-progress` while it lasts and `sync-finished` when it ends, and the person
+//! may stop it (`stop_job`).
 
-use std::path::Path;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use census_core::Timestamp;
@@ -11,7 +10,8 @@ use census_replica::{RefusedChange, SyncProgress, SyncReport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use super::off_the_window;
+use crate::connections::off_the_window;
+use crate::jobs::{Job, as_job};
 use crate::{AppError, AppState, now};
 
 /// What the sync status line shows.
@@ -33,32 +33,26 @@ pub enum SyncFinished {
 }
 
 #[tauri::command]
-pub async fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Result<SyncReport, AppError> {
-    let (path, syncing) = (state.replica_path.clone(), state.syncing.clone());
-    off_the_window(move || sync_and_tell(&app, &path, &syncing, false)).await
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<SyncReport, AppError> {
+    off_the_window(move || sync_and_tell(&app, false)).await
 }
 
 #[tauri::command]
-pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
-    let replica = state.replica();
-    Ok(SyncStatus { pending: replica.outbox_len()?, last_sync: replica.last_sync()? })
+pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
+    state.run(|replica| Ok(SyncStatus { pending: replica.outbox_len()?, last_sync: replica.last_sync()? })).await
 }
 
 /// The changes the server refused, with its reasons; they stay on this device.
 #[tauri::command]
-pub fn refused_changes(state: State<'_, AppState>) -> Result<Vec<RefusedChange>, AppError> {
-    Ok(state.replica().refused_changes()?)
+pub async fn refused_changes(state: State<'_, AppState>) -> Result<Vec<RefusedChange>, AppError> {
+    state.run(|replica| Ok(replica.refused_changes()?)).await
 }
 
 /// Syncs once, waiting for a sync already running, and tells the window how it went.
-pub(crate) fn sync_and_tell<R: Runtime>(
-    app: &AppHandle<R>,
-    path: &Path,
-    syncing: &Mutex<()>,
-    background: bool,
-) -> Result<SyncReport, AppError> {
-    let _one_at_a_time = syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let result = sync_once(app, path);
+pub(crate) fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, background: bool) -> Result<SyncReport, AppError> {
+    let state = app.state::<AppState>();
+    let _one_at_a_time = state.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let result = sync_once(app, &state);
     let finished = match &result {
         Ok(report) => SyncFinished::Synced { report: report.clone(), background },
         Err(error) => SyncFinished::Failed { error: error.clone(), background },
@@ -67,12 +61,16 @@ pub(crate) fn sync_and_tell<R: Runtime>(
     result
 }
 
-fn sync_once<R: Runtime>(app: &AppHandle<R>, path: &Path) -> Result<SyncReport, AppError> {
-    let mut replica = crate::open_replica(path)?;
-    let client = replica.client()?;
-    Ok(replica.sync_with_retries(&client, now(), 3, &mut |progress: SyncProgress| {
-        let _ = app.emit("sync-progress", progress);
-    })?)
+/// One sync, as a job the person may stop: between pages, each page kept.
+fn sync_once<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<SyncReport, AppError> {
+    state.connections.with(|replica| {
+        let client = replica.client()?;
+        as_job(&state.jobs, Job::Sync, replica, |replica| {
+            Ok(replica.sync_with_retries(&client, now(), 3, &mut |progress: SyncProgress| {
+                let _ = app.emit("sync-progress", progress);
+            })?)
+        })
+    })
 }
 
 /// Starts syncing in the background every `every`, once someone is signed in: a device that
@@ -82,10 +80,8 @@ pub fn sync_in_background<R: Runtime>(app: AppHandle<R>, every: Duration) {
     let spawned = std::thread::Builder::new().name("background sync".into()).spawn(move || {
         loop {
             std::thread::sleep(every);
-            let state = app.state::<AppState>();
-            let signed_in = matches!(state.replica().server(), Ok(Some(_)));
-            if signed_in {
-                let _ = sync_and_tell(&app, &state.replica_path, &state.syncing, true);
+            if signed_in(&app.state::<AppState>()) {
+                let _ = sync_and_tell(&app, true);
             }
         }
     });
@@ -99,4 +95,9 @@ pub fn sync_in_background<R: Runtime>(app: AppHandle<R>, every: Duration) {
 pub fn background_interval() -> Option<Duration> {
     let seconds = std::env::var("CENSUS_SYNC_EVERY_S").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or(120);
     (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// Whether someone has signed in on this device (and so there is a server to sync with).
+pub(crate) fn signed_in(state: &AppState) -> bool {
+    matches!(state.connections.with(|replica| Ok(replica.server()?)), Ok(Some(_)))
 }

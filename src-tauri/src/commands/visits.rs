@@ -42,50 +42,67 @@ impl VisitForm {
 
 /// The latest version of each questionnaire.
 #[tauri::command]
-pub fn questionnaires(state: State<'_, AppState>) -> Result<Vec<Questionnaire>, AppError> {
-    Ok(state.replica().questionnaires()?)
+pub async fn questionnaires(state: State<'_, AppState>) -> Result<Vec<Questionnaire>, AppError> {
+    state.run(|replica| Ok(replica.questionnaires()?)).await
 }
 
 /// One version of a questionnaire: a draft is finished on the version it was started on.
 #[tauri::command]
-pub fn questionnaire(state: State<'_, AppState>, id: QuestionnaireId, version: u32) -> Result<Questionnaire, AppError> {
-    Ok(state.replica().questionnaire(id, Some(version))?)
+pub async fn questionnaire(
+    state: State<'_, AppState>,
+    id: QuestionnaireId,
+    version: u32,
+) -> Result<Questionnaire, AppError> {
+    state.run(move |replica| Ok(replica.questionnaire(id, Some(version))?)).await
 }
 
 #[tauri::command]
-pub fn visit_drafts(state: State<'_, AppState>, prospect: ProspectId) -> Result<Vec<VisitDraft>, AppError> {
-    Ok(state.replica().visit_drafts(Some(prospect))?)
+pub async fn visit_drafts(state: State<'_, AppState>, prospect: ProspectId) -> Result<Vec<VisitDraft>, AppError> {
+    state.run(move |replica| Ok(replica.visit_drafts(Some(prospect))?)).await
 }
 
 /// Keeps the form as it is, so nothing is lost if the agent is interrupted.
 #[tauri::command]
-pub fn save_visit_draft(state: State<'_, AppState>, prospect: ProspectId, form: VisitForm) -> Result<Visit, AppError> {
-    let mut replica = state.replica();
-    let visit = form.into_visit(&edit_context(&replica)?);
-    replica.save_visit_draft(prospect, &visit, now())?;
-    Ok(visit)
+pub async fn save_visit_draft(
+    state: State<'_, AppState>,
+    prospect: ProspectId,
+    form: VisitForm,
+) -> Result<Visit, AppError> {
+    state
+        .run(move |replica| {
+            let visit = form.into_visit(&edit_context(replica)?);
+            replica.save_visit_draft(prospect, &visit, now())?;
+            Ok(visit)
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn discard_visit_draft(state: State<'_, AppState>, visit: VisitId) -> Result<bool, AppError> {
-    Ok(state.replica().discard_visit_draft(visit)?)
+pub async fn discard_visit_draft(state: State<'_, AppState>, visit: VisitId) -> Result<bool, AppError> {
+    state.run(move |replica| Ok(replica.discard_visit_draft(visit)?)).await
 }
 
 /// Records the visit if its answers hold; otherwise keeps it as a draft and returns the problems.
 #[tauri::command]
-pub fn record_visit(
+pub async fn record_visit(
     state: State<'_, AppState>,
     prospect: ProspectId,
     form: VisitForm,
 ) -> Result<VisitOutcome, AppError> {
-    let mut replica = state.replica();
-    let questionnaire = replica.questionnaire(form.questionnaire.id, Some(form.questionnaire.version))?;
-    let ctx = edit_context(&replica)?;
-    let visit = form.into_visit(&ctx);
-    let outcome = replica.record_visit(prospect, &ctx, &questionnaire, &visit)?;
-    match outcome {
-        VisitOutcome::Invalid { .. } => replica.save_visit_draft(prospect, &visit, now())?,
-        VisitOutcome::Recorded { .. } => state.edits.edited(),
+    let outcome = state
+        .run(move |replica| {
+            let questionnaire = replica.questionnaire(form.questionnaire.id, Some(form.questionnaire.version))?;
+            let ctx = edit_context(replica)?;
+            let visit = form.into_visit(&ctx);
+            let outcome = replica.record_visit(prospect, &ctx, &questionnaire, &visit)?;
+            if let VisitOutcome::Invalid { .. } = outcome {
+                replica.save_visit_draft(prospect, &visit, now())?;
+            }
+            Ok(outcome)
+        })
+        .await?;
+    if let VisitOutcome::Recorded { .. } = outcome {
+        state.edits.edited();
     }
     Ok(outcome)
 }
@@ -95,18 +112,19 @@ const PHOTO_TYPE_HEADER: &str = "census-photo-type";
 
 /// Keeps a picture sent as the raw request body, its type in the [`PHOTO_TYPE_HEADER`] header.
 #[tauri::command]
-pub fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoAnswer, AppError> {
+pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoAnswer, AppError> {
     let InvokeBody::Raw(bytes) = request.body() else {
         return Err(AppError::new(ErrorKind::Invalid, "the picture did not arrive as bytes"));
     };
-    let mime = request.headers().get(PHOTO_TYPE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    Ok(state.replica().store_photo(bytes, mime, now())?)
+    let mime = request.headers().get(PHOTO_TYPE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let bytes = bytes.clone();
+    state.run(move |replica| Ok(replica.store_photo(&bytes, &mime, now())?)).await
 }
 
 /// A picture's bytes, for showing it.
 #[tauri::command]
-pub fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
-    let found = state.replica().photo(&sha256)?;
+pub async fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
+    let found = state.run(move |replica| Ok(replica.photo(&sha256)?)).await?;
     let photo = found.ok_or_else(|| AppError::new(ErrorKind::Invalid, "this picture is not on this device"))?;
     Ok(Response::new(photo.bytes))
 }

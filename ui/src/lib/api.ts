@@ -14,6 +14,7 @@ import type {
   ExportFormat,
   Exported,
   FieldValue,
+  Job,
   LateArrival,
   ColumnMapping,
   ImportFile,
@@ -117,6 +118,7 @@ export const api = {
     invoke<SavedMapping>('save_import_mapping', { name, mapping }),
   importMappingFor: (name: string) => invoke<ColumnMapping>('import_mapping_for', { name }),
   deleteImportMapping: (name: string) => invoke<null>('delete_import_mapping', { name }),
+  stopJob: (job: Job) => invoke<boolean>('stop_job', { job }),
 };
 
 /** The `{kind, message}` of a failed command, whatever was thrown. */

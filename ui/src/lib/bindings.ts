@@ -437,7 +437,7 @@ export type AppError = { kind: ErrorKind, message: string,
  */
 russian: string | null, };
 
-export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "too_many_attempts" | "revoked" | "plain_http" | "untrusted" | "server" | "invalid" | "storage";
+export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "too_many_attempts" | "revoked" | "plain_http" | "untrusted" | "server" | "invalid" | "storage" | "stopped";
 
 export type VisitForm = { id: VisitId | null, questionnaire: QuestionnaireRef, answers: { [key in QuestionId]?: Answer }, location: Location | null, outcome: string, };
 
@@ -455,4 +455,6 @@ guessed: ColumnMapping,
  */
 questionnaire: QuestionnaireRef | null, };
 
-export type ImportProgress = { done: number, total: number, };
+export type Job = "import_preview" | "import_apply" | "export" | "duplicate_search" | "sync";
+
+export type JobProgress = { job: Job, done: number, total: number, };
