@@ -70,7 +70,11 @@ impl Connections {
 pub(crate) async fn off_the_window<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::new(ErrorKind::Storage, format!("the work stopped unexpectedly: {e}")))?
+    tauri::async_runtime::spawn_blocking(work).await.map_err(|e| {
+        AppError::new(
+            ErrorKind::Storage,
+            format!("the work stopped unexpectedly: {e}"),
+            "работа неожиданно прервалась; попробуйте ещё раз",
+        )
+    })?
 }

@@ -10,7 +10,8 @@
 //! folder, for tests and for keeping several devices on one machine). Once someone has signed
 //! in, the app also syncs by itself: an edit a second after it is made, others' edits as soon as
 //! the server has them (`live_sync.rs`), and everything every two minutes (`CENSUS_SYNC_EVERY_S`
-//! changes the pause; 0 turns all of it off). Errors reach the window as `{kind, message}` ([`AppError`]).
+//! changes the pause; 0 turns all of it off). Errors reach the window as `{kind, message, russian}`
+//! ([`AppError`]): one clause in English and in Russian.
 
 #[cfg(test)]
 mod bindings;
@@ -53,8 +54,7 @@ pub struct AppState {
 impl AppState {
     /// Opens this device's replica in `folder`, creating it (with a new device id) the first time.
     pub fn open(folder: PathBuf) -> Result<AppState, AppError> {
-        std::fs::create_dir_all(&folder)
-            .map_err(|e| AppError::new(ErrorKind::Storage, format!("cannot create {}: {e}", folder.display())))?;
+        std::fs::create_dir_all(&folder).map_err(|e| AppError::cannot_create(&folder, &e))?;
         let replica_path = folder.join(REPLICA_FILE);
         if !replica_path.exists() {
             Replica::create(&replica_path, DeviceId::new_v7(now(), rand::random()))?;

@@ -20,7 +20,7 @@ pub const DEMO_PASSWORD: &str = "census-demo";
 const STREETS: [&str; 6] = ["ул. Ленина", "пр. Мира", "ул. Гагарина", "Садовая ул.", "ул. Победы", "ул. Кирова"];
 const NAMES: [&str; 8] =
     ["Ромашка", "Продукты 24", "Аптека Здоровье", "Колос", "Berry Market", "Уют", "Каравай", "Огонёк"];
-const CATEGORIES: [&str; 4] = ["grocery", "pharmacy", "kiosk", "cafe"];
+const CATEGORIES: [&str; 4] = ["Продукты", "Аптека", "Киоск", "Кафе"];
 
 fn uuid_like(kind: u8, n: u64) -> [u8; 16] {
     let mut bytes = [0u8; 16];

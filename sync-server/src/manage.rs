@@ -118,7 +118,7 @@ async fn add_person(
     let caller = manager(&state, &headers).await?;
     let new: NewPerson = json_body(body, "new person (it needs login, name, role and password)").await?;
     caller.may_add(new.role).map_err(ApiError::Forbidden)?;
-    new.check().map_err(ApiError::BadRequest)?;
+    new.check().map_err(|problem| ApiError::BadRequest(problem.en))?;
     let person = Person {
         id: UserId::new_v7(crate::api::now(), rand::random()),
         name: directory_text("a person's name", &new.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?,
@@ -207,7 +207,7 @@ async fn save_territory(
 ) -> Result<Json<Territory>, ApiError> {
     manager(&state, &headers).await?;
     let mut territory: Territory = json_body(body, "territory").await?;
-    territory.check().map_err(ApiError::BadRequest)?;
+    territory.check().map_err(|problem| ApiError::BadRequest(problem.en))?;
     territory.name =
         directory_text("a territory's name", &territory.name, MAX_NAME_CHARS).map_err(ApiError::BadRequest)?;
     let saved = territory.clone();

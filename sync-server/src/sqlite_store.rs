@@ -219,7 +219,7 @@ impl SqliteStore {
     /// Creates or updates a territory; its agents are added to those assigned, or (with
     /// `exactly`) become the only ones.
     fn write_territory(&self, territory: &Territory, exactly: bool) -> Result<(), StoreError> {
-        territory.check().map_err(StoreError::Invalid)?;
+        territory.check().map_err(|problem| StoreError::Invalid(problem.en))?;
         let name =
             directory_text("a territory's name", &territory.name, MAX_NAME_CHARS).map_err(StoreError::Invalid)?;
         let boundary = serde_json::to_string(&territory.boundary).map_err(|e| StoreError::Storage(e.to_string()))?;

@@ -543,7 +543,7 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     let keep = if first_name.text().await.unwrap() == shop_name { "keep-first" } else { "keep-second" };
     let button = pair.find(Locator::Css(&testid(keep))).await.unwrap();
     assert!(click_element(&client, button).await);
-    wait_for_text(&client, "duplicates-message", |t| t.contains("визитов 1")).await;
+    wait_for_text(&client, "duplicates-message", |t| t.contains("Перенесено: 1 визит,")).await;
     click(&client, "to-prospects").await;
     wait_for_rows(&client, 40).await;
     open_prospect(&client, &shop_name).await;
@@ -564,7 +564,7 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     click(&client, "to-dashboard").await;
     wait_for_text(&client, "coverage", |t| t.contains("Тверь — Центр") && t.contains("Тверь — Заволжье")).await;
     wait_for_text(&client, "funnel-refused", |t| t.ends_with(" 1") || t.ends_with("\n1")).await;
-    wait_for_text(&client, "categories", |t| t.contains("grocery")).await;
+    wait_for_text(&client, "categories", |t| t.contains("Продукты")).await;
     screenshot(&driver, &client, "dashboard-ru").await;
     click(&client, "to-prospects").await;
     wait_for_rows(&client, 40).await;
@@ -574,7 +574,10 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     let sheet = calamine::Reader::worksheet_range(&mut workbook, census_replica::XLSX_SHEET).unwrap();
     let xlsx_rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     let file = export_from_app(&client, &exports, "csv").await;
-    let csv_rows: Vec<Vec<String>> = csv::Reader::from_path(&file)
+    // Exported from a window in Russian: a Russian CSV, semicolons between cells.
+    let csv_rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_path(&file)
         .map(|mut reader| {
             let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
             std::iter::once(header)
@@ -585,13 +588,11 @@ async fn a_manager_settles_two_agents_conflict_reviews_and_exports_the_merged_ba
     for rows in [&xlsx_rows, &csv_rows] {
         assert_eq!(rows.len(), 41, "a header and every prospect of the base");
         let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
-        let row = rows.iter().find(|r| r[column("census_id")] == shop.to_string()).expect("the shop is exported");
-        assert_eq!(row[column("status")], "refused", "the export holds the settled value");
-        assert_eq!(row[column("visits")], "1", "and the visit merged into it");
-        assert!(
-            rows.iter().all(|r| r[column("census_id")] != twin.to_string()),
-            "the merged duplicate is not exported"
-        );
+        let id = column("Идентификатор Census");
+        let row = rows.iter().find(|r| r[id] == shop.to_string()).expect("the shop is exported");
+        assert_eq!(row[column("Статус")], "Отказ", "the export holds the settled value, in words");
+        assert_eq!(row[column("Визитов")], "1", "and the visit merged into it");
+        assert!(rows.iter().all(|r| r[id] != twin.to_string()), "the merged duplicate is not exported");
     }
     let file = export_from_app(&client, &exports, "geojson").await;
     let map: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
@@ -636,7 +637,15 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
     wait_for_rows(&client, 40).await;
     click(&client, "to-people").await;
     wait_for_text(&client, "device", |t| !t.is_empty()).await;
+    // A login already taken: the server's refusal, in Russian through and through.
     click(&client, "add-person").await;
+    fill(&client, "person-name", "Анна Вторая").await;
+    fill(&client, "person-login", "anna").await;
+    fill(&client, "person-password", "census-demo").await;
+    click(&client, "add-person-confirm").await;
+    let refused = wait_for_text(&client, "people-problem", |t| !t.is_empty()).await;
+    assert!(refused.starts_with("Сервер не принял запрос: это противоречит"), "{refused}");
+    assert!(!refused.chars().any(|c| c.is_ascii_alphabetic()), "no English inside: {refused}");
     fill(&client, "person-name", "Ольга Новикова").await;
     fill(&client, "person-login", "olga").await;
     fill(&client, "person-password", "census-demo").await;
@@ -853,7 +862,7 @@ async fn the_list_answers_while_a_large_import_is_previewed_and_the_preview_stop
 
     click(&client, "to-import").await;
     click(&client, "import-stop").await;
-    wait_for_text(&client, "import-stopped", |t| t == "Остановлено.").await;
+    wait_for_text(&client, "import-stopped", |t| t == "Остановлено до завершения").await;
     wait_until_gone(&client, &testid("import-progress")).await;
     assert!(client.find(Locator::Css(&testid("import-counts"))).await.is_err(), "a stopped preview shows no counts");
     assert!(client.find(Locator::Css(&testid("import-problem"))).await.is_err(), "stopping is not an error");
@@ -880,7 +889,7 @@ async fn choose(client: &Client, id: &str, value: &str) {
 async fn open_import(client: &Client, file: &std::path::Path) {
     click(client, "to-import").await;
     pick_import_file(client, file).await;
-    wait_for_text(client, "import-file", |t| t == "«база.csv»: строк 3").await;
+    wait_for_text(client, "import-file", |t| t == "«база.csv»: 3 строки").await;
 }
 
 async fn pick_import_file(client: &Client, file: &std::path::Path) {

@@ -94,6 +94,10 @@ enum Command {
         /// csv, xlsx or geojson; by default the extension of --out says, else CSV.
         #[arg(long)]
         format: Option<String>,
+        /// The language of a spreadsheet's headers and words: en, or ru (a Russian CSV has
+        /// semicolons and a decimal comma, as Russian spreadsheet programs write it).
+        #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
+        language: String,
         #[command(flatten)]
         filter: FilterArgs,
     },
@@ -531,8 +535,9 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             };
             out.imported(&table.headers, &options.mapping, &preview, *apply);
         }
-        Command::Export { out: file, format, filter } => {
+        Command::Export { out: file, format, language, filter } => {
             let filter = filter.to_filter(&replica)?;
+            let language = if language == "ru" { Language::Ru } else { Language::En };
             let from_extension = file.as_ref().and_then(|p| p.extension()).map(|e| e.to_string_lossy().to_lowercase());
             let format = format.clone().or(from_extension).unwrap_or_else(|| "csv".into());
             let create = |path: &PathBuf| {
@@ -541,11 +546,11 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))
             };
             let count = match (format.as_str(), file) {
-                ("csv", Some(path)) => replica.export_csv(&filter, create(path)?)?,
-                ("csv", None) => replica.export_csv(&filter, std::io::stdout().lock())?,
+                ("csv", Some(path)) => replica.export_csv(&filter, language, create(path)?)?,
+                ("csv", None) => replica.export_csv(&filter, language, std::io::stdout().lock())?,
                 ("geojson" | "json", Some(path)) => replica.export_geojson(&filter, create(path)?)?,
                 ("geojson" | "json", None) => replica.export_geojson(&filter, std::io::stdout().lock())?,
-                ("xlsx", Some(path)) => replica.export_xlsx(&filter, path)?,
+                ("xlsx", Some(path)) => replica.export_xlsx(&filter, language, path)?,
                 ("xlsx", None) => {
                     return Err(Failure::Usage("an XLSX export needs a file: give --out FILE.xlsx".into()));
                 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::ids::{DeviceId, TerritoryId, UserId};
+use crate::localized::Localized;
 use crate::questionnaire::Questionnaire;
 use crate::time::Timestamp;
 
@@ -86,13 +87,51 @@ pub const MAX_DEVICE_NAME_CHARS: usize = 80;
 /// that "й" typed two ways is one name), with no control characters, and at most `max_chars`
 /// long. `what` names the text in the refusal ("a person's name").
 pub fn directory_text(what: &str, text: &str, max_chars: usize) -> Result<String, String> {
+    kept_text(text, max_chars).map_err(|trouble| trouble.english(what))
+}
+
+/// [`directory_text`] refused in both languages: `what` names the text in Russian and English
+/// (`("название территории", "a territory's name")`).
+fn directory_text_in_both(what: (&str, &str), text: &str, max_chars: usize) -> Result<String, Localized> {
+    kept_text(text, max_chars).map_err(|trouble| Localized::new(trouble.russian(what.0), trouble.english(what.1)))
+}
+
+/// Why a directory text cannot be kept.
+enum TextTrouble {
+    Control,
+    TooLong { max_chars: usize, length: usize },
+}
+
+impl TextTrouble {
+    fn english(&self, what: &str) -> String {
+        match self {
+            TextTrouble::Control => format!("{what} may not hold control characters such as line breaks or tabs"),
+            TextTrouble::TooLong { max_chars, length } => {
+                format!("{what} may have at most {max_chars} characters; this one has {length}")
+            }
+        }
+    }
+
+    fn russian(&self, what: &str) -> String {
+        match self {
+            TextTrouble::Control => {
+                format!("{what} не может содержать управляющие символы, например переносы строк или табуляцию")
+            }
+            TextTrouble::TooLong { max_chars, length } => {
+                format!("{what} может быть не длиннее {max_chars} символов; сейчас символов: {length}")
+            }
+        }
+    }
+}
+
+fn kept_text(text: &str, max_chars: usize) -> Result<String, TextTrouble> {
     let clean: String = text.trim().nfc().collect();
     if clean.chars().any(char::is_control) {
-        return Err(format!("{what} may not hold control characters such as line breaks or tabs"));
+        return Err(TextTrouble::Control);
     }
     let length = clean.chars().count();
     if length > max_chars {
-        return Err(format!("{what} may have at most {max_chars} characters; this one has {length}"));
+        return Err(TextTrouble::TooLong { max_chars, length });
     }
     Ok(clean)
 }
@@ -101,21 +140,30 @@ pub fn directory_text(what: &str, text: &str, max_chars: usize) -> Result<String
 pub const MAX_BOUNDARY_POINTS: usize = 2_000;
 
 impl Territory {
-    /// Says, in words, what is wrong with a territory a manager is saving.
-    pub fn check(&self) -> Result<(), String> {
+    /// Says, in words (Russian and English), what is wrong with a territory a manager is saving.
+    pub fn check(&self) -> Result<(), Localized> {
         if self.name.trim().is_empty() {
-            return Err("a territory needs a name".into());
+            return Err(Localized::new("у территории должно быть название", "a territory needs a name"));
         }
-        directory_text("a territory's name", &self.name, MAX_NAME_CHARS)?;
+        directory_text_in_both(("название территории", "a territory's name"), &self.name, MAX_NAME_CHARS)?;
         if self.boundary.len() > MAX_BOUNDARY_POINTS {
-            return Err(format!("an outline may have at most {MAX_BOUNDARY_POINTS} corners"));
+            return Err(Localized::new(
+                format!("в контуре территории может быть не больше {MAX_BOUNDARY_POINTS} углов"),
+                format!("an outline may have at most {MAX_BOUNDARY_POINTS} corners"),
+            ));
         }
         if !self.boundary.is_empty() && self.boundary.len() < 3 {
-            return Err("an outline needs at least three corners".into());
+            return Err(Localized::new(
+                "в контуре территории нужно хотя бы три угла",
+                "an outline needs at least three corners",
+            ));
         }
         let off_the_globe = |[lat, lon]: &[f64; 2]| !((-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon));
         if let Some([lat, lon]) = self.boundary.iter().find(|p| off_the_globe(p)) {
-            return Err(format!("the outline's corner {lat}, {lon} is not on the globe"));
+            return Err(Localized::new(
+                format!("угол контура {lat}, {lon} — не на земном шаре: широта от −90 до 90, долгота от −180 до 180"),
+                format!("the outline's corner {lat}, {lon} is not on the globe"),
+            ));
         }
         Ok(())
     }
@@ -147,17 +195,18 @@ pub struct NewPerson {
 }
 
 impl NewPerson {
-    /// Says, in words, what is wrong with the login or the name (the server checks the password).
-    pub fn check(&self) -> Result<(), String> {
+    /// Says, in words (Russian and English), what is wrong with the login or the name (the
+    /// server checks the password).
+    pub fn check(&self) -> Result<(), Localized> {
         let login = self.login.trim();
         if login.is_empty() || login.chars().any(char::is_whitespace) {
-            return Err("a login is one word, with no spaces".into());
+            return Err(Localized::new("логин — одно слово, без пробелов", "a login is one word, with no spaces"));
         }
-        directory_text("a login", login, MAX_LOGIN_CHARS)?;
+        directory_text_in_both(("логин", "a login"), login, MAX_LOGIN_CHARS)?;
         if self.name.trim().is_empty() {
-            return Err("a person needs a name".into());
+            return Err(Localized::new("у сотрудника должно быть имя", "a person needs a name"));
         }
-        directory_text("a person's name", &self.name, MAX_NAME_CHARS)?;
+        directory_text_in_both(("имя сотрудника", "a person's name"), &self.name, MAX_NAME_CHARS)?;
         Ok(())
     }
 }
@@ -209,11 +258,39 @@ mod tests {
         assert_eq!(territory(vec![[56.8, 35.8], [56.9, 35.8], [56.9, 36.0]]).check(), Ok(()));
         assert_eq!(
             territory(vec![[56.8, 35.8], [56.9, 35.8]]).check(),
-            Err("an outline needs at least three corners".into())
+            Err(Localized::new(
+                "в контуре территории нужно хотя бы три угла",
+                "an outline needs at least three corners"
+            ))
         );
-        assert!(territory(vec![[56.8, 35.8], [96.9, 35.8], [56.9, 36.0]]).check().unwrap_err().contains("96.9"));
-        assert_eq!(Territory { name: " ".into(), ..territory(vec![]) }.check(), Err("a territory needs a name".into()));
-        assert!(Territory { name: "x".repeat(1_000_000), ..territory(vec![]) }.check().unwrap_err().contains("120"));
+        let off = territory(vec![[56.8, 35.8], [96.9, 35.8], [56.9, 36.0]]).check().unwrap_err();
+        assert!(off.en.contains("96.9") && off.ru.contains("96.9"), "{off:?}");
+        assert_eq!(
+            Territory { name: " ".into(), ..territory(vec![]) }.check().unwrap_err().en,
+            "a territory needs a name"
+        );
+        let long = Territory { name: "x".repeat(1_000_000), ..territory(vec![]) }.check().unwrap_err();
+        assert_eq!(long.ru, "название территории может быть не длиннее 120 символов; сейчас символов: 1000000");
+        assert!(long.en.contains("120"), "{long:?}");
+    }
+
+    #[test]
+    fn a_new_person_is_checked_in_both_languages() {
+        let new = |login: &str, name: &str| NewPerson {
+            login: login.into(),
+            name: name.into(),
+            role: Role::Agent,
+            password: "длинный пароль".into(),
+        };
+        assert_eq!(new("anna", "Анна Смирнова").check(), Ok(()));
+        let spaced = new("anna s", "Анна Смирнова").check().unwrap_err();
+        assert_eq!(
+            (spaced.ru.as_str(), spaced.en.as_str()),
+            ("логин — одно слово, без пробелов", "a login is one word, with no spaces")
+        );
+        let broken = new("anna", "Анна\tСмирнова").check().unwrap_err();
+        assert!(broken.ru.starts_with("имя сотрудника не может содержать управляющие символы"), "{broken:?}");
+        assert!(broken.en.starts_with("a person's name may not hold control characters"), "{broken:?}");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod directory;
 mod doc_values;
 pub mod duplicate_search;
 pub mod duplicates;
+mod error_russian;
 pub mod history;
 pub mod ids;
 pub mod import;
@@ -52,6 +53,7 @@ pub mod prospect;
 pub mod prospect_doc;
 pub mod questionnaire;
 pub mod server_identity;
+pub mod sort_order;
 pub mod time;
 pub mod validation;
 pub mod wire;
@@ -82,5 +84,6 @@ pub use questionnaire::{
     Answer, Choice, Condition, GeoPoint, Match, PhotoAnswer, Question, QuestionType, Questionnaire,
 };
 pub use server_identity::{ServerChange, ServerIdentity, server_change};
+pub use sort_order::{compare_names, sort_key};
 pub use time::Timestamp;
 pub use validation::{Problem, ProblemKind, validate_answers};

@@ -328,6 +328,15 @@ impl ReviewState {
     pub fn parse(text: &str) -> Option<ReviewState> {
         [ReviewState::Pending, ReviewState::Approved, ReviewState::Flagged].into_iter().find(|s| s.as_str() == text)
     }
+
+    /// The state in words, as the window and exports show it.
+    pub fn label(self) -> Localized {
+        match self {
+            ReviewState::Pending => Localized::new("Ждёт проверки", "Awaiting review"),
+            ReviewState::Approved => Localized::new("Проверена", "Approved"),
+            ReviewState::Flagged => Localized::new("Помечена", "Flagged"),
+        }
+    }
 }
 
 /// A manager's verdict on a prospect, set as a whole.

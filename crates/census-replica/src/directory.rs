@@ -1,7 +1,7 @@
 //! The directory cache: the people, territories and questionnaires last received from the
 //! server, so a device can show names and fill in questionnaires with no network.
 
-use census_core::{Directory, Person, Questionnaire, QuestionnaireId, Territory};
+use census_core::{Directory, Localized, Person, Questionnaire, QuestionnaireId, Territory};
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::ReplicaError;
@@ -15,8 +15,9 @@ impl Replica {
     pub fn cache_directory(&mut self, directory: &Directory) -> Result<(), ReplicaError> {
         for questionnaire in &directory.questionnaires {
             if let Err(problems) = questionnaire.check_definition() {
-                let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                return Err(ReplicaError::InvalidQuestionnaire(problems.join("; ")));
+                let russian: Vec<String> = problems.iter().map(|p| p.russian()).collect();
+                let english: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                return Err(ReplicaError::InvalidQuestionnaire(Localized::new(russian.join("; "), english.join("; "))));
             }
         }
         let tx = self.conn.transaction()?;
@@ -56,14 +57,14 @@ impl Replica {
     /// The cached people, by name.
     pub fn people(&self) -> Result<Vec<Person>, ReplicaError> {
         let mut people: Vec<Person> = self.read_bodies("SELECT body FROM people")?;
-        people.sort_by(|a, b| a.name.cmp(&b.name));
+        people.sort_by(|a, b| census_core::compare_names(&a.name, &b.name));
         Ok(people)
     }
 
     /// The cached territories, by name.
     pub fn territories(&self) -> Result<Vec<Territory>, ReplicaError> {
         let mut territories: Vec<Territory> = self.read_bodies("SELECT body FROM territories")?;
-        territories.sort_by(|a, b| a.name.cmp(&b.name));
+        territories.sort_by(|a, b| census_core::compare_names(&a.name, &b.name));
         Ok(territories)
     }
 

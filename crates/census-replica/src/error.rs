@@ -1,4 +1,5 @@
-//! The replica's one error type, with messages for the person at the device.
+//! The replica's one error type, with messages for the person at the device (in Russian too:
+//! [`ReplicaError::russian`], in `russian.rs`).
 
 use census_core::{DocumentError, Localized, ProspectId, QuestionnaireId, VisitId};
 
@@ -35,16 +36,18 @@ pub enum ReplicaError {
     AlreadyMerged(ProspectId),
     #[error("{}", unknown_questionnaire(id, *version))]
     UnknownQuestionnaire { id: QuestionnaireId, version: Option<u32> },
-    #[error("the questionnaire cannot be used: {0}")]
-    InvalidQuestionnaire(String),
+    /// In both languages, like an import's problems.
+    #[error("the questionnaire cannot be used: {}", .0.en)]
+    InvalidQuestionnaire(Localized),
     #[error("the visit was filled in on another questionnaire (or version) than the one given")]
     WrongQuestionnaire,
     #[error("the visit {0} is already recorded")]
     VisitExists(VisitId),
     #[error("{0}")]
     Document(#[from] DocumentError),
-    #[error("{0}")]
-    InvalidPhoto(String),
+    /// In both languages.
+    #[error("{}", .0.en)]
+    InvalidPhoto(Localized),
     #[error("the export could not be written: {0}")]
     Export(String),
     /// In both languages: the person importing is often a Russian-speaking manager.

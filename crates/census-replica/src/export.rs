@@ -2,12 +2,17 @@
 //! filter shows, with its Census id so an edited file can be imported back onto the same
 //! prospects. CSV and GeoJSON are written as they are read; XLSX is written in constant memory.
 //! The three formats share one set of columns ([`EXPORT_COLUMNS`]).
+//!
+//! Spreadsheets speak the person's language: headers, statuses and review states in words
+//! (the import reads them back in either language), and a Russian CSV as a Russian spreadsheet
+//! program writes one, semicolons between cells and a decimal comma. A GeoJSON file is read by
+//! map programs, not people: its properties keep the stable names and values.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use census_core::{ProspectRow, Timestamp};
+use census_core::{Language, ProspectRow, Timestamp};
 
 use crate::error::ReplicaError;
 use crate::queries::ListFilter;
@@ -33,6 +38,34 @@ pub const EXPORT_COLUMNS: [&str; 16] = [
     "territory_id",
 ];
 
+/// The headers of [`EXPORT_COLUMNS`] in Russian, as a Russian spreadsheet names them.
+const RUSSIAN_HEADERS: [&str; 16] = [
+    "Идентификатор Census",
+    "Название",
+    "Категория",
+    "Статус",
+    "Территория",
+    "Проверка",
+    "Есть конфликты",
+    "Адрес",
+    "Телефоны",
+    "Широта",
+    "Долгота",
+    "Визитов",
+    "Последний визит",
+    "Создана",
+    "Изменена",
+    "Идентификатор территории",
+];
+
+/// The headers of an export in `language`.
+pub fn export_headers(language: Language) -> [&'static str; 16] {
+    match language {
+        Language::Ru => RUSSIAN_HEADERS,
+        Language::En => EXPORT_COLUMNS,
+    }
+}
+
 /// The sheet an XLSX export writes.
 pub const XLSX_SHEET: &str = "Prospects";
 
@@ -42,13 +75,25 @@ fn failed(e: &dyn std::fmt::Display) -> ReplicaError {
 
 impl Replica {
     /// Writes every prospect `filter` shows (all pages) as CSV in UTF-8 with a byte-order mark,
-    /// which spreadsheet programs need to read Cyrillic correctly. Returns the number of rows.
-    pub fn export_csv<W: Write>(&self, filter: &ListFilter, out: W) -> Result<u64, ReplicaError> {
+    /// which spreadsheet programs need to read Cyrillic correctly, in `language`. Returns the
+    /// number of rows.
+    pub fn export_csv<W: Write>(&self, filter: &ListFilter, language: Language, out: W) -> Result<u64, ReplicaError> {
         let mut out = out;
         out.write_all("\u{feff}".as_bytes()).map_err(|e| failed(&e))?;
-        let mut csv = csv::Writer::from_writer(out);
-        csv.write_record(EXPORT_COLUMNS).map_err(|e| failed(&e))?;
-        let count = self.for_each_export_row(filter, |_, cells| csv.write_record(cells).map_err(|e| failed(&e)))?;
+        let delimiter = match language {
+            Language::Ru => b';',
+            Language::En => b',',
+        };
+        let mut csv = csv::WriterBuilder::new().delimiter(delimiter).from_writer(out);
+        csv.write_record(export_headers(language)).map_err(|e| failed(&e))?;
+        let count = self.for_each_export_row(filter, language, |_, mut cells| {
+            if language == Language::Ru {
+                for column in [LAT, LON] {
+                    cells[column] = cells[column].replace('.', ",");
+                }
+            }
+            csv.write_record(cells).map_err(|e| failed(&e))
+        })?;
         csv.flush().map_err(|e| failed(&e))?;
         Ok(count)
     }
@@ -60,8 +105,12 @@ impl Replica {
         let mut out = std::io::BufWriter::new(out);
         out.write_all(br#"{"type":"FeatureCollection","features":["#).map_err(|e| failed(&e))?;
         let mut written = 0u64;
-        self.for_each_export_row(filter, |row, cells| {
+        self.for_each_export_row(filter, Language::En, |row, mut cells| {
             let (Some(lat), Some(lon)) = (row.lat, row.lon) else { return Ok(()) };
+            // Map programs read the stable names of a status and a review state.
+            cells[STATUS] = row.status.as_str().to_owned();
+            cells[REVIEW] = row.review_state.map(|r| r.as_str().to_owned()).unwrap_or_default();
+            cells[CONFLICTS] = if row.has_conflicts { "yes" } else { "no" }.to_owned();
             let (lat, lon) =
                 (coordinate(lat).parse::<f64>().unwrap_or(lat), coordinate(lon).parse::<f64>().unwrap_or(lon));
             let properties: serde_json::Map<String, serde_json::Value> =
@@ -84,19 +133,19 @@ impl Replica {
     }
 
     /// Writes the prospects `filter` shows as an Excel workbook at `path`, one sheet
-    /// ([`XLSX_SHEET`]) with a header row; numbers (position, visits) are stored as numbers.
-    /// Returns the number of rows.
-    pub fn export_xlsx(&self, filter: &ListFilter, path: &Path) -> Result<u64, ReplicaError> {
+    /// ([`XLSX_SHEET`]) with a header row in `language`; numbers (position, visits) are stored as
+    /// numbers, which the spreadsheet shows as its language writes them. Returns the number of rows.
+    pub fn export_xlsx(&self, filter: &ListFilter, language: Language, path: &Path) -> Result<u64, ReplicaError> {
         let mut workbook = rust_xlsxwriter::Workbook::new();
         let sheet = workbook.add_worksheet_with_constant_memory().map_err(|e| failed(&e))?;
         sheet.set_name(XLSX_SHEET).map_err(|e| failed(&e))?;
         let bold = rust_xlsxwriter::Format::new().set_bold();
-        for (column, name) in EXPORT_COLUMNS.iter().enumerate() {
+        for (column, name) in export_headers(language).iter().enumerate() {
             sheet.write_string_with_format(0, column as u16, *name, &bold).map_err(|e| failed(&e))?;
         }
         let numeric = ["lat", "lon", "visits"];
         let mut line = 0u32;
-        let count = self.for_each_export_row(filter, |_, cells| {
+        let count = self.for_each_export_row(filter, language, |_, cells| {
             line += 1;
             for (column, (name, cell)) in EXPORT_COLUMNS.iter().zip(cells).enumerate() {
                 let column = column as u16;
@@ -113,12 +162,18 @@ impl Replica {
         Ok(count)
     }
 
-    /// Runs `each` on every prospect the filter shows with its export cells; returns the count.
+    /// Runs `each` on every prospect the filter shows with its export cells in `language`;
+    /// returns the count.
     fn for_each_export_row(
         &self,
         filter: &ListFilter,
+        language: Language,
         mut each: impl FnMut(&ProspectRow, Vec<String>) -> Result<(), ReplicaError>,
     ) -> Result<u64, ReplicaError> {
+        let (yes, no) = match language {
+            Language::Ru => ("да", "нет"),
+            Language::En => ("yes", "no"),
+        };
         let territory_names: HashMap<String, String> =
             self.territories()?.into_iter().map(|t| (t.id.to_string(), t.name)).collect();
         let time = |t: Option<Timestamp>| t.map(|t| t.to_utc_string()).unwrap_or_default();
@@ -130,10 +185,10 @@ impl Replica {
                 row.id.to_string(),
                 row.name.clone(),
                 row.category.clone(),
-                row.status.as_str().to_owned(),
+                row.status.label().get(language).to_owned(),
                 territory_names.get(&row.territory).cloned().unwrap_or_default(),
-                row.review_state.map(|r| r.as_str().to_owned()).unwrap_or_default(),
-                if row.has_conflicts { "yes" } else { "no" }.to_owned(),
+                row.review_state.map(|r| r.label().get(language).to_owned()).unwrap_or_default(),
+                if row.has_conflicts { yes } else { no }.to_owned(),
                 row.address.clone(),
                 row.phones.clone(),
                 row.lat.map(coordinate).unwrap_or_default(),
@@ -154,6 +209,13 @@ impl Replica {
         Ok(count)
     }
 }
+
+/// Where cells are in a row of [`EXPORT_COLUMNS`].
+const STATUS: usize = 3;
+const REVIEW: usize = 5;
+const CONFLICTS: usize = 6;
+const LAT: usize = 9;
+const LON: usize = 10;
 
 /// A coordinate as people write it: six decimals at most (about 10 cm), no trailing zeros.
 /// Positions come from sums and GPS readings, and printed whole they read 56.851600000000005.

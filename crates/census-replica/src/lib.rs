@@ -33,6 +33,7 @@ mod projection;
 mod queries;
 mod received;
 mod replica;
+mod russian;
 mod schema;
 mod server_change;
 mod spreadsheet_bounds;
@@ -47,7 +48,7 @@ pub use dashboard::{AgentDay, Coverage, Dashboard, DashboardFilter, Tally};
 pub use drafts::VisitDraft;
 pub use duplicates::{DuplicateCandidate, DuplicatePair, DuplicatePairs};
 pub use error::ReplicaError;
-pub use export::{EXPORT_COLUMNS, XLSX_SHEET};
+pub use export::{EXPORT_COLUMNS, XLSX_SHEET, export_headers};
 pub use import::{
     BadCell, ImportOptions, ImportPlan, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview,
     Table,
@@ -60,6 +61,6 @@ pub use spreadsheet_bounds::{
     MAX_IMPORT_CELLS, MAX_IMPORT_COLUMNS, MAX_IMPORT_FILE_BYTES, MAX_WORKBOOK_INFLATED_BYTES,
 };
 pub use sync::{RefusedChange, SyncProgress, SyncReport};
-pub use sync_client::{ServerStatus, SyncClient, SyncError, Trust};
+pub use sync_client::{ServerStatus, SyncClient, SyncError, Trust, UntrustedCertificate};
 pub use token::TokenVault;
 pub use watch::{ProgressSink, Stopper};

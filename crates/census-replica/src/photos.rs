@@ -2,7 +2,7 @@
 //! bytes; the bytes stay here, on the device, so the same picture is stored once however many
 //! answers name it, and a document never carries images.
 
-use census_core::PhotoAnswer;
+use census_core::{Localized, PhotoAnswer};
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
@@ -29,17 +29,21 @@ impl Replica {
         at: census_core::Timestamp,
     ) -> Result<PhotoAnswer, ReplicaError> {
         if bytes.is_empty() {
-            return Err(ReplicaError::InvalidPhoto("the picture is empty".into()));
+            return Err(ReplicaError::InvalidPhoto(Localized::new("фото пустое", "the picture is empty")));
         }
         if bytes.len() > MAX_PHOTO_BYTES {
-            return Err(ReplicaError::InvalidPhoto(format!(
-                "the picture is too large ({:.1} MB; at most {} MB)",
-                bytes.len() as f64 / 1_048_576.0,
-                MAX_PHOTO_BYTES / 1_048_576
+            let megabytes = format!("{:.1}", bytes.len() as f64 / 1_048_576.0);
+            let most = MAX_PHOTO_BYTES / 1_048_576;
+            return Err(ReplicaError::InvalidPhoto(Localized::new(
+                format!("фото слишком большое ({} МБ; можно не больше {most} МБ)", megabytes.replace('.', ",")),
+                format!("the picture is too large ({megabytes} MB; at most {most} MB)"),
             )));
         }
         if !mime.starts_with("image/") || mime.len() > 100 {
-            return Err(ReplicaError::InvalidPhoto(format!("\"{mime}\" is not a picture type; choose an image file")));
+            return Err(ReplicaError::InvalidPhoto(Localized::new(
+                format!("«{mime}» — это не изображение; выберите файл с фото"),
+                format!("\"{mime}\" is not a picture type; choose an image file"),
+            )));
         }
         let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
         self.conn.execute(

@@ -52,14 +52,14 @@ impl ProjectionBatch {
             .optional()?;
         let rowid: i64 = conn.prepare_cached(
         "INSERT INTO prospects (id, territory, name, category, status, review_state, has_conflicts, merged_into, deleted, \
-         address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, awaiting_review, distinct_from) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
+         address, phones, lat, lon, visits, last_visit_at, created_at, updated_at, awaiting_review, distinct_from, name_order) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
          ON CONFLICT (id) DO UPDATE SET territory = excluded.territory, name = excluded.name, category = excluded.category, \
          status = excluded.status, review_state = excluded.review_state, has_conflicts = excluded.has_conflicts, \
          merged_into = excluded.merged_into, deleted = excluded.deleted, address = excluded.address, phones = excluded.phones, \
          lat = excluded.lat, lon = excluded.lon, visits = excluded.visits, last_visit_at = excluded.last_visit_at, \
          created_at = excluded.created_at, updated_at = excluded.updated_at, awaiting_review = excluded.awaiting_review, \
-         distinct_from = excluded.distinct_from \
+         distinct_from = excluded.distinct_from, name_order = excluded.name_order \
          RETURNING row",
     )?
     .query_row(
@@ -83,6 +83,7 @@ impl ProjectionBatch {
             row.updated_at.unix_millis(),
             row.awaiting_review,
             projection.distinct_from.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+            census_core::sort_key(&row.name),
         ],
         |r| r.get(0),
     )?;

@@ -75,11 +75,12 @@ impl Replica {
     /// The categories in use on this device, for the list's filter, by name.
     pub fn categories(&self) -> Result<Vec<String>, ReplicaError> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT DISTINCT category FROM prospects WHERE category <> '' AND deleted = 0 AND merged_into IS NULL \
-             ORDER BY category COLLATE NOCASE",
+            "SELECT DISTINCT category FROM prospects WHERE category <> '' AND deleted = 0 AND merged_into IS NULL",
         )?;
         let rows = statement.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut categories: Vec<String> = rows.collect::<Result<_, _>>()?;
+        categories.sort_by(|a, b| census_core::compare_names(a, b));
+        Ok(categories)
     }
 
     /// Each territory's progress: its visible prospects, how many have had a census visit, and
@@ -228,9 +229,9 @@ impl Replica {
 fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
     let (condition, args) = filter_condition(filter);
     let order = match filter.sort {
-        SortBy::Name => "name COLLATE NOCASE, row",
+        SortBy::Name => "name_order, row",
         SortBy::RecentlyUpdated => "updated_at DESC, row",
-        SortBy::Status => "status, name COLLATE NOCASE, row",
+        SortBy::Status => "status, name_order, row",
     };
     (format!("{SELECT_ROW} WHERE {condition} ORDER BY {order}"), args)
 }

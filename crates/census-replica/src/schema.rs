@@ -176,7 +176,27 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR REPLACE INTO replica_info (key, value) SELECT 'projections_stale', '1'
         WHERE EXISTS (SELECT 1 FROM prospects WHERE deleted = 1 OR merged_into IS NOT NULL);
     "#,
+    // 11: lists sorted as people sort names (census-core's `sort_key`: numbers by value, case
+    // and ё ignored), by a key column; the keys are filled in by `fill_name_order`.
+    r#"
+    ALTER TABLE prospects ADD COLUMN name_order TEXT NOT NULL DEFAULT '';
+    DROP INDEX prospects_by_territory_name;
+    DROP INDEX prospects_by_territory_status;
+    DROP INDEX prospects_by_name;
+    DROP INDEX prospects_by_status;
+    DROP INDEX prospects_in_conflict;
+    DROP INDEX prospects_awaiting_review;
+    CREATE INDEX prospects_by_territory_name ON prospects (territory, name_order);
+    CREATE INDEX prospects_by_territory_status ON prospects (territory, status, name_order);
+    CREATE INDEX prospects_by_name ON prospects (name_order);
+    CREATE INDEX prospects_by_status ON prospects (status, name_order);
+    CREATE INDEX prospects_in_conflict ON prospects (name_order) WHERE has_conflicts = 1;
+    CREATE INDEX prospects_awaiting_review ON prospects (name_order) WHERE awaiting_review = 1;
+    "#,
 ];
+
+/// The migration that adds the name's sort key, which SQL cannot compute.
+const NAME_ORDER_MIGRATION: usize = 10;
 
 /// The schema version this code writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -196,9 +216,24 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), ReplicaError> {
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(migration)?;
+        if index == NAME_ORDER_MIGRATION {
+            fill_name_order(&tx)?;
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+fn fill_name_order(tx: &Connection) -> Result<(), ReplicaError> {
+    let names: Vec<(i64, String)> = tx
+        .prepare("SELECT row, name FROM prospects")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE prospects SET name_order = ?2 WHERE row = ?1")?;
+    for (row, name) in names {
+        update.execute(rusqlite::params![row, census_core::sort_key(&name)])?;
     }
     Ok(())
 }

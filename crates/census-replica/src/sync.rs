@@ -78,6 +78,9 @@ pub struct RefusedChange {
     pub territory: TerritoryId,
     pub code: String,
     pub message: String,
+    /// Why, in Russian (from the code: the server's message is in English).
+    #[serde(default)]
+    pub russian: String,
     pub refused_at: Timestamp,
 }
 
@@ -160,8 +163,9 @@ impl Replica {
         })?;
         let mut refused = Vec::new();
         for row in rows {
-            let (prospect, territory, code, message, at) = row?;
+            let (prospect, territory, code, message, at): (_, _, String, String, _) = row?;
             refused.push(RefusedChange {
+                russian: crate::russian::change_refusal(&code),
                 prospect: ProspectId::from_bytes(prospect.try_into().map_err(|_| damaged())?),
                 territory: TerritoryId::from_bytes(territory.try_into().map_err(|_| damaged())?),
                 code,

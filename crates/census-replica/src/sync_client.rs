@@ -51,11 +51,30 @@ pub enum SyncError {
         "the server's certificate is not trusted ({0}); if your company has its own certificate authority, \
          give its certificate"
     )]
-    Untrusted(String),
+    Untrusted(UntrustedCertificate),
     #[error("the company's certificate authority cannot be used: {0}")]
     BadAuthority(String),
     #[error(transparent)]
     Replica(#[from] ReplicaError),
+}
+
+/// Why the server's certificate was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UntrustedCertificate {
+    #[error("it was signed by an authority this device does not know")]
+    UnknownIssuer,
+    #[error("it was made for another name")]
+    OtherName,
+    #[error("it has expired")]
+    Expired,
+    #[error("it is not valid yet")]
+    NotValidYet,
+    #[error("it was revoked")]
+    Revoked,
+    /// Another reason, as rustls names it.
+    #[error("{0}")]
+    Other(String),
 }
 
 impl SyncError {
@@ -336,16 +355,16 @@ fn transport_failure(e: &reqwest::Error) -> SyncError {
     SyncError::Offline(plain(e))
 }
 
-/// Why a certificate was not accepted, in words.
-fn certificate_trouble(why: &rustls::CertificateError) -> String {
+/// Why a certificate was not accepted.
+fn certificate_trouble(why: &rustls::CertificateError) -> UntrustedCertificate {
     use rustls::CertificateError as Why;
     match why {
-        Why::UnknownIssuer => "it was signed by an authority this device does not know".into(),
-        Why::NotValidForName | Why::NotValidForNameContext { .. } => "it was made for another name".into(),
-        Why::Expired | Why::ExpiredContext { .. } => "it has expired".into(),
-        Why::NotValidYet | Why::NotValidYetContext { .. } => "it is not valid yet".into(),
-        Why::Revoked => "it was revoked".into(),
-        other => format!("{other:?}"),
+        Why::UnknownIssuer => UntrustedCertificate::UnknownIssuer,
+        Why::NotValidForName | Why::NotValidForNameContext { .. } => UntrustedCertificate::OtherName,
+        Why::Expired | Why::ExpiredContext { .. } => UntrustedCertificate::Expired,
+        Why::NotValidYet | Why::NotValidYetContext { .. } => UntrustedCertificate::NotValidYet,
+        Why::Revoked => UntrustedCertificate::Revoked,
+        other => UntrustedCertificate::Other(format!("{other:?}")),
     }
 }
 

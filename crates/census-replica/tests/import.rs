@@ -149,7 +149,7 @@ fn export_edit_reimport_updates_exactly_the_edited_fields() {
 
     // Exported, then edited in a spreadsheet: one status and one name changed.
     let exported = dir.path().join("export.xlsx");
-    replica.export_xlsx(&ListFilter::default(), &exported).unwrap();
+    replica.export_xlsx(&ListFilter::default(), Language::En, &exported).unwrap();
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&exported).unwrap();
     let range = calamine::Reader::worksheet_range(&mut workbook, XLSX_SHEET).unwrap();
     let mut rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
@@ -199,6 +199,25 @@ fn export_edit_reimport_updates_exactly_the_edited_fields() {
     let names: Vec<String> = replica.list(&ListFilter::default()).unwrap().into_iter().map(|r| r.name).collect();
     assert_eq!(names, ["Аптека Здоровье плюс", "Колос", "Ромашка"]);
     assert_eq!(counts(&replica.preview_import(&table, &options(&table)).unwrap()), [0, 0, 3, 0, 0]);
+}
+
+#[test]
+fn a_russian_export_reads_back_as_the_same_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = replica(&dir);
+    let table = Table::read(&write(dir.path(), "база.csv", SHEET.as_bytes())).unwrap();
+    apply(&mut replica, &table, "база.csv");
+    let mut exported = Vec::new();
+    replica.export_csv(&ListFilter::default(), Language::Ru, &mut exported).unwrap();
+    let table = Table::from_bytes("выгрузка.csv", &exported).unwrap();
+    let mapping = ColumnMapping::guess(&table.headers);
+    let guessed: Vec<Option<ImportField>> = mapping.columns.clone();
+    assert_eq!(
+        guessed[..4],
+        [Some(ImportField::CensusId), Some(ImportField::Name), Some(ImportField::Category), Some(ImportField::Status)]
+    );
+    let preview = replica.preview_import(&table, &ImportOptions { mapping, ..options(&table) }).unwrap();
+    assert_eq!(counts(&preview), [0, 0, 3, 0, 0], "{:?}", preview.rows);
 }
 
 #[test]
@@ -384,10 +403,10 @@ fn a_preview_an_import_and_an_export_stop_when_asked_keeping_only_whole_transact
         }
     })));
     slot.set(replica.stopper()).unwrap();
-    let export = replica.export_csv(&ListFilter::default(), std::io::sink());
+    let export = replica.export_csv(&ListFilter::default(), Language::En, std::io::sink());
     assert!(matches!(export, Err(ReplicaError::Stopped)), "{export:?}");
     replica.watch(None);
-    assert_eq!(replica.export_csv(&ListFilter::default(), std::io::sink()).unwrap(), 5_000);
+    assert_eq!(replica.export_csv(&ListFilter::default(), Language::En, std::io::sink()).unwrap(), 5_000);
 }
 
 fn ids_from(start: u64) -> impl FnMut() -> [u8; 16] {

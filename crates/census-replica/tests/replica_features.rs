@@ -163,7 +163,7 @@ fn export_writes_every_filtered_prospect_as_csv_xlsx_and_geojson_that_readers_ta
     }
     let mut bytes = Vec::new();
     let clients = ListFilter { status: Some(Status::Client), limit: 10, ..ListFilter::default() };
-    assert_eq!(replica.export_csv(&clients, &mut bytes).unwrap(), 40, "every page, not only the first");
+    assert_eq!(replica.export_csv(&clients, Language::En, &mut bytes).unwrap(), 40, "every page, not only the first");
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark for spreadsheet programs");
 
     let mut reader = csv::Reader::from_reader(&bytes[3..]);
@@ -176,14 +176,14 @@ fn export_writes_every_filtered_prospect_as_csv_xlsx_and_geojson_that_readers_ta
     let detail = replica.prospect(id).unwrap().prospect;
     assert_eq!(&first[column("name")], detail.name, "quotes and commas survive");
     assert!(first[column("name")].starts_with("Магазин"));
-    assert_eq!(&first[column("status")], "client");
+    assert_eq!(&first[column("status")], "Client", "a status in words");
     assert_eq!(&first[column("territory")], "Тверь-Центр");
     assert_eq!(&first[column("address")], "ул. Ленина, 5, Тверь");
     assert_eq!(first[column("lat")].parse::<f64>().unwrap(), 56.85);
 
     // The same rows as a workbook, read back with a spreadsheet reader.
     let xlsx = dir.path().join("clients.xlsx");
-    assert_eq!(replica.export_xlsx(&clients, &xlsx).unwrap(), 40);
+    assert_eq!(replica.export_xlsx(&clients, Language::En, &xlsx).unwrap(), 40);
     let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
     let sheet = calamine::Reader::worksheet_range(&mut workbook, XLSX_SHEET).unwrap();
     let sheet_rows: Vec<_> = sheet.rows().collect();
@@ -212,6 +212,16 @@ fn export_writes_every_filtered_prospect_as_csv_xlsx_and_geojson_that_readers_ta
     assert_eq!(features[0]["geometry"]["coordinates"], serde_json::json!([35.9, 56.85]), "longitude first");
     assert_eq!(features[0]["properties"]["census_id"], serde_json::json!(&first[column("census_id")]));
     assert_eq!(features[0]["properties"]["territory"], "Тверь-Центр");
+    assert_eq!(features[0]["properties"]["status"], "client", "map programs read the stable name");
+
+    // In Russian, as a Russian spreadsheet program writes CSV: semicolons, a decimal comma.
+    let mut russian = Vec::new();
+    replica.export_csv(&clients, Language::Ru, &mut russian).unwrap();
+    let mut reader = csv::ReaderBuilder::new().delimiter(b';').from_reader(&russian[3..]);
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(headers[..4], ["Идентификатор Census", "Название", "Категория", "Статус"]);
+    let first = reader.records().next().unwrap().unwrap();
+    assert_eq!((&first[3], &first[6], &first[9], &first[10]), ("Клиент", "нет", "56,85", "35,9"));
 }
 
 #[test]
@@ -606,4 +616,40 @@ fn a_new_prospect_that_looks_like_one_nearby_is_flagged_with_the_reasons() {
     assert!(replica.likely_duplicates(&probe("магазин Ромашка", 56.86), 150.0).unwrap().is_empty());
     let nowhere = DuplicateProbe { location: None, ..probe("магазин Ромашка", 0.0) };
     assert!(replica.likely_duplicates(&nowhere, 150.0).unwrap().is_empty());
+}
+
+#[test]
+fn lists_sort_names_as_people_do_also_in_a_replica_made_before_the_sort_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut replica) = open_new(&dir, "r.census", 1);
+    let names = ["Магазин 10", "магазин 2", "Ёлочка", "Елена", "Магазин 1", "Ежевика"];
+    for (n, name) in names.iter().enumerate() {
+        replica
+            .create_prospect(ProspectId::from_bytes([n as u8 + 1; 16]), &ctx(1, 0), &new_prospect(name, 56.85, 35.9))
+            .unwrap();
+    }
+    let sorted = ["Ежевика", "Елена", "Ёлочка", "Магазин 1", "магазин 2", "Магазин 10"];
+    let listed = |replica: &Replica| -> Vec<String> {
+        replica.list(&ListFilter { limit: 10, ..ListFilter::default() }).unwrap().into_iter().map(|r| r.name).collect()
+    };
+    assert_eq!(listed(&replica), sorted);
+    drop(replica);
+
+    // The same file as Census wrote it before lists had a sort key (schema 10).
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "DROP INDEX prospects_by_territory_name; DROP INDEX prospects_by_territory_status; DROP INDEX prospects_by_name; \
+         DROP INDEX prospects_by_status; DROP INDEX prospects_in_conflict; DROP INDEX prospects_awaiting_review; \
+         ALTER TABLE prospects DROP COLUMN name_order; \
+         CREATE INDEX prospects_by_territory_name ON prospects (territory, name COLLATE NOCASE); \
+         CREATE INDEX prospects_by_territory_status ON prospects (territory, status, name COLLATE NOCASE); \
+         CREATE INDEX prospects_by_name ON prospects (name COLLATE NOCASE); \
+         CREATE INDEX prospects_by_status ON prospects (status, name COLLATE NOCASE); \
+         CREATE INDEX prospects_in_conflict ON prospects (name COLLATE NOCASE) WHERE has_conflicts = 1; \
+         CREATE INDEX prospects_awaiting_review ON prospects (name COLLATE NOCASE) WHERE awaiting_review = 1; \
+         PRAGMA user_version = 10;",
+    )
+    .unwrap();
+    drop(old);
+    assert_eq!(listed(&Replica::open(&path).unwrap()), sorted, "opened, the old file sorts the same");
 }

@@ -57,7 +57,7 @@ pub async fn add_person(
     password: String,
 ) -> Result<Person, AppError> {
     let new = NewPerson { login, name, role, password };
-    new.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem))?;
+    new.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en, problem.ru))?;
     with_server(state, move |replica, client| Ok(replica.add_person(client, &new)?)).await
 }
 
@@ -84,7 +84,7 @@ pub async fn save_territory(
 ) -> Result<Territory, AppError> {
     let id = id.unwrap_or_else(|| TerritoryId::new_v7(now(), rand::random()));
     let territory = Territory { id, name: name.trim().to_owned(), planned_prospects, agents, boundary };
-    territory.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem))?;
+    territory.check().map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en, problem.ru))?;
     with_server(state, move |replica, client| Ok(replica.save_territory(client, &territory)?)).await
 }
 
@@ -92,7 +92,11 @@ pub async fn save_territory(
 #[tauri::command]
 pub async fn publish_questionnaire(state: State<'_, AppState>, definition: String) -> Result<Questionnaire, AppError> {
     let questionnaire: Questionnaire = serde_json::from_str(&definition).map_err(|e| {
-        AppError::new(ErrorKind::Invalid, format!("this file is not a Census questionnaire (JSON): {e}"))
+        AppError::new(
+            ErrorKind::Invalid,
+            format!("this file is not a Census questionnaire (JSON): {e}"),
+            "этот файл — не анкета Census (JSON); выберите файл анкеты",
+        )
     })?;
     with_server(state, move |replica, client| Ok(replica.publish_questionnaire(client, &questionnaire)?)).await
 }

@@ -12,7 +12,7 @@ use crate::{AppError, AppState, ErrorKind, now};
 #[tauri::command]
 pub async fn create_prospect(state: State<'_, AppState>, new: NewProspect) -> Result<Prospect, AppError> {
     if new.name.trim().is_empty() {
-        return Err(AppError::new(ErrorKind::Invalid, "a prospect needs a name"));
+        return Err(AppError::new(ErrorKind::Invalid, "a prospect needs a name", "у точки должно быть название"));
     }
     let created = state
         .run(move |replica| {
@@ -111,7 +111,9 @@ async fn edit(
 /// Who is making an edit, and when.
 pub(crate) fn edit_context(replica: &census_replica::Replica) -> Result<EditContext, AppError> {
     match replica.edit_context(now()) {
-        Err(census_replica::ReplicaError::SignedOut) => Err(AppError::new(ErrorKind::SignedOut, "sign in first")),
+        Err(census_replica::ReplicaError::SignedOut) => {
+            Err(AppError::new(ErrorKind::SignedOut, "sign in first", "сначала войдите в систему"))
+        }
         other => Ok(other?),
     }
 }

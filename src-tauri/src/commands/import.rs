@@ -31,7 +31,9 @@ pub struct LoadedImport {
 impl LoadedImport {
     fn get(&self) -> Result<Arc<(String, Table)>, AppError> {
         let loaded = self.file.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        loaded.ok_or_else(|| AppError::new(ErrorKind::Invalid, "choose a file to import first"))
+        loaded.ok_or_else(|| {
+            AppError::new(ErrorKind::Invalid, "choose a file to import first", "сначала выберите файл для импорта")
+        })
     }
 
     /// Keeps a newly read file; any earlier preview is forgotten.
@@ -73,7 +75,11 @@ pub struct ImportFile {
 #[tauri::command]
 pub async fn load_import(state: State<'_, AppState>, request: Request<'_>) -> Result<ImportFile, AppError> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError::new(ErrorKind::Invalid, "the file did not arrive as bytes"));
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "the file did not arrive as bytes",
+            "файл не дошёл; выберите его ещё раз",
+        ));
     };
     let name = request.headers().get(FILE_NAME_HEADER).and_then(|v| v.to_str().ok()).map(percent_decoded);
     let name = name.unwrap_or_else(|| "file.csv".into());
@@ -118,7 +124,7 @@ pub async fn save_import_mapping(
 ) -> Result<SavedMapping, AppError> {
     let loaded = state.import.get()?;
     let saved = SavedMapping::new(&name, &loaded.1.headers, &mapping)
-        .map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en))?;
+        .map_err(|problem| AppError::new(ErrorKind::Invalid, problem.en, problem.ru))?;
     state
         .run(move |replica| {
             replica.save_import_mapping(&saved)?;
@@ -194,17 +200,13 @@ pub async fn apply_import<R: Runtime>(
 
 /// An import stopped half way, in words: what is in, and how to bring in the rest.
 fn stopped_import(imported: usize, rows: usize) -> AppError {
-    AppError {
-        russian: Some(format!(
-            "Импорт остановлен: внесено строк — {imported} из {rows}. Импортируйте файл ещё раз, чтобы внести остальные."
-        )),
-        ..AppError::new(
-            ErrorKind::Stopped,
-            format!(
-                "the import was stopped with {imported} of {rows} rows in; import the file again to bring in the rest"
-            ),
-        )
-    }
+    AppError::new(
+        ErrorKind::Stopped,
+        format!("the import was stopped with {imported} of {rows} rows in; import the file again to bring in the rest"),
+        format!(
+            "импорт остановлен: внесено строк — {imported} из {rows}; импортируйте файл ещё раз, чтобы внести остальные"
+        ),
+    )
 }
 
 /// The preview as the window shows it: every count, and the rows worth a look (changes,

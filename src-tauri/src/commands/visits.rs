@@ -114,7 +114,11 @@ const PHOTO_TYPE_HEADER: &str = "census-photo-type";
 #[tauri::command]
 pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoAnswer, AppError> {
     let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError::new(ErrorKind::Invalid, "the picture did not arrive as bytes"));
+        return Err(AppError::new(
+            ErrorKind::Invalid,
+            "the picture did not arrive as bytes",
+            "фото не дошло; добавьте его ещё раз",
+        ));
     };
     let mime = request.headers().get(PHOTO_TYPE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let bytes = bytes.clone();
@@ -125,6 +129,8 @@ pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Re
 #[tauri::command]
 pub async fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
     let found = state.run(move |replica| Ok(replica.photo(&sha256)?)).await?;
-    let photo = found.ok_or_else(|| AppError::new(ErrorKind::Invalid, "this picture is not on this device"))?;
+    let photo = found.ok_or_else(|| {
+        AppError::new(ErrorKind::Invalid, "this picture is not on this device", "этого фото нет на этом устройстве")
+    })?;
     Ok(Response::new(photo.bytes))
 }

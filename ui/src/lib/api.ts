@@ -15,6 +15,7 @@ import type {
   Exported,
   FieldValue,
   Job,
+  Language,
   LateArrival,
   ColumnMapping,
   ImportFile,
@@ -61,8 +62,8 @@ export const api = {
     invoke<MergeSummary>('merge_duplicate', { survivor, duplicate }),
   setApart: (first: string, second: string) => invoke<null>('set_apart', { first, second }),
   dashboard: (filter: DashboardFilter) => invoke<Dashboard>('dashboard', { filter }),
-  exportProspects: (filter: ListFilter, format: ExportFormat) =>
-    invoke<Exported>('export_prospects', { filter, format }),
+  exportProspects: (filter: ListFilter, format: ExportFormat, language: Language) =>
+    invoke<Exported>('export_prospects', { filter, format, language }),
   categories: () => invoke<string[]>('categories'),
   refusedChanges: () => invoke<RefusedChange[]>('refused_changes'),
   countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
@@ -121,10 +122,11 @@ export const api = {
   stopJob: (job: Job) => invoke<boolean>('stop_job', { job }),
 };
 
-/** The `{kind, message}` of a failed command, whatever was thrown. */
+/** The `{kind, message, russian}` of a failed command, whatever was thrown. */
 export function asAppError(e: unknown): AppError {
-  if (typeof e === 'object' && e !== null && 'kind' in e && 'message' in e) {
+  if (typeof e === 'object' && e !== null && 'kind' in e && 'message' in e && 'russian' in e) {
     return e as AppError;
   }
-  return { kind: 'server', message: String(e), russian: null };
+  // Not the app's answer (the window's own call failed): said in general words in Russian.
+  return { kind: 'server', message: String(e), russian: 'приложение не смогло выполнить запрос' };
 }

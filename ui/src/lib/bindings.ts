@@ -321,7 +321,11 @@ set_aside: number,
  */
 bytes_sent: number, bytes_received: number, };
 
-export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, refused_at: Timestamp, };
+export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, 
+/**
+ * Why, in Russian (from the code: the server's message is in English).
+ */
+russian: string, refused_at: Timestamp, };
 
 export type DashboardFilter = { territory: TerritoryId | null, agent: UserId | null, 
 /**
@@ -432,10 +436,9 @@ export type SyncFinished = { "outcome": "synced", report: SyncReport, background
 
 export type AppError = { kind: ErrorKind, message: string, 
 /**
- * The whole message in Russian, where there is one (an import's problems); otherwise the
- * window puts `message` in the Russian sentence for its kind.
+ * The same clause in Russian, always there.
  */
-russian: string | null, };
+russian: string, };
 
 export type ErrorKind = "signed_out" | "offline" | "wrong_password" | "too_many_attempts" | "revoked" | "plain_http" | "untrusted" | "server" | "invalid" | "storage" | "stopped";
 

@@ -1,4 +1,5 @@
 // The dashboard's arithmetic: periods, coverage against the plan, and the visits table.
+import { compareNames } from './i18n.svelte';
 import type { AgentDay, Coverage, Person, Territory } from './types';
 
 export type Period = 'all' | '7' | '30';
@@ -54,6 +55,6 @@ export function visitsTable(entries: AgentDay[], people: Person[]): VisitsTable 
       const counts = days.map((day) => entries.find((e) => e.agent === agent && e.day === day)?.visits ?? 0);
       return { agent, name: name(agent), counts, total: counts.reduce((a, b) => a + b, 0) };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.name, b.name));
   return { days, rows };
 }

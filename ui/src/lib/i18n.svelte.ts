@@ -31,7 +31,7 @@ const messages = {
     sync: 'Синхронизировать',
     syncing: 'Синхронизация…',
     sync_retry: 'Сервер не ответил: попытка {attempt} из {attempts} не удалась, пробуем снова…',
-    synced: 'Готово: отправлено изменений {pushed}, обновлено точек {received}',
+    synced: 'Готово. Отправлено: {pushed:изменение|изменения|изменений}, обновлено: {received:точка|точки|точек}',
     conflict: 'Конфликт',
     contacts: 'Контакты',
     visits: 'Визиты',
@@ -96,7 +96,7 @@ const messages = {
     likelihood: 'Сходство {n}%',
     merge_into: 'Оставить эту, другую влить в неё',
     not_duplicates: 'Это разные точки',
-    merged: 'Объединено: визитов {visits}, контактов {contacts}, фото {photos}',
+    merged: 'Объединено. Перенесено: {visits:визит|визита|визитов}, {contacts:контакт|контакта|контактов}, {photos:фото|фото|фото}',
     set_apart_done: 'Пара больше не будет предлагаться',
     visits_n: 'Визитов: {n}',
     created_on: 'Создана {when}',
@@ -123,7 +123,7 @@ const messages = {
     revoked: 'отозвано',
     revoked_done: 'Устройство отозвано: оно больше не синхронизируется',
     questionnaires: 'Анкеты',
-    questionnaire_version: 'версия {n}, вопросов: {q}',
+    questionnaire_version: 'версия {n}, {q:вопрос|вопроса|вопросов}',
     publish_questionnaire: 'Опубликовать новую версию из файла JSON',
     published: 'Опубликовано: «{title}», версия {n}',
     edit_territory: 'Изменить',
@@ -147,7 +147,7 @@ const messages = {
     import: 'Импорт',
     import_hint: 'Клиентская база из таблицы: XLSX, XLS, ODS или CSV. Сначала посмотрите, что изменится; ничего не записывается, пока вы не нажмёте «Импортировать».',
     import_file: 'Файл',
-    import_rows: '«{name}»: строк {n}',
+    import_rows: '«{name}»: {n:строка|строки|строк}',
     import_column: 'Колонка',
     import_example: 'Пример',
     import_field: 'Поле',
@@ -190,7 +190,7 @@ const messages = {
     no_visits: 'Визитов нет',
     coverage_line: '{done} из {total} ({percent}%), посещено за период: {period}',
     export: 'Экспорт…',
-    exported: 'Сохранено {n} точек в {path}',
+    exported: 'Выгружено: {n:точка|точки|точек}, файл {path}',
     set_by: '{who} на устройстве {device}',
     someone: 'кто-то',
     new_value: 'Другое значение',
@@ -212,7 +212,7 @@ const messages = {
     'review.pending': 'Ждёт проверки',
     'review.approved': 'Проверена',
     'review.flagged': 'Помечена',
-    refused: 'Сервер не принял изменений: {n}. Они сохранены на устройстве.',
+    refused: 'Сервер не принял {n:изменение|изменения|изменений}. Они сохранены на устройстве.',
     no_territories: 'Вам пока не назначены территории. Синхронизируйте устройство.',
     conflict_explained: 'Эти поля изменили одновременно на разных устройствах. Выберите, какое значение оставить.',
     manager_settles: 'Это решение управляющего: он и выберет значение.',
@@ -254,13 +254,13 @@ const messages = {
     'error.wrong_password': 'Неверный логин или пароль.',
     'error.plain_http': 'Адрес начинается с http://: пароль и клиентская база пойдут по сети незашифрованными. Используйте https:// или подтвердите подключение без шифрования.',
     'error.untrusted': 'Сертификату сервера это устройство не доверяет. Если у компании свой центр сертификации, укажите его сертификат.',
-    'error.too_many_attempts': 'Слишком много неудачных попыток входа. Подождите немного и попробуйте снова.',
+    'error.too_many_attempts': 'Слишком много неудачных попыток входа: {detail}',
     'error.revoked': 'Это устройство отключено администратором. Обратитесь к руководителю.',
     'error.signed_out': 'Войдите в систему.',
     'error.server': 'Сервер не принял запрос: {detail}',
-    'error.invalid': 'Не получилось: {detail}',
+    'error.invalid': '{detail}',
     'error.storage': 'Ошибка хранилища на устройстве: {detail}',
-    'error.stopped': 'Остановлено.',
+    'error.stopped': '{detail}',
     'status.new': 'Новая',
     'status.visited': 'Посещена',
     'status.interested': 'Интерес',
@@ -296,7 +296,7 @@ const messages = {
     sync: 'Sync',
     syncing: 'Syncing…',
     sync_retry: 'The server did not answer: try {attempt} of {attempts} failed, trying again…',
-    synced: 'Done: {pushed} changes sent, {received} prospects updated',
+    synced: 'Done: {pushed:change|changes} sent, {received:prospect|prospects} updated',
     conflict: 'Conflict',
     contacts: 'Contacts',
     visits: 'Visits',
@@ -361,7 +361,7 @@ const messages = {
     likelihood: 'Likeness {n}%',
     merge_into: 'Keep this one, merge the other into it',
     not_duplicates: 'Different prospects',
-    merged: 'Merged: {visits} visits, {contacts} contacts, {photos} photos moved',
+    merged: 'Merged: {visits:visit|visits}, {contacts:contact|contacts}, {photos:photo|photos} moved',
     set_apart_done: 'This pair will not be proposed again',
     visits_n: 'Visits: {n}',
     created_on: 'Created {when}',
@@ -388,7 +388,7 @@ const messages = {
     revoked: 'revoked',
     revoked_done: 'Device revoked: it no longer syncs',
     questionnaires: 'Questionnaires',
-    questionnaire_version: 'version {n}, {q} questions',
+    questionnaire_version: 'version {n}, {q:question|questions}',
     publish_questionnaire: 'Publish a new version from a JSON file',
     published: 'Published: “{title}”, version {n}',
     edit_territory: 'Edit',
@@ -412,7 +412,7 @@ const messages = {
     import: 'Import',
     import_hint: 'A client base from a spreadsheet: XLSX, XLS, ODS or CSV. See what would change first; nothing is written until you press “Import”.',
     import_file: 'File',
-    import_rows: '“{name}”: {n} rows',
+    import_rows: '“{name}”: {n:row|rows}',
     import_column: 'Column',
     import_example: 'Example',
     import_field: 'Field',
@@ -455,7 +455,7 @@ const messages = {
     no_visits: 'No visits',
     coverage_line: '{done} of {total} ({percent}%), visited in the period: {period}',
     export: 'Export…',
-    exported: 'Saved {n} prospects to {path}',
+    exported: 'Exported {n:prospect|prospects} to {path}',
     set_by: '{who} on device {device}',
     someone: 'someone',
     new_value: 'Another value',
@@ -477,7 +477,7 @@ const messages = {
     'review.pending': 'Awaiting review',
     'review.approved': 'Approved',
     'review.flagged': 'Flagged',
-    refused: 'The server did not accept {n} changes. They are kept on this device.',
+    refused: 'The server did not accept {n:change|changes}. They are kept on this device.',
     no_territories: 'No territories are assigned to you yet. Sync this device.',
     conflict_explained: 'These fields were changed at the same time on different devices. Choose the value to keep.',
     manager_settles: 'This is a manager\'s decision: a manager chooses the value.',
@@ -523,9 +523,9 @@ const messages = {
     'error.revoked': 'An administrator has revoked this device. Ask your manager.',
     'error.signed_out': 'Sign in first.',
     'error.server': 'The server did not accept it: {detail}',
-    'error.invalid': 'That did not work: {detail}',
+    'error.invalid': '{detail}',
     'error.storage': 'The device storage failed: {detail}',
-    'error.stopped': 'Stopped.',
+    'error.stopped': '{detail}',
     'status.new': 'New',
     'status.visited': 'Visited',
     'status.interested': 'Interested',
@@ -552,23 +552,50 @@ export function setLanguage(language: Language): void {
   if (typeof document !== 'undefined') document.documentElement.lang = language;
 }
 
-/** The message in the current language, with `{name}` placeholders filled in. */
-export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
-  const text: string = messages[i18n.language][key];
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
+/** The locale of the language shown, for numbers, dates and plural forms. */
+export const locale = (): string => (i18n.language === 'ru' ? 'ru-RU' : 'en-GB');
+
+/** A whole number as people of the language shown write it ("100 000", "100,000"). */
+export function formatCount(n: number): string {
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n);
 }
 
-/** A failed command in plain words, in the language shown. The Rust side's message is already
- * plain English, and for some problems (an import's) comes in Russian too; otherwise Russian
- * readers get the sentence for its kind, with the specifics when they matter (what the server
- * refused, what was invalid). */
+/** Compares names as people sort them: numbers by value ("Магазин 2" before "Магазин 10"),
+ * case and ё ignored (as the replica's lists sort). */
+export function compareNames(a: string, b: string): number {
+  return new Intl.Collator(locale(), { numeric: true, sensitivity: 'base' }).compare(a, b);
+}
+
+/** The form of a noun after `n`: `forms` are one|few|many in Russian, one|other in English. */
+export function plural(n: number, forms: string[]): string {
+  const category = new Intl.PluralRules(locale()).select(n);
+  const order = i18n.language === 'ru' ? ['one', 'few', 'many'] : ['one', 'other'];
+  // Russian fractions take the form of "few" ("1,5 точки"), which `other` stands for.
+  const index = order.indexOf(category === 'other' && i18n.language === 'ru' ? 'few' : category);
+  return forms[index >= 0 ? index : forms.length - 1] ?? '';
+}
+
+/** The message in the current language, with `{name}` placeholders filled in: whole numbers as
+ * the locale writes them, and `{n:form|form|form}` as the number with its noun's plural form. */
+export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
+  const text: string = messages[i18n.language][key];
+  return text.replace(/\{(\w+)(?::([^}]*))?\}/g, (_, name: string, forms: string | undefined) => {
+    const value = values[name];
+    if (value === undefined) return `{${name}}`;
+    const shown = typeof value === 'number' && Number.isInteger(value) ? formatCount(value) : String(value);
+    return forms === undefined || typeof value !== 'number' ? shown : `${shown} ${plural(value, forms.split('|'))}`;
+  });
+}
+
+/** A failed command in plain words, in the language shown: the app says each in English and
+ * in Russian, and the window puts it in the sentence for its kind. */
 export function errorText(error: AppError): string {
-  if (i18n.language === 'ru' && error.russian) return error.russian;
-  return t(`error.${error.kind}`, { detail: error.message });
+  const detail = i18n.language === 'ru' ? error.russian : error.message;
+  const text = t(`error.${error.kind}`, { detail });
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function formatTime(millis: number | null): string {
   if (millis === null) return '—';
-  const locale = i18n.language === 'ru' ? 'ru-RU' : 'en-GB';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(millis));
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(millis));
 }

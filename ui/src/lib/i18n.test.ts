@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { errorText, formatTime, i18n, setLanguage, t } from './i18n.svelte';
+import { compareNames, errorText, formatTime, i18n, plural, setLanguage, t } from './i18n.svelte';
 import { describeValue, fieldLabel, STATUSES, statusKey } from './format';
 
 describe('languages', () => {
@@ -71,17 +71,41 @@ describe('fields and values in words', () => {
 
   it('says what went wrong in the language shown, with the specifics where they matter', () => {
     setLanguage('ru');
-    expect(errorText({ kind: 'offline', message: 'cannot reach http://127.0.0.1:9', russian: null })).toMatch(/^Нет связи с сервером/);
-    expect(errorText({ kind: 'server', message: 'the change is too large', russian: null })).toBe('Сервер не принял запрос: the change is too large');
+    const offline = { kind: 'offline' as const, message: 'cannot reach http://127.0.0.1:9', russian: 'сервер недоступен' };
+    expect(errorText(offline)).toMatch(/^Нет связи с сервером/);
+    const refused = { kind: 'server' as const, message: 'the change is too large', russian: 'изменение слишком велико' };
+    expect(errorText(refused)).toBe('Сервер не принял запрос: изменение слишком велико');
     setLanguage('en');
-    expect(errorText({ kind: 'wrong_password', message: 'x', russian: null })).toBe('The login or password is wrong.');
+    expect(errorText(refused)).toBe('The server did not accept it: the change is too large');
+    expect(errorText({ kind: 'wrong_password', message: 'x', russian: 'х' })).toBe('The login or password is wrong.');
   });
 
-  it('shows a message the app words in both languages in the one shown', () => {
-    const empty = { kind: 'invalid' as const, message: 'the file cannot be imported: the file is empty', russian: 'Файл не импортируется: файл пуст' };
+  it('shows a message the app words in both languages in the one shown, as a sentence', () => {
+    const empty = { kind: 'invalid' as const, message: 'the file cannot be imported: the file is empty', russian: 'файл не импортируется: файл пуст' };
     setLanguage('ru');
     expect(errorText(empty)).toBe('Файл не импортируется: файл пуст');
     setLanguage('en');
-    expect(errorText(empty)).toBe('That did not work: the file cannot be imported: the file is empty');
+    expect(errorText(empty)).toBe('The file cannot be imported: the file is empty');
+  });
+
+  it('writes numbers as the language does and nouns in their plural form', () => {
+    setLanguage('ru');
+    expect(t('import_rows', { name: 'база.csv', n: 1 })).toBe('«база.csv»: 1 строка');
+    expect(t('import_rows', { name: 'база.csv', n: 3 })).toBe('«база.csv»: 3 строки');
+    expect(t('import_rows', { name: 'база.csv', n: 11 })).toBe('«база.csv»: 11 строк');
+    expect(t('import_rows', { name: 'база.csv', n: 21 })).toBe('«база.csv»: 21 строка');
+    expect(t('prospects_count', { n: 100000 })).toBe('Точек: 100\u00a0000');
+    expect(plural(1.5, ['точка', 'точки', 'точек'])).toBe('точки');
+    setLanguage('en');
+    expect(t('import_rows', { name: 'base.csv', n: 1 })).toBe('“base.csv”: 1 row');
+    expect(t('import_rows', { name: 'base.csv', n: 250000 })).toBe('“base.csv”: 250,000 rows');
+    expect(t('line', { n: 4 })).toBe('Line 4');
+  });
+
+  it('sorts names as people do: numbers by value, case and ё ignored', () => {
+    setLanguage('ru');
+    const names = ['Магазин 10', 'магазин 2', 'Ёлочка', 'Елена', 'Магазин 1'];
+    expect([...names].sort(compareNames)).toEqual(['Елена', 'Ёлочка', 'Магазин 1', 'магазин 2', 'Магазин 10']);
+    expect(compareNames('ёлка', 'елка')).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ describe('a task', () => {
     setLanguage('en');
     const task = new Task();
     await task.run(async () => {
-      throw { kind: 'offline', message: 'connection refused', russian: null };
+      throw { kind: 'offline', message: 'connection refused', russian: 'соединение отклонено' };
     });
     expect(task.problem).toBe('No connection to the server. Your work is kept on this device and goes with the next sync.');
     expect(task.stopped).toBeNull();
@@ -21,11 +21,11 @@ describe('a task', () => {
       throw {
         kind: 'stopped',
         message: 'the import was stopped with 500 of 2000 rows in; import the file again to bring in the rest',
-        russian: 'Импорт остановлен: внесено строк — 500 из 2000. Импортируйте файл ещё раз, чтобы внести остальные.',
+        russian: 'импорт остановлен: внесено строк — 500 из 2000; импортируйте файл ещё раз, чтобы внести остальные',
       };
     });
     expect(task.problem).toBeNull();
-    expect(task.stopped).toBe('Импорт остановлен: внесено строк — 500 из 2000. Импортируйте файл ещё раз, чтобы внести остальные.');
+    expect(task.stopped).toBe('Импорт остановлен: внесено строк — 500 из 2000; импортируйте файл ещё раз, чтобы внести остальные');
     await task.run(async () => undefined);
     expect(task.stopped).toBeNull();
   });

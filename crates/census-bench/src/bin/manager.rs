@@ -114,9 +114,10 @@ fn main() -> Result<(), String> {
         Ok((started.elapsed().as_secs_f64(), rows))
     };
     let xlsx = dir.join("base.xlsx");
-    let (xlsx_s, xlsx_rows) = timed(&mut || replica.export_xlsx(&everything, &xlsx).map_err(fail))?;
+    let (xlsx_s, xlsx_rows) = timed(&mut || replica.export_xlsx(&everything, Language::Ru, &xlsx).map_err(fail))?;
     let csv_file = std::fs::File::create(dir.join("base.csv")).map_err(|e| e.to_string())?;
-    let (csv_s, _) = timed(&mut || replica.export_csv(&everything, std::io::BufWriter::new(&csv_file)).map_err(fail))?;
+    let (csv_s, _) =
+        timed(&mut || replica.export_csv(&everything, Language::Ru, std::io::BufWriter::new(&csv_file)).map_err(fail))?;
     let geojson_file = std::fs::File::create(dir.join("base.geojson")).map_err(|e| e.to_string())?;
     let (geojson_s, _) = timed(&mut || replica.export_geojson(&everything, &geojson_file).map_err(fail))?;
     let xlsx_mb = std::fs::metadata(&xlsx).map_err(|e| e.to_string())?.len() as f64 / 1_048_576.0;
