@@ -28,6 +28,7 @@ use crate::client_address::Network;
 use crate::error::{ApiError, StoreError};
 use crate::metrics::Metrics;
 use crate::news::FeedNews;
+use crate::pictures::PictureStore;
 use crate::sign_in::{AddressLimiter, PasswordWork};
 use crate::store::{CompactionStatus, PushedChange, Store, TokenCheck};
 
@@ -46,6 +47,8 @@ pub const FRAME_TYPE: &str = "application/vnd.census.frame";
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// The bytes of pictures (their descriptions are in `store`).
+    pub pictures: Arc<dyn PictureStore>,
     /// Failed sign-ins per login.
     pub limiter: SignInLimiter,
     /// Failed sign-ins per client address.
@@ -66,10 +69,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>) -> Result<AppState, StoreError> {
+    pub fn new(store: Arc<dyn Store>, pictures: Arc<dyn PictureStore>) -> Result<AppState, StoreError> {
         Ok(AppState {
             identity: store.identity()?,
             store: store.clone(),
+            pictures,
             limiter: SignInLimiter::default(),
             sign_in_addresses: AddressLimiter::default(),
             token_lifetime: Duration::from_secs(TOKEN_LIFETIME_SECS),
@@ -100,6 +104,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/status", get(status))
         .route("/api/v1/news", get(crate::news::news))
         .merge(crate::manage::routes())
+        .merge(crate::picture_api::routes())
         .route("/metrics", get(crate::metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_requests))
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })

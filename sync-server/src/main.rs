@@ -253,7 +253,7 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve { .. } => {
             let _serving = census_server::backup::ServingLock::take(&db)?;
-            serve(open(&db)?, settings)
+            serve(open(&db)?, &pictures_beside(&db), settings)
         }
         Command::Config { action: ConfigAction::Check } => check_configuration(&settings),
         Command::Backup { dest } => {
@@ -467,7 +467,14 @@ fn check_configuration(settings: &Settings) -> Result<(), String> {
     Ok(())
 }
 
-fn serve(store: SqliteStore, settings: Settings) -> Result<(), String> {
+/// Where a database's pictures are kept: beside it, `census.db` → `census.pictures/`.
+fn pictures_beside(db: &std::path::Path) -> std::path::PathBuf {
+    db.with_extension("pictures")
+}
+
+fn serve(store: SqliteStore, pictures: &std::path::Path, settings: Settings) -> Result<(), String> {
+    let pictures = census_server::pictures::DiskPictures::open(pictures)
+        .map_err(|e| format!("cannot keep pictures in {}: {e}", pictures.display()))?;
     let Settings { listen: address, token_lifetime, trusted_proxies, tls, metrics_from, .. } = settings;
     let proxies = TrustedProxies(trusted_proxies);
     let tls = tls.map(|files| Tls::load(&files.cert, &files.key).map(Arc::new)).transpose()?;
@@ -486,8 +493,11 @@ fn serve(store: SqliteStore, settings: Settings) -> Result<(), String> {
     let store: Arc<dyn Store> = Arc::new(store);
     let _compactor = census_server::compactor::Compactor::start(store.clone());
     runtime.block_on(async move {
-        let state =
-            Arc::new(AppState { token_lifetime, metrics_from, ..AppState::new(store).map_err(|e| e.to_string())? });
+        let state = Arc::new(AppState {
+            token_lifetime,
+            metrics_from,
+            ..AppState::new(store, Arc::new(pictures)).map_err(|e| e.to_string())?
+        });
         let listener =
             tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;

@@ -21,6 +21,7 @@ use crate::access::Caller;
 use crate::document_objects;
 use crate::error::StoreError;
 use crate::late_work;
+use crate::picture_records;
 use crate::snapshots::{self, CompactionStatus};
 use crate::store::{DeviceRecord, PushedChange, Store, TokenCheck};
 
@@ -181,6 +182,21 @@ const MIGRATIONS: &[&str] = &[
     -- A restore keeps the id and starts a new epoch.
     CREATE TABLE server_identity (id TEXT NOT NULL, epoch TEXT NOT NULL);
     INSERT INTO server_identity VALUES (lower(hex(randomblob(16))), lower(hex(randomblob(8))));
+"#,
+    r#"
+    -- Pictures stored whole (their bytes are files: pictures.rs), and the prospects each was
+    -- uploaded for, which say who may read it (picture_records.rs).
+    CREATE TABLE pictures (
+        name TEXT PRIMARY KEY,
+        mime TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE picture_refs (
+        name TEXT NOT NULL,
+        doc BLOB NOT NULL,
+        PRIMARY KEY (name, doc)
+    ) WITHOUT ROWID;
 "#,
 ];
 
@@ -898,6 +914,32 @@ impl Store for SqliteStore {
 
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError> {
         late_work::list(&self.reader(), limit)
+    }
+
+    fn picture_upload_territory(&self, name: &str, doc: ProspectId) -> Result<Option<TerritoryId>, StoreError> {
+        let known = picture_records::territory_if_named(&self.reader(), name, doc)?;
+        if known.is_some() {
+            return Ok(known);
+        }
+        match picture_records::prospect_pictures(&self.reader(), doc)? {
+            Some((territory, pictures)) if pictures.contains(name) => {
+                picture_records::refer(&self.writer(), name, doc)?;
+                Ok(Some(territory))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError> {
+        picture_records::stored(&self.writer(), name, mime, bytes, at)
+    }
+
+    fn picture(&self, name: &str) -> Result<Option<(String, u64)>, StoreError> {
+        picture_records::described(&self.reader(), name)
+    }
+
+    fn picture_territories(&self, name: &str) -> Result<Vec<TerritoryId>, StoreError> {
+        picture_records::territories(&self.reader(), name)
     }
 
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError> {

@@ -118,6 +118,16 @@ pub trait Store: Send + Sync + 'static {
     /// The server's lasting id and its database's epoch.
     fn identity(&self) -> Result<ServerIdentity, StoreError>;
     fn late_arrivals(&self, limit: u32) -> Result<Vec<LateArrival>, StoreError>;
+    /// The territory of `doc` when its document names the picture `name`, which its readers may
+    /// then read (picture_records.rs); `None` when the server has no such prospect or it does
+    /// not name the picture.
+    fn picture_upload_territory(&self, name: &str, doc: ProspectId) -> Result<Option<TerritoryId>, StoreError>;
+    /// Records a picture stored whole, with its type and length.
+    fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError>;
+    /// A stored picture's type and length.
+    fn picture(&self, name: &str) -> Result<Option<(String, u64)>, StoreError>;
+    /// The territories whose readers may read a picture.
+    fn picture_territories(&self, name: &str) -> Result<Vec<TerritoryId>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;

@@ -333,6 +333,7 @@ impl Output {
             SyncProgress::Retry { attempt, attempts, reason } => {
                 eprintln!("sync: try {attempt} of {attempts} failed: {reason}; trying again")
             }
+            SyncProgress::Pictures { done, total } => eprintln!("sync: pictures: {done} of {total} uploaded"),
         }
     }
 
@@ -348,6 +349,14 @@ impl Output {
             report.updated,
             report.removed
         );
+        if report.pictures_uploaded + report.pictures_pending > 0 {
+            say!(
+                "Pictures: {} uploaded ({} bytes sent), {} still to upload.",
+                report.pictures_uploaded,
+                report.picture_bytes_sent,
+                report.pictures_pending
+            );
+        }
         self.refused(refused);
     }
 }

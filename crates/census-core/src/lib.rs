@@ -48,6 +48,7 @@ pub mod late_work;
 pub mod limits;
 pub mod localized;
 pub mod merge;
+pub mod pictures;
 pub mod projection;
 pub mod prospect;
 pub mod prospect_doc;

@@ -162,6 +162,11 @@ impl Replica {
             e => e,
         })?;
         crate::drafts::discard(&tx, visit.id)?;
+        for answer in visit.answers.values() {
+            if let census_core::Answer::Photo(photo) = answer {
+                crate::picture_uploads::queue(&tx, &photo.sha256, id)?;
+            }
+        }
         tx.commit()?;
         Ok(VisitOutcome::Recorded { prospect: Box::new(prospect) })
     }

@@ -193,6 +193,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX prospects_in_conflict ON prospects (name_order) WHERE has_conflicts = 1;
     CREATE INDEX prospects_awaiting_review ON prospects (name_order) WHERE awaiting_review = 1;
     "#,
+    // 12: pictures waiting to be uploaded, each with a prospect that shows it (the server lets
+    // a device upload a picture for a prospect it may write, whose document names it).
+    r#"
+    CREATE TABLE picture_uploads (
+        sha256 TEXT NOT NULL,
+        prospect_id BLOB NOT NULL,
+        PRIMARY KEY (sha256, prospect_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The migration that adds the name's sort key, which SQL cannot compute.

@@ -46,6 +46,8 @@ pub enum SyncProgress {
     /// Try `attempt` of `attempts` failed for `reason` (the network or the server); the sync is
     /// tried again after a pause.
     Retry { attempt: u32, attempts: u32, reason: String },
+    /// Uploading pictures: `done` of `total`.
+    Pictures { done: u64, total: u64 },
 }
 
 /// What a sync did.
@@ -68,6 +70,14 @@ pub struct SyncReport {
     /// Compressed change bytes sent and received (frames only, without HTTP headers).
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// Pictures the server now has whole, and picture bytes sent.
+    #[serde(default)]
+    pub pictures_uploaded: u64,
+    #[serde(default)]
+    pub picture_bytes_sent: u64,
+    /// Pictures still to upload (a connection failed while they went: the next sync goes on).
+    #[serde(default)]
+    pub pictures_pending: u64,
 }
 
 /// A change the server refused, kept aside.
@@ -243,6 +253,18 @@ impl Replica {
             self.break_merge_rings(&ctx)?;
         }
         set_info(&self.conn, "last_sync", &now.unix_millis().to_string())?;
+        // Pictures last: the changes that name them are on the server now, and a picture cut
+        // off half way by the network does not undo the sync (the next one goes on with it).
+        let mut told = |done, total| progress(SyncProgress::Pictures { done, total });
+        match self.upload_pictures(client, &token, &mut told) {
+            Ok(pictures) => {
+                report.pictures_uploaded = pictures.uploaded;
+                report.picture_bytes_sent = pictures.bytes_sent;
+            }
+            Err(SyncError::Replica(ReplicaError::Stopped)) => return Err(ReplicaError::Stopped.into()),
+            Err(_) => {}
+        }
+        report.pictures_pending = self.pictures_pending()?.0;
         Ok(report)
     }
 

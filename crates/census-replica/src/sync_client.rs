@@ -142,7 +142,7 @@ pub struct Trust {
 /// An HTTP client for one Census server.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
-    http: reqwest::blocking::Client,
+    pub(crate) http: reqwest::blocking::Client,
     server: String,
     trust: Trust,
 }
@@ -184,11 +184,14 @@ impl SyncClient {
         &self.server
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/api/v1/{path}", self.server)
     }
 
-    fn send(&self, request: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response, SyncError> {
+    pub(crate) fn send(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+    ) -> Result<reqwest::blocking::Response, SyncError> {
         let response = request.send().map_err(|e| transport_failure(&e))?;
         let status = response.status();
         if status.is_success() {

@@ -292,7 +292,7 @@ export type VisitOutcome = { "outcome": "recorded", prospect: Prospect, } | { "o
 
 export type VisitDraft = { prospect: ProspectId, saved_at: Timestamp, visit: Visit, };
 
-export type SyncProgress = { "phase": "directory" } | { "phase": "push", done: number, total: number, } | { "phase": "bootstrap", scope: TerritoryId, received: number, total: number, } | { "phase": "pull", scope: TerritoryId, received: number, total: number, } | { "phase": "retry", attempt: number, attempts: number, reason: string, };
+export type SyncProgress = { "phase": "directory" } | { "phase": "push", done: number, total: number, } | { "phase": "bootstrap", scope: TerritoryId, received: number, total: number, } | { "phase": "pull", scope: TerritoryId, received: number, total: number, } | { "phase": "retry", attempt: number, attempts: number, reason: string, } | { "phase": "pictures", done: number, total: number, };
 
 export type SyncReport = { pushed: number, 
 /**
@@ -319,7 +319,15 @@ set_aside: number,
 /**
  * Compressed change bytes sent and received (frames only, without HTTP headers).
  */
-bytes_sent: number, bytes_received: number, };
+bytes_sent: number, bytes_received: number, 
+/**
+ * Pictures the server now has whole, and picture bytes sent.
+ */
+pictures_uploaded: number, picture_bytes_sent: number, 
+/**
+ * Pictures still to upload (a connection failed while they went: the next sync goes on).
+ */
+pictures_pending: number, };
 
 export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, 
 /**

@@ -1,0 +1,221 @@
+//! Pictures between this device and its server. A picture taken for a visit is queued with its
+//! prospect when the visit is recorded; after a sync has pushed the changes that name it, it is
+//! uploaded a chunk at a time. Each upload first asks the server how much it already has, so
+//! one cut by a lost network, a killed app or a restarted server goes on from the last byte
+//! the server stored, and a picture the server has from any device is not sent again.
+
+use census_core::ProspectId;
+use rusqlite::{Connection, params};
+use serde::Deserialize;
+
+use crate::error::ReplicaError;
+use crate::replica::Replica;
+use crate::sync_client::{SyncClient, SyncError};
+
+/// The most one upload request carries: what a cut connection costs again, at most.
+pub const PICTURE_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Where an upload stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct UploadState {
+    pub offset: u64,
+    pub complete: bool,
+}
+
+/// What uploading the queued pictures did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PictureReport {
+    /// Pictures the server now has whole (sent now, or already there).
+    pub uploaded: u64,
+    /// Bytes sent in this run.
+    pub bytes_sent: u64,
+    /// Pictures the server refused for their prospect (not theirs to upload, or damaged here).
+    pub refused: u64,
+}
+
+/// Queues `sha256` to be uploaded for `prospect`, inside the caller's transaction.
+pub(crate) fn queue(conn: &Connection, sha256: &str, prospect: ProspectId) -> Result<(), ReplicaError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO picture_uploads (sha256, prospect_id) VALUES (?1, ?2)")?
+        .execute(params![sha256, prospect.as_bytes()])?;
+    Ok(())
+}
+
+impl SyncClient {
+    fn picture_path(name: &str) -> String {
+        format!("pictures/{name}")
+    }
+
+    /// How much of picture `name` the server has, asked for `prospect`.
+    pub(crate) fn picture_upload_state(
+        &self,
+        token: &str,
+        name: &str,
+        prospect: ProspectId,
+    ) -> Result<UploadState, SyncError> {
+        let path = format!("{}/upload", SyncClient::picture_path(name));
+        self.get_json_with(token, &path, &[("prospect", prospect.to_string())], "upload state")
+    }
+
+    /// Sends `chunk`, the bytes of picture `name` (of `length` in all) from `offset`.
+    pub(crate) fn append_picture(
+        &self,
+        token: &str,
+        name: &str,
+        prospect: ProspectId,
+        (offset, length): (u64, u64),
+        chunk: &[u8],
+    ) -> Result<UploadState, SyncError> {
+        let request = self
+            .http
+            .patch(self.url(&SyncClient::picture_path(name)))
+            .bearer_auth(token)
+            .query(&[("prospect", prospect.to_string())])
+            .header("upload-offset", offset)
+            .header("upload-length", length)
+            .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+            .body(chunk.to_vec());
+        let response = self.send(request)?;
+        response.json().map_err(|e| SyncError::Server(format!("an unreadable upload reply: {e}")))
+    }
+
+    /// The picture `name`, as the server has it (at most `census_core::pictures::MAX_PICTURE_BYTES`).
+    pub(crate) fn download_picture(&self, token: &str, name: &str) -> Result<(String, Vec<u8>), SyncError> {
+        use std::io::Read;
+        let response = self.send(self.http.get(self.url(&SyncClient::picture_path(name))).bearer_auth(token))?;
+        let mime = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        let mut bytes = Vec::new();
+        response
+            .take(census_core::pictures::MAX_PICTURE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| SyncError::Offline(e.to_string()))?;
+        if bytes.len() as u64 > census_core::pictures::MAX_PICTURE_BYTES {
+            return Err(SyncError::Server("the server sent a picture larger than any picture may be".into()));
+        }
+        Ok((mime, bytes))
+    }
+}
+
+impl Replica {
+    /// Pictures waiting to be uploaded, and their bytes in all.
+    pub fn pictures_pending(&self) -> Result<(u64, u64), ReplicaError> {
+        Ok(self.conn.query_row(
+            "SELECT count(DISTINCT u.sha256), coalesce(sum(length(p.bytes)), 0) FROM picture_uploads u \
+             LEFT JOIN photos p ON p.sha256 = u.sha256",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?.unsigned_abs(), r.get::<_, i64>(1)?.unsigned_abs())),
+        )?)
+    }
+
+    /// Uploads every queued picture, each from where the server's copy ends. Run after a push,
+    /// so that the server has the changes that name the pictures. A picture the server refuses
+    /// for its prospect leaves the queue (counted in `refused`); a failed connection ends the
+    /// run with the rest still queued.
+    pub fn upload_pictures(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<PictureReport, SyncError> {
+        let queued: Vec<(String, Vec<u8>)> = self
+            .conn
+            .prepare("SELECT sha256, prospect_id FROM picture_uploads ORDER BY sha256")
+            .map_err(ReplicaError::from)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(ReplicaError::from)?
+            .collect::<Result<_, _>>()
+            .map_err(ReplicaError::from)?;
+        let mut report = PictureReport::default();
+        let total = queued.len() as u64;
+        for (done, (name, prospect)) in queued.into_iter().enumerate() {
+            self.keep_going()?;
+            progress(done as u64, total);
+            let Ok(prospect) = <[u8; 16]>::try_from(prospect).map(ProspectId::from_bytes) else {
+                self.unqueue(&name, None)?;
+                continue;
+            };
+            let Some(photo) = self.photo(&name)? else {
+                self.unqueue(&name, Some(prospect))?;
+                continue;
+            };
+            match self.upload_one(client, token, &name, prospect, &photo.bytes, &mut report) {
+                Ok(()) => report.uploaded += 1,
+                Err(SyncError::Refused { .. }) => report.refused += 1,
+                Err(e) => return Err(e),
+            }
+            self.unqueue(&name, Some(prospect))?;
+        }
+        progress(total, total);
+        Ok(report)
+    }
+
+    fn upload_one(
+        &self,
+        client: &SyncClient,
+        token: &str,
+        name: &str,
+        prospect: ProspectId,
+        bytes: &[u8],
+        report: &mut PictureReport,
+    ) -> Result<(), SyncError> {
+        let length = bytes.len() as u64;
+        let mut state = client.picture_upload_state(token, name, prospect)?;
+        while !state.complete {
+            self.keep_going()?;
+            let start = usize::try_from(state.offset).unwrap_or(usize::MAX).min(bytes.len());
+            let chunk = &bytes[start..(start + PICTURE_CHUNK_BYTES).min(bytes.len())];
+            state = match client.append_picture(token, name, prospect, (state.offset, length), chunk) {
+                Ok(state) => {
+                    report.bytes_sent += chunk.len() as u64;
+                    state
+                }
+                // Another try of this device got there first: go on from where the server is.
+                Err(SyncError::Refused { code, .. }) if code == "wrong_offset" => {
+                    client.picture_upload_state(token, name, prospect)?
+                }
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(())
+    }
+
+    fn unqueue(&self, name: &str, prospect: Option<ProspectId>) -> Result<(), ReplicaError> {
+        match prospect {
+            Some(prospect) => self.conn.execute(
+                "DELETE FROM picture_uploads WHERE sha256 = ?1 AND prospect_id = ?2",
+                params![name, prospect.as_bytes()],
+            )?,
+            None => self.conn.execute("DELETE FROM picture_uploads WHERE sha256 = ?1", [name])?,
+        };
+        Ok(())
+    }
+
+    /// Fetches picture `name` from the server and keeps it here (for a prospect this device
+    /// reads); answers with its bytes. Bytes that do not hash to the name are not kept.
+    pub fn fetch_picture(
+        &mut self,
+        client: &SyncClient,
+        name: &str,
+        now: census_core::Timestamp,
+    ) -> Result<Vec<u8>, SyncError> {
+        if let Some(photo) = self.photo(name)? {
+            return Ok(photo.bytes);
+        }
+        let token = self.token()?.ok_or(SyncError::SignedOut)?;
+        let (mime, bytes) = client.download_picture(&token, name)?;
+        if hex_sha256(&bytes) != name {
+            return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
+        }
+        self.store_photo(&bytes, &mime, now)?;
+        Ok(bytes)
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

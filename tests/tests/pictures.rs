@@ -1,0 +1,167 @@
+//! Pictures between devices and a real server: a photo taken for a visit is uploaded after the
+//! sync that pushes the visit; an upload cut off and a server restarted go on from the last
+//! byte stored; the same picture from a second device is not sent again; a manager's device
+//! fetches it; an agent of another territory is refused; bytes that are not their name's are
+//! refused and not kept; a file that is not a picture is refused.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+use std::collections::BTreeMap;
+
+use census_core::*;
+use census_replica::PICTURE_CHUNK_BYTES;
+use census_server::demo;
+use census_tests::hostile::RawApi;
+use census_tests::{Device, Server, admin, now};
+use rand::RngCore;
+
+/// A JPEG's first bytes, then `len` bytes in all of noise (the server reads only the start).
+fn jpeg(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes[..4].copy_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+    bytes
+}
+
+/// A visit to `shop` whose shopfront photo is `photo`, recorded on `device`.
+fn visit_with_photo(device: &mut Device, shop: ProspectId, photo: &PhotoAnswer) {
+    let questionnaire = demo::demo_questionnaire();
+    let visit = Visit {
+        id: VisitId::new_v7(now(), rand::random()),
+        at: now(),
+        agent: device.user(),
+        questionnaire: QuestionnaireRef { id: questionnaire.id, version: 1 },
+        answers: BTreeMap::from([
+            (QuestionId::new("staff").unwrap(), Answer::Integer(3)),
+            (QuestionId::new("owner_present").unwrap(), Answer::SelectOne("no".into())),
+            (QuestionId::new("shopfront").unwrap(), Answer::Photo(photo.clone())),
+        ]),
+        location: None,
+        outcome: "photographed the shopfront".into(),
+    };
+    let ctx = device.ctx();
+    let recorded = device.replica.record_visit(shop, &ctx, &questionnaire, &visit).unwrap();
+    assert!(matches!(recorded, census_replica::VisitOutcome::Recorded { .. }), "{recorded:?}");
+}
+
+fn upload_state(api: &RawApi, name: &str, shop: ProspectId) -> reqwest::blocking::Response {
+    api.http
+        .get(format!("{}/api/v1/pictures/{name}/upload", api.url))
+        .query(&[("prospect", shop.to_string())])
+        .bearer_auth(&api.token)
+        .send()
+        .unwrap()
+}
+
+fn append(
+    api: &RawApi,
+    name: &str,
+    shop: ProspectId,
+    offset: usize,
+    length: usize,
+    chunk: &[u8],
+) -> reqwest::blocking::Response {
+    api.http
+        .patch(format!("{}/api/v1/pictures/{name}", api.url))
+        .query(&[("prospect", shop.to_string())])
+        .bearer_auth(&api.token)
+        .header("upload-offset", offset)
+        .header("upload-length", length)
+        .body(chunk.to_vec())
+        .send()
+        .unwrap()
+}
+
+/// Syncs `device` up to its pictures: the visit is pushed, the pictures stay queued.
+fn sync_all_but_pictures(device: &mut Device) {
+    let stopper = device.replica.stopper();
+    let stopped = device.replica.sync(&device.client, now(), &mut |progress| {
+        if let census_replica::SyncProgress::Pictures { .. } = progress {
+            stopper.stop();
+        }
+    });
+    assert!(matches!(stopped, Err(census_replica::SyncError::Replica(census_replica::ReplicaError::Stopped))));
+    device.replica.watch(None);
+}
+
+#[test]
+fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_only_those_who_may_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "20"]);
+    let mut server = Server::start(&db);
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    anna.sync().unwrap();
+    let shops: Vec<ProspectId> = anna.replica.search("ромашка", 5).unwrap().into_iter().map(|r| r.id).collect();
+
+    // A photo taken for a visit goes with the sync that pushes the visit.
+    let first = jpeg(2 * PICTURE_CHUNK_BYTES + 1234);
+    let first_photo = anna.replica.store_photo(&first, "image/jpeg", now()).unwrap();
+    visit_with_photo(&mut anna, shops[0], &first_photo);
+    assert_eq!(anna.replica.pictures_pending().unwrap(), (1, first.len() as u64));
+    let report = anna.sync().unwrap();
+    assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, first.len() as u64));
+    assert_eq!((report.pictures_pending, anna.replica.pictures_pending().unwrap().0), (0, 0));
+
+    // A second photo's upload is cut off at a random byte (the server has stored what came),
+    // and the server is killed and started again: the device sends only the rest.
+    let second = jpeg(3 * PICTURE_CHUNK_BYTES + 77);
+    let second_photo = anna.replica.store_photo(&second, "image/jpeg", now()).unwrap();
+    visit_with_photo(&mut anna, shops[1], &second_photo);
+    sync_all_but_pictures(&mut anna);
+    let cut_at = 1 + rand::random::<u32>() as usize % (second.len() - 1);
+    let raw = RawApi::sign_in(&server, "anna");
+    let name = second_photo.sha256.as_str();
+    let answer: serde_json::Value = append(&raw, name, shops[1], 0, second.len(), &second[..cut_at]).json().unwrap();
+    assert_eq!(answer, serde_json::json!({ "offset": cut_at, "complete": false }));
+    // Sent again from a byte the server already has: refused, with where to go on from.
+    let again = append(&raw, name, shops[1], 0, second.len(), &second[..10]);
+    assert_eq!(again.status().as_u16(), 409);
+    let port: u16 = server.url.rsplit(':').next().unwrap().parse().unwrap();
+    server.kill();
+    server = Server::start_on(&db, port);
+    let report = anna.sync().unwrap();
+    assert_eq!(report.pictures_uploaded, 1);
+    assert_eq!(report.picture_bytes_sent, (second.len() - cut_at) as u64, "not one byte sent twice");
+
+    // The office fetches the pictures on demand; the same picture from its device is not sent again.
+    let mut office = Device::sign_in(dir.path(), "office", &server, "manager");
+    office.sync().unwrap();
+    assert_eq!(office.replica.fetch_picture(&office.client, name, now()).unwrap(), second);
+    assert_eq!(office.replica.photo(name).unwrap().unwrap().bytes, second, "kept on the device");
+    let copy = office.replica.store_photo(&first, "image/jpeg", now()).unwrap();
+    visit_with_photo(&mut office, shops[0], &copy);
+    let report = office.sync().unwrap();
+    assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, 0), "the server had it");
+
+    // Boris works another territory: he neither reads nor uploads these pictures.
+    let boris = RawApi::sign_in(&server, "boris");
+    let read =
+        boris.http.get(format!("{}/api/v1/pictures/{name}", boris.url)).bearer_auth(&boris.token).send().unwrap();
+    assert_eq!(read.status().as_u16(), 404);
+    assert_eq!(upload_state(&boris, name, shops[1]).status().as_u16(), 403);
+    let unnamed = hex(&[7; 32]);
+    assert_eq!(upload_state(&raw, &unnamed, shops[1]).status().as_u16(), 403, "a picture the prospect does not show");
+
+    // A third photo: bytes that are not the picture named are refused and not kept; a file
+    // that is no picture is refused at its first chunk; then the real one goes through.
+    let third = jpeg(PICTURE_CHUNK_BYTES / 2);
+    let third_photo = anna.replica.store_photo(&third, "image/jpeg", now()).unwrap();
+    visit_with_photo(&mut anna, shops[2], &third_photo);
+    sync_all_but_pictures(&mut anna);
+    let third_name = third_photo.sha256.as_str();
+    let other = jpeg(third.len());
+    let forged = append(&raw, third_name, shops[2], 0, other.len(), &other);
+    assert_eq!(forged.status().as_u16(), 422);
+    let answer: serde_json::Value = upload_state(&raw, third_name, shops[2]).json().unwrap();
+    assert_eq!(answer, serde_json::json!({ "offset": 0, "complete": false }), "nothing of it kept");
+    let script = b"#!/bin/sh\necho not a picture\n";
+    let refused = append(&raw, third_name, shops[2], 0, script.len(), script);
+    assert_eq!(refused.status().as_u16(), 400);
+    let report = anna.sync().unwrap();
+    assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, third.len() as u64));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
