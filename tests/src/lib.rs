@@ -15,7 +15,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use census_core::{Address, DeviceId, EditContext, NewProspect, Status, TerritoryId, Timestamp, UserId};
+use census_core::{
+    Address, Answer, DeviceId, EditContext, NewProspect, PhotoAnswer, ProspectId, QuestionId, QuestionnaireRef, Status,
+    TerritoryId, Timestamp, UserId, Visit, VisitId,
+};
 use census_replica::{Replica, SyncClient, SyncError, SyncReport, Trust};
 
 /// The `census-server` binary of this build (debug or release, like the running program),
@@ -213,6 +216,30 @@ impl Device {
 
     pub fn user(&self) -> UserId {
         self.replica.signed_in_user().unwrap().unwrap()
+    }
+
+    /// Records a visit to `shop` on the demo questionnaire whose shopfront photo is `photo`
+    /// (kept on this device first), as an agent's app does.
+    pub fn record_photo_visit(&mut self, shop: ProspectId, photo: &PhotoAnswer) {
+        let questionnaire = census_server::demo::demo_questionnaire();
+        let answer = |id: &str, answer: Answer| (QuestionId::new(id).unwrap(), answer);
+        let visit = Visit {
+            id: VisitId::new_v7(now(), rand::random()),
+            at: now(),
+            agent: self.user(),
+            questionnaire: QuestionnaireRef { id: questionnaire.id, version: questionnaire.version },
+            answers: [
+                answer("staff", Answer::Integer(3)),
+                answer("owner_present", Answer::SelectOne("no".into())),
+                answer("shopfront", Answer::Photo(photo.clone())),
+            ]
+            .into(),
+            location: None,
+            outcome: "photographed the shopfront".into(),
+        };
+        let ctx = self.ctx();
+        let recorded = self.replica.record_visit(shop, &ctx, &questionnaire, &visit).unwrap();
+        assert!(matches!(recorded, census_replica::VisitOutcome::Recorded { .. }), "{recorded:?}");
     }
 }
 

@@ -295,7 +295,7 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     wait_for_text(&client, "visit-message", |t| t == "Черновик сохранён").await;
     screenshot(&driver, &client, "visit-ru").await;
     click(&client, "record-visit").await;
-    wait_for_text(&client, "visit", |t| t.contains("12") && t.contains("85.5")).await;
+    wait_for_text(&client, "visit", |t| t.contains("12") && t.contains("85,5")).await;
     assert!(client.find(Locator::Css(&testid("continue-draft"))).await.is_err(), "no draft is left behind");
     client
         .wait()
@@ -324,7 +324,15 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
         let found = manager.replica.search("новая точка", 10).unwrap();
         assert_eq!(found.len(), 1, "the prospect typed in the app reached the server");
         assert_eq!((found[0].lat, found[0].lon), (Some(56.86), Some(35.91)));
-        manager.replica.prospect(found[0].id).unwrap().prospect
+        let arrived = manager.replica.prospect(found[0].id).unwrap().prospect;
+        // The photo taken offline went up after the visit, and the office can fetch it.
+        let photo = arrived.visits.values().flat_map(|v| v.answers.values()).find_map(|answer| match answer {
+            census_core::Answer::Photo(photo) => Some(photo.sha256.clone()),
+            _ => None,
+        });
+        let fetched = manager.replica.fetch_picture(&manager.client, &photo.unwrap(), census_tests::now()).unwrap();
+        assert_eq!(fetched, std::fs::read(&picture).unwrap());
+        arrived
     });
     let contacts: Vec<_> = arrived.contacts.values().collect();
     assert_eq!(contacts.len(), 1);
@@ -869,6 +877,74 @@ async fn the_list_answers_while_a_large_import_is_previewed_and_the_preview_stop
 
     client.close().await.unwrap();
     drop(driver);
+}
+
+/// A photo taken in the field reaches the office: Anna's device photographs a shopfront during
+/// a visit and syncs; the manager's app, which never had the picture, shows it in the card
+/// (fetched from the server), full screen, and in the review queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server) = demo_server(dir.path());
+    let picture = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/icons/icon.png")).unwrap();
+    let shop = tokio::task::block_in_place(|| {
+        let (mut anna, shop) = anna_and_romashka(dir.path(), &server);
+        let photo = anna.replica.store_photo(&picture, "image/png", census_tests::now()).unwrap();
+        anna.record_photo_visit(shop.id, &photo);
+        assert_eq!(anna.sync().unwrap().pictures_uploaded, 1);
+        shop
+    });
+
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    sign_in(&client, &server, "manager").await;
+    click(&client, "sync").await;
+    wait_for_rows(&client, 40).await;
+    open_prospect(&client, &shop.name).await;
+    let shown = format!("{} {}", testid("visit"), testid("photo"));
+    wait_for_picture(&client, &shown).await;
+    photograph_for_docs(&driver, &client, "photo-card-ru").await;
+    click(&client, "photo-open").await;
+    wait_for_picture(&client, &format!("{} img", testid("photo-full"))).await;
+    photograph_for_docs(&driver, &client, "photo-full-ru").await;
+    click(&client, "photo-close").await;
+    wait_until_gone(&client, &testid("photo-full")).await;
+
+    click(&client, "to-queue").await;
+    open_prospect(&client, &shop.name).await;
+    wait_for_picture(&client, &shown).await;
+    photograph_for_docs(&driver, &client, "photo-review-ru").await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
+
+/// Waits until the picture `selector` finds is drawn (its bytes arrived and decoded), and
+/// scrolls it into view.
+async fn wait_for_picture(client: &Client, selector: &str) {
+    let drawn = format!(
+        "const img = document.querySelector(\"{selector}\"); \
+         const drawn = img !== null && img.complete && img.naturalWidth > 0; \
+         if (drawn) img.scrollIntoView({{ block: 'center' }}); return drawn;"
+    );
+    let started = std::time::Instant::now();
+    while client.execute(&drawn, vec![]).await.unwrap() != serde_json::Value::Bool(true) {
+        assert!(
+            started.elapsed() < WAIT,
+            "{selector} was never drawn; the window said:\n{}",
+            window_text(client).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A screenshot kept with the documentation (`docs/screenshots/<name>.png`).
+async fn photograph_for_docs(driver: &Driver, client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver.screenshot(client.get_window_rect().await.unwrap(), &dir.join(format!("{name}.png")));
 }
 
 /// Exports the list as `format` from the app; answers with the file it wrote into `folder`.

@@ -6,11 +6,8 @@
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
 
-use std::collections::BTreeMap;
-
 use census_core::*;
 use census_replica::PICTURE_CHUNK_BYTES;
-use census_server::demo;
 use census_tests::hostile::RawApi;
 use census_tests::{Device, Server, admin, now};
 use rand::RngCore;
@@ -21,27 +18,6 @@ fn jpeg(len: usize) -> Vec<u8> {
     rand::rng().fill_bytes(&mut bytes);
     bytes[..4].copy_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
     bytes
-}
-
-/// A visit to `shop` whose shopfront photo is `photo`, recorded on `device`.
-fn visit_with_photo(device: &mut Device, shop: ProspectId, photo: &PhotoAnswer) {
-    let questionnaire = demo::demo_questionnaire();
-    let visit = Visit {
-        id: VisitId::new_v7(now(), rand::random()),
-        at: now(),
-        agent: device.user(),
-        questionnaire: QuestionnaireRef { id: questionnaire.id, version: 1 },
-        answers: BTreeMap::from([
-            (QuestionId::new("staff").unwrap(), Answer::Integer(3)),
-            (QuestionId::new("owner_present").unwrap(), Answer::SelectOne("no".into())),
-            (QuestionId::new("shopfront").unwrap(), Answer::Photo(photo.clone())),
-        ]),
-        location: None,
-        outcome: "photographed the shopfront".into(),
-    };
-    let ctx = device.ctx();
-    let recorded = device.replica.record_visit(shop, &ctx, &questionnaire, &visit).unwrap();
-    assert!(matches!(recorded, census_replica::VisitOutcome::Recorded { .. }), "{recorded:?}");
 }
 
 fn upload_state(api: &RawApi, name: &str, shop: ProspectId) -> reqwest::blocking::Response {
@@ -97,7 +73,7 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     // A photo taken for a visit goes with the sync that pushes the visit.
     let first = jpeg(2 * PICTURE_CHUNK_BYTES + 1234);
     let first_photo = anna.replica.store_photo(&first, "image/jpeg", now()).unwrap();
-    visit_with_photo(&mut anna, shops[0], &first_photo);
+    anna.record_photo_visit(shops[0], &first_photo);
     assert_eq!(anna.replica.pictures_pending().unwrap(), (1, first.len() as u64));
     let report = anna.sync().unwrap();
     assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, first.len() as u64));
@@ -107,7 +83,7 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     // and the server is killed and started again: the device sends only the rest.
     let second = jpeg(3 * PICTURE_CHUNK_BYTES + 77);
     let second_photo = anna.replica.store_photo(&second, "image/jpeg", now()).unwrap();
-    visit_with_photo(&mut anna, shops[1], &second_photo);
+    anna.record_photo_visit(shops[1], &second_photo);
     sync_all_but_pictures(&mut anna);
     let cut_at = 1 + rand::random::<u32>() as usize % (second.len() - 1);
     let raw = RawApi::sign_in(&server, "anna");
@@ -130,7 +106,7 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     assert_eq!(office.replica.fetch_picture(&office.client, name, now()).unwrap(), second);
     assert_eq!(office.replica.photo(name).unwrap().unwrap().bytes, second, "kept on the device");
     let copy = office.replica.store_photo(&first, "image/jpeg", now()).unwrap();
-    visit_with_photo(&mut office, shops[0], &copy);
+    office.record_photo_visit(shops[0], &copy);
     let report = office.sync().unwrap();
     assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, 0), "the server had it");
 
@@ -147,7 +123,7 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     // that is no picture is refused at its first chunk; then the real one goes through.
     let third = jpeg(PICTURE_CHUNK_BYTES / 2);
     let third_photo = anna.replica.store_photo(&third, "image/jpeg", now()).unwrap();
-    visit_with_photo(&mut anna, shops[2], &third_photo);
+    anna.record_photo_visit(shops[2], &third_photo);
     sync_all_but_pictures(&mut anna);
     let third_name = third_photo.sha256.as_str();
     let other = jpeg(third.len());
@@ -160,6 +136,22 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     assert_eq!(refused.status().as_u16(), 400);
     let report = anna.sync().unwrap();
     assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, third.len() as u64));
+
+    // From the command line: the pictures on a device, and one fetched from the server.
+    let listed = census(&anna.path, &["photos"]);
+    assert!(listed.starts_with("0 picture(s) waiting to be uploaded (0 bytes); 3 in all"), "{listed}");
+    let file = dir.path().join("third.jpg");
+    let written = census(&office.path, &["photo", "get", third_name, "--out", file.to_str().unwrap()]);
+    assert!(written.starts_with(&format!("Wrote picture {third_name}")), "{written}");
+    assert_eq!(std::fs::read(&file).unwrap(), third);
+}
+
+/// Runs the `census` command line on `replica`; answers with what it printed.
+fn census(replica: &std::path::Path, args: &[&str]) -> String {
+    let out =
+        std::process::Command::new(census_tests::cli_binary()).arg("-r").arg(replica).args(args).output().unwrap();
+    assert!(out.status.success(), "census {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -140,6 +140,11 @@ enum Command {
     },
     /// Changes waiting to be pushed to the server, and changes it refused.
     Outbox,
+    /// The pictures on this device: those waiting to be uploaded, then the others.
+    Photos,
+    /// One picture.
+    #[command(subcommand)]
+    Photo(PhotoCommand),
     /// Sign this device in to a Census server (creates the replica if there is none).
     Login {
         /// The server's address, e.g. https://census.example.com (http:// only on this machine,
@@ -162,6 +167,18 @@ enum Command {
     },
     /// Push this device's changes and pull everything new from the server.
     Sync,
+}
+
+#[derive(Debug, Subcommand)]
+enum PhotoCommand {
+    /// Writes a picture (by its SHA-256) to a file: from this device, or fetched from the server
+    /// and kept here.
+    Get {
+        sha256: String,
+        /// The file to write.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -576,6 +593,24 @@ fn run(cli: &Cli) -> Result<ExitCode, Failure> {
             None => out.directory(&replica.people()?, &replica.territories()?, &replica.questionnaires()?),
         },
         Command::Outbox => out.outbox(&replica.outbox(u32::MAX)?, &replica.refused_changes()?),
+        Command::Photos => out.pictures(&replica.pictures()?),
+        Command::Photo(PhotoCommand::Get { sha256, out: file }) => {
+            let bytes = match replica.photo(sha256)? {
+                Some(photo) => photo.bytes,
+                None if replica.server()?.is_none() => {
+                    return Err(Failure::Usage(format!(
+                        "picture {sha256} is not on this device, which is not signed in; run `census login` first"
+                    )));
+                }
+                None => {
+                    let client = replica.client()?;
+                    replica.fetch_picture(&client, sha256, now())?
+                }
+            };
+            std::fs::write(file, &bytes)
+                .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", file.display())))?;
+            out.picture_written(sha256, bytes.len(), file);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

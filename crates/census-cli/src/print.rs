@@ -7,8 +7,8 @@ use census_core::{
     ColumnMapping, Conflict, DeviceId, Person, Prospect, ProspectId, Questionnaire, Territory, Timestamp, UserId, Visit,
 };
 use census_replica::{
-    ImportPreview, OutboxEntry, ProspectDetail, ProspectRow, RefusedChange, RowOutcome, SyncProgress, SyncReport,
-    VisitDraft, VisitOutcome,
+    ImportPreview, OutboxEntry, PictureOnDevice, ProspectDetail, ProspectRow, RefusedChange, RowOutcome, SyncProgress,
+    SyncReport, VisitDraft, VisitOutcome,
 };
 use serde_json::json;
 
@@ -299,6 +299,30 @@ impl Output {
             say!("  {}  prospect {}  {} bytes", e.hash, e.prospect, e.bytes.len());
         }
         self.refused(refused);
+    }
+
+    pub(crate) fn pictures(&self, pictures: &[PictureOnDevice]) {
+        if self.json {
+            return self.emit(json!({ "pictures": pictures }));
+        }
+        let pending: Vec<&PictureOnDevice> = pictures.iter().filter(|p| p.pending).collect();
+        let bytes: u64 = pending.iter().map(|p| p.bytes).sum();
+        say!(
+            "{} picture(s) waiting to be uploaded ({bytes} bytes); {} in all on this device.",
+            pending.len(),
+            pictures.len()
+        );
+        for p in pictures {
+            let state = if p.pending { "pending " } else { "uploaded" };
+            say!("  {state}  {}  {}  {} bytes", p.sha256, p.mime, p.bytes);
+        }
+    }
+
+    pub(crate) fn picture_written(&self, sha256: &str, bytes: usize, file: &std::path::Path) {
+        if self.json {
+            return self.emit(json!({ "sha256": sha256, "bytes": bytes, "file": file }));
+        }
+        say!("Wrote picture {sha256} ({bytes} bytes) to {}.", file.display());
     }
 
     fn refused(&self, refused: &[RefusedChange]) {

@@ -56,7 +56,7 @@ pub use import::{
 };
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
-pub use picture_uploads::{PICTURE_CHUNK_BYTES, PictureReport, UploadState};
+pub use picture_uploads::{PICTURE_CHUNK_BYTES, PictureOnDevice, PictureReport, UploadState};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};
 pub use spreadsheet_bounds::{

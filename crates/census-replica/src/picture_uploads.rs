@@ -100,7 +100,34 @@ impl SyncClient {
     }
 }
 
+/// A picture kept on this device.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PictureOnDevice {
+    pub sha256: String,
+    pub mime: String,
+    pub bytes: u64,
+    /// Waiting to be uploaded (else uploaded, or taken elsewhere and fetched).
+    pub pending: bool,
+}
+
 impl Replica {
+    /// Every picture kept on this device, those waiting to be uploaded first.
+    pub fn pictures(&self) -> Result<Vec<PictureOnDevice>, ReplicaError> {
+        let mut statement = self.conn.prepare(
+            "SELECT p.sha256, p.mime, length(p.bytes), EXISTS (SELECT 1 FROM picture_uploads u WHERE u.sha256 = p.sha256) \
+             AS pending FROM photos p ORDER BY pending DESC, p.stored_at, p.sha256",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(PictureOnDevice {
+                sha256: r.get(0)?,
+                mime: r.get(1)?,
+                bytes: r.get::<_, i64>(2)?.unsigned_abs(),
+                pending: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Pictures waiting to be uploaded, and their bytes in all.
     pub fn pictures_pending(&self) -> Result<(u64, u64), ReplicaError> {
         Ok(self.conn.query_row(

@@ -21,6 +21,9 @@ pub struct SyncStatus {
     /// Changes made on this device that the server does not have yet.
     pub pending: u64,
     pub last_sync: Option<Timestamp>,
+    /// Pictures waiting to be uploaded, and their bytes.
+    pub pictures_pending: u64,
+    pub picture_bytes_pending: u64,
 }
 
 /// How a sync ended, for the window (sent as the `sync-finished` event).
@@ -39,7 +42,17 @@ pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<SyncReport, AppEr
 
 #[tauri::command]
 pub async fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
-    state.run(|replica| Ok(SyncStatus { pending: replica.outbox_len()?, last_sync: replica.last_sync()? })).await
+    state
+        .run(|replica| {
+            let (pictures_pending, picture_bytes_pending) = replica.pictures_pending()?;
+            Ok(SyncStatus {
+                pending: replica.outbox_len()?,
+                last_sync: replica.last_sync()?,
+                pictures_pending,
+                picture_bytes_pending,
+            })
+        })
+        .await
 }
 
 /// The changes the server refused, with its reasons; they stay on this device.

@@ -125,12 +125,25 @@ pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Re
     state.run(move |replica| Ok(replica.store_photo(&bytes, &mime, now())?)).await
 }
 
-/// A picture's bytes, for showing it.
+/// A picture's bytes, for showing it: from this device, or else fetched from the server (and
+/// kept here) when someone is signed in and the server can be reached.
 #[tauri::command]
 pub async fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
-    let found = state.run(move |replica| Ok(replica.photo(&sha256)?)).await?;
-    let photo = found.ok_or_else(|| {
-        AppError::new(ErrorKind::Invalid, "this picture is not on this device", "этого фото нет на этом устройстве")
-    })?;
-    Ok(Response::new(photo.bytes))
+    let bytes = state
+        .run(move |replica| {
+            if let Some(photo) = replica.photo(&sha256)? {
+                return Ok(photo.bytes);
+            }
+            if replica.server()?.is_none() {
+                return Err(AppError::new(
+                    ErrorKind::Invalid,
+                    "this picture is not on this device",
+                    "этого фото нет на этом устройстве",
+                ));
+            }
+            let client = replica.client()?;
+            Ok(replica.fetch_picture(&client, &sha256, now())?)
+        })
+        .await?;
+    Ok(Response::new(bytes))
 }

@@ -438,7 +438,11 @@ export type SyncStatus = {
 /**
  * Changes made on this device that the server does not have yet.
  */
-pending: number, last_sync: Timestamp | null, };
+pending: number, last_sync: Timestamp | null, 
+/**
+ * Pictures waiting to be uploaded, and their bytes.
+ */
+pictures_pending: number, picture_bytes_pending: number, };
 
 export type SyncFinished = { "outcome": "synced", report: SyncReport, background: boolean, } | { "outcome": "failed", error: AppError, background: boolean, };
 

@@ -1,6 +1,6 @@
 // Formatting shared by the screens.
-import { t, type MessageKey } from './i18n.svelte';
-import type { Answer, FieldValue, Status } from './types';
+import { i18n, locale, t, type MessageKey } from './i18n.svelte';
+import type { Answer, FieldValue, Question, Status } from './types';
 
 export const STATUSES: Status[] = [
   'new',
@@ -17,11 +17,21 @@ export function statusKey(status: Status): MessageKey {
   return `status.${status}`;
 }
 
-/** An answer as a line of text in the card. */
-export function describeAnswer(answer: Answer): string {
+/** An answer as a line of text in the card: options by their labels in the language shown
+ * (when the question is known), numbers as the language writes them. */
+export function describeAnswer(answer: Answer, question: Question | null = null): string {
+  const label = (value: string) => {
+    const choice = question?.choices.find((c) => c.value === value);
+    return choice ? choice.label[i18n.language] : value;
+  };
   switch (answer.type) {
+    case 'select_one':
+      return label(answer.value);
     case 'select_many':
-      return answer.value.join(', ');
+      return answer.value.map(label).join(', ');
+    case 'integer':
+    case 'decimal':
+      return new Intl.NumberFormat(locale(), { maximumFractionDigits: 6 }).format(answer.value);
     case 'geopoint':
       return `${answer.value.lat.toFixed(5)}, ${answer.value.lon.toFixed(5)}`;
     case 'photo':

@@ -26,6 +26,8 @@ const messages = {
     filters_set: 'Фильтры (выбрано: {n})',
     no_prospects: 'Нет точек. Синхронизируйте устройство или добавьте точку.',
     pending: 'Ждут отправки: {n}',
+    pictures_pending: 'Фото ждут отправки: {n} ({size} МБ)',
+    photo_close: 'Закрыть',
     last_sync: 'Синхронизация: {when}',
     never_synced: 'Ещё не синхронизировано',
     sync: 'Синхронизировать',
@@ -239,7 +241,7 @@ const messages = {
     'position.position_unavailable': 'Положение не определено: введите координаты.',
     saving_photo: 'Сохраняем фото…',
     photo: 'Фото',
-    photo_elsewhere: 'Фото снято на другом устройстве',
+    photo_elsewhere: 'Фото ещё не на этом устройстве: оно загрузится, когда будет связь с сервером',
     required: 'Обязательный вопрос',
     draft_saved: 'Черновик сохранён',
     draft_not_saved: 'Черновик не сохранён ({detail}); пробуем снова',
@@ -291,6 +293,8 @@ const messages = {
     filters_set: 'Filters ({n} set)',
     no_prospects: 'No prospects. Sync this device or add a prospect.',
     pending: 'Waiting to send: {n}',
+    pictures_pending: 'Photos waiting to send: {n} ({size} MB)',
+    photo_close: 'Close',
     last_sync: 'Synced: {when}',
     never_synced: 'Not synced yet',
     sync: 'Sync',
@@ -504,7 +508,7 @@ const messages = {
     'position.position_unavailable': 'The position could not be found: type the coordinates.',
     saving_photo: 'Saving the photo…',
     photo: 'Photo',
-    photo_elsewhere: 'The photo was taken on another device',
+    photo_elsewhere: 'The photo is not on this device yet: it loads once the server can be reached',
     required: 'Required',
     draft_saved: 'Draft saved',
     draft_not_saved: 'The draft is not saved ({detail}); trying again',
@@ -564,6 +568,11 @@ export function formatCount(n: number): string {
  * case and ё ignored (as the replica's lists sort). */
 export function compareNames(a: string, b: string): number {
   return new Intl.Collator(locale(), { numeric: true, sensitivity: 'base' }).compare(a, b);
+}
+
+/** Bytes as megabytes, one decimal, as the language writes them ("1,5", "1.5"). */
+export function formatMegabytes(bytes: number): string {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(bytes / 1_048_576);
 }
 
 /** The form of a noun after `n`: `forms` are one|few|many in Russian, one|other in English. */

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { compareNames, errorText, formatTime, i18n, plural, setLanguage, t } from './i18n.svelte';
-import { describeValue, fieldLabel, STATUSES, statusKey } from './format';
+import { describeAnswer, describeValue, fieldLabel, STATUSES, statusKey } from './format';
+import type { Question } from './types';
 
 describe('languages', () => {
   beforeEach(() => setLanguage('ru'));
@@ -48,6 +49,23 @@ describe('languages', () => {
 });
 
 describe('fields and values in words', () => {
+  it('says an answer by its option labels and numbers as the language writes them', () => {
+    const question = {
+      choices: [
+        { value: 'yes', label: { ru: 'Да', en: 'Yes' } },
+        { value: 'no', label: { ru: 'Нет', en: 'No' } },
+      ],
+    } as unknown as Question;
+    setLanguage('ru');
+    expect(describeAnswer({ type: 'select_one', value: 'no' }, question)).toBe('Нет');
+    expect(describeAnswer({ type: 'select_many', value: ['yes', 'no'] }, question)).toBe('Да, Нет');
+    expect(describeAnswer({ type: 'decimal', value: 85.5 })).toBe('85,5');
+    expect(describeAnswer({ type: 'select_one', value: 'unknown' }, question)).toBe('unknown');
+    setLanguage('en');
+    expect(describeAnswer({ type: 'select_one', value: 'no' }, question)).toBe('No');
+    expect(describeAnswer({ type: 'decimal', value: 85.5 })).toBe('85.5');
+  });
+
   it('names a field path without its ids, and a status in the language shown', () => {
     setLanguage('en');
     expect(fieldLabel('contacts/0192f0c1-aaaa/phone')).toBe('Contacts · Phone');
