@@ -10,6 +10,8 @@
 //!   hash check: bytes that do not hash to the name are refused (`422 picture_mismatch`) and
 //!   not kept.
 //! - `GET /api/v1/pictures/{name}`: the picture, read from disk a piece at a time.
+//! - `GET /api/v1/thumbnails?scope=T&after=NAME`: the thumbnails of the territory's pictures (a
+//!   thumbnail is uploaded like any picture, with `thumbnail_of` naming the picture it shows).
 //!
 //! Uploading needs a device that may write the prospect, whose document names the picture; the
 //! first bytes must show a picture Census takes (`census_core::pictures::ImageKind`), and the
@@ -42,11 +44,49 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/v1/pictures/{name}", get(download).patch(upload))
         .route("/api/v1/pictures/{name}/upload", get(upload_status))
+        .route("/api/v1/thumbnails", get(thumbnails))
+}
+
+/// Thumbnails listed a page at a time.
+const THUMBNAILS_PAGE: u32 = 1_000;
+
+#[derive(Debug, Deserialize)]
+struct ThumbnailsQuery {
+    scope: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// The thumbnails of the pictures of a territory's prospects (`[{"picture", "thumbnail"}]`, by
+/// picture, after `after`), for a device to fetch after its pull.
+async fn thumbnails(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<ThumbnailsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let Query(query) =
+        query.map_err(|e| ApiError::BadRequest(format!("a list of thumbnails needs a scope: {}", e.body_text())))?;
+    let scope: TerritoryId =
+        query.scope.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
+    if !caller.may_read(scope) {
+        return Err(ApiError::Forbidden(format!("territory {scope} is not one of yours")));
+    }
+    let after = query.after.chars().take(64).collect::<String>();
+    let found = blocking(move || Ok(state.store.thumbnails(scope, &after, THUMBNAILS_PAGE)?)).await?;
+    let entries: Vec<serde_json::Value> = found
+        .into_iter()
+        .map(|(picture, thumbnail)| serde_json::json!({ "picture": picture, "thumbnail": thumbnail }))
+        .collect();
+    Ok(Json(serde_json::Value::Array(entries)))
 }
 
 #[derive(Debug, Deserialize)]
 struct ForProspect {
     prospect: String,
+    /// The picture this one is a thumbnail of (which the prospect's document names).
+    #[serde(default)]
+    thumbnail_of: Option<String>,
 }
 
 /// Where an upload stands: the bytes the server has, and whether the picture is whole.
@@ -72,8 +112,13 @@ async fn upload_rights(
         query.map_err(|e| ApiError::BadRequest(format!("say which prospect the picture is for: {}", e.body_text())))?;
     let doc: ProspectId =
         query.prospect.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
-    let (store, named) = (state.store.clone(), name.to_owned());
-    let territory = blocking(move || Ok(store.picture_upload_territory(&named, doc)?)).await?;
+    if query.thumbnail_of.as_deref().is_some_and(|of| !is_picture_name(of)) {
+        return Err(ApiError::BadRequest("thumbnail_of names a picture by its SHA-256".into()));
+    }
+    // A thumbnail goes where its picture goes: the document must name the picture.
+    let shown = query.thumbnail_of.clone().unwrap_or_else(|| name.to_owned());
+    let store = state.store.clone();
+    let territory = blocking(move || Ok(store.picture_upload_territory(&shown, doc)?)).await?;
     let Some(territory) = territory else {
         return Err(refused(
             &caller,
@@ -82,6 +127,10 @@ async fn upload_rights(
         ));
     };
     caller.may_write(Some(territory), territory).map_err(|reason| refused(&caller, name, reason))?;
+    if let Some(picture) = query.thumbnail_of {
+        let (store, thumbnail) = (state.store.clone(), name.to_owned());
+        blocking(move || Ok(store.record_thumbnail(&picture, &thumbnail, doc)?)).await?;
+    }
     Ok((caller, doc))
 }
 

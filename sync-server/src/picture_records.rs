@@ -91,3 +91,30 @@ pub(crate) fn territories(conn: &Connection, name: &str) -> Result<Vec<Territory
         .collect::<Result<_, _>>()?;
     rows.into_iter().map(territory_id).collect()
 }
+
+/// Records `thumbnail` as a thumbnail of `picture`.
+pub(crate) fn thumbnail(conn: &Connection, picture: &str, thumbnail: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT OR IGNORE INTO picture_thumbnails (picture, thumbnail) VALUES (?1, ?2)")?
+        .execute(params![picture, thumbnail])?;
+    Ok(())
+}
+
+/// The stored thumbnails of pictures uploaded for prospects now in `scope`, by picture name
+/// after `after`, at most `limit`.
+pub(crate) fn thumbnails(
+    conn: &Connection,
+    scope: TerritoryId,
+    after: &str,
+    limit: u32,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT DISTINCT t.picture, t.thumbnail FROM picture_thumbnails t \
+             JOIN pictures p ON p.name = t.thumbnail \
+             JOIN picture_refs r ON r.name = t.picture JOIN documents d ON d.doc = r.doc \
+             WHERE d.territory = ?1 AND t.picture > ?2 ORDER BY t.picture LIMIT ?3",
+        )?
+        .query_map(params![scope.as_bytes(), after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -198,6 +198,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, doc)
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- Each picture's thumbnails, which devices fetch for their territories after a pull.
+    CREATE TABLE picture_thumbnails (
+        picture TEXT NOT NULL,
+        thumbnail TEXT NOT NULL,
+        PRIMARY KEY (picture, thumbnail)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The migration that made `document_objects`, which learns from the changes stored before it.
@@ -928,6 +936,16 @@ impl Store for SqliteStore {
             }
             _ => Ok(None),
         }
+    }
+
+    fn record_thumbnail(&self, picture: &str, thumbnail: &str, doc: ProspectId) -> Result<(), StoreError> {
+        let conn = self.writer();
+        picture_records::refer(&conn, thumbnail, doc)?;
+        picture_records::thumbnail(&conn, picture, thumbnail)
+    }
+
+    fn thumbnails(&self, scope: TerritoryId, after: &str, limit: u32) -> Result<Vec<(String, String)>, StoreError> {
+        picture_records::thumbnails(&self.reader(), scope, after, limit)
     }
 
     fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError> {

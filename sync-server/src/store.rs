@@ -122,6 +122,10 @@ pub trait Store: Send + Sync + 'static {
     /// then read (picture_records.rs); `None` when the server has no such prospect or it does
     /// not name the picture.
     fn picture_upload_territory(&self, name: &str, doc: ProspectId) -> Result<Option<TerritoryId>, StoreError>;
+    /// Records `thumbnail` as a thumbnail of `picture`, uploaded for `doc`.
+    fn record_thumbnail(&self, picture: &str, thumbnail: &str, doc: ProspectId) -> Result<(), StoreError>;
+    /// The thumbnails of pictures of `scope`'s prospects, by picture after `after`, whole ones only.
+    fn thumbnails(&self, scope: TerritoryId, after: &str, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
     /// Records a picture stored whole, with its type and length.
     fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError>;
     /// A stored picture's type and length.

@@ -880,8 +880,9 @@ async fn the_list_answers_while_a_large_import_is_previewed_and_the_preview_stop
 }
 
 /// A photo taken in the field reaches the office: Anna's device photographs a shopfront during
-/// a visit and syncs; the manager's app, which never had the picture, shows it in the card
-/// (fetched from the server), full screen, and in the review queue.
+/// a visit and syncs; the manager's app shows its thumbnail in the card (fetched with the
+/// manager's sync), the photo itself full screen (fetched from the server when opened), and
+/// the thumbnail again in the review queue.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
     let _window = ONE_WINDOW.lock().await;
@@ -892,7 +893,7 @@ async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
         let (mut anna, shop) = anna_and_romashka(dir.path(), &server);
         let photo = anna.replica.store_photo(&picture, "image/png", census_tests::now()).unwrap();
         anna.record_photo_visit(shop.id, &photo);
-        assert_eq!(anna.sync().unwrap().pictures_uploaded, 1);
+        assert_eq!(anna.sync().unwrap().pictures_uploaded, 2, "the photo and its thumbnail");
         shop
     });
 

@@ -137,9 +137,26 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     let report = anna.sync().unwrap();
     assert_eq!((report.pictures_uploaded, report.picture_bytes_sent), (1, third.len() as u64));
 
+    // A photo that decodes has a thumbnail, made when it is taken: it goes up with the photo,
+    // and the office's next sync brings the thumbnail only.
+    let png =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../src-tauri/icons/icon.png")).unwrap();
+    let fourth = anna.replica.store_photo(&png, "image/png", now()).unwrap();
+    let thumbnail = anna.replica.thumbnail(&fourth.sha256).unwrap().expect("a thumbnail made at capture");
+    assert!(thumbnail.bytes != png && thumbnail.mime == "image/jpeg");
+    anna.record_photo_visit(shops[0], &fourth);
+    let report = anna.sync().unwrap();
+    assert_eq!(report.pictures_uploaded, 2, "the photo and its thumbnail");
+    let report = office.sync().unwrap();
+    assert!(report.thumbnails_fetched >= 1, "{report:?}");
+    assert_eq!(office.replica.thumbnail(&fourth.sha256).unwrap().map(|t| t.bytes), Some(thumbnail.bytes));
+    assert!(office.replica.photo(&fourth.sha256).unwrap().is_none(), "the photo itself waits until it is opened");
+    let again = office.sync().unwrap();
+    assert_eq!(again.thumbnails_fetched, 0, "a thumbnail comes once");
+
     // From the command line: the pictures on a device, and one fetched from the server.
     let listed = census(&anna.path, &["photos"]);
-    assert!(listed.starts_with("0 picture(s) waiting to be uploaded (0 bytes); 3 in all"), "{listed}");
+    assert!(listed.starts_with("0 picture(s) waiting to be uploaded (0 bytes); 5 in all"), "{listed}");
     let file = dir.path().join("third.jpg");
     let written = census(&office.path, &["photo", "get", third_name, "--out", file.to_str().unwrap()]);
     assert!(written.starts_with(&format!("Wrote picture {third_name}")), "{written}");

@@ -41,6 +41,7 @@ mod spreadsheet_bounds;
 mod sync;
 mod sync_client;
 mod text_encoding;
+mod thumbnails;
 mod token;
 mod watch;
 
@@ -64,5 +65,6 @@ pub use spreadsheet_bounds::{
 };
 pub use sync::{RefusedChange, SyncProgress, SyncReport};
 pub use sync_client::{ServerStatus, SyncClient, SyncError, Trust, UntrustedCertificate};
+pub use thumbnails::{THUMBNAIL_EDGE, thumbnail_of};
 pub use token::TokenVault;
 pub use watch::{ProgressSink, Stopper};

@@ -45,12 +45,43 @@ impl Replica {
                 format!("\"{mime}\" is not a picture type; choose an image file"),
             )));
         }
-        let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex_sha256(bytes);
         self.conn.execute(
             "INSERT INTO photos (sha256, mime, bytes, stored_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             params![sha256, mime, bytes, at.unix_millis()],
         )?;
+        if self.thumbnail(&sha256)?.is_none()
+            && let Some(thumbnail) = crate::thumbnails::thumbnail_of(bytes)
+        {
+            self.keep_thumbnail(&sha256, &thumbnail, at)?;
+        }
         Ok(PhotoAnswer { sha256, mime: mime.to_owned() })
+    }
+
+    /// Keeps `thumbnail` as the thumbnail of picture `of`.
+    pub(crate) fn keep_thumbnail(
+        &self,
+        of: &str,
+        thumbnail: &[u8],
+        at: census_core::Timestamp,
+    ) -> Result<String, ReplicaError> {
+        let name = hex_sha256(thumbnail);
+        self.conn.execute(
+            "INSERT INTO photos (sha256, mime, bytes, stored_at, thumbnail_of) VALUES (?1, 'image/jpeg', ?2, ?3, ?4) \
+             ON CONFLICT DO NOTHING",
+            params![name, thumbnail, at.unix_millis(), of],
+        )?;
+        Ok(name)
+    }
+
+    /// The thumbnail of picture `of`, if this device has one.
+    pub fn thumbnail(&self, of: &str) -> Result<Option<StoredPhoto>, ReplicaError> {
+        Ok(self
+            .conn
+            .query_row("SELECT mime, bytes FROM photos WHERE thumbnail_of = ?1 LIMIT 1", [of], |r| {
+                Ok(StoredPhoto { mime: r.get(0)?, bytes: r.get(1)? })
+            })
+            .optional()?)
     }
 
     /// A picture kept on this device, if it is here.
@@ -62,4 +93,8 @@ impl Replica {
             })
             .optional()?)
     }
+}
+
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -33,11 +33,24 @@ pub struct PictureReport {
     pub refused: u64,
 }
 
-/// Queues `sha256` to be uploaded for `prospect`, inside the caller's transaction.
-pub(crate) fn queue(conn: &Connection, sha256: &str, prospect: ProspectId) -> Result<(), ReplicaError> {
+/// Queues picture `sha256`, and its thumbnail if there is one, to be uploaded for `prospect`,
+/// inside the caller's transaction.
+pub(crate) fn queue_with_thumbnail(conn: &Connection, sha256: &str, prospect: ProspectId) -> Result<(), ReplicaError> {
     conn.prepare_cached("INSERT OR IGNORE INTO picture_uploads (sha256, prospect_id) VALUES (?1, ?2)")?
         .execute(params![sha256, prospect.as_bytes()])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO picture_uploads (sha256, prospect_id, thumbnail_of) \
+         SELECT sha256, ?2, thumbnail_of FROM photos WHERE thumbnail_of = ?1",
+    )?
+    .execute(params![sha256, prospect.as_bytes()])?;
     Ok(())
+}
+
+/// A thumbnail the server has for a picture of a territory.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ThumbnailEntry {
+    pub picture: String,
+    pub thumbnail: String,
 }
 
 impl SyncClient {
@@ -45,37 +58,42 @@ impl SyncClient {
         format!("pictures/{name}")
     }
 
-    /// How much of picture `name` the server has, asked for `prospect`.
-    pub(crate) fn picture_upload_state(
-        &self,
-        token: &str,
-        name: &str,
-        prospect: ProspectId,
-    ) -> Result<UploadState, SyncError> {
-        let path = format!("{}/upload", SyncClient::picture_path(name));
-        self.get_json_with(token, &path, &[("prospect", prospect.to_string())], "upload state")
+    /// How much of picture `name` the server has, asked for `upload`'s prospect.
+    pub(crate) fn picture_upload_state(&self, token: &str, upload: &Upload) -> Result<UploadState, SyncError> {
+        let path = format!("{}/upload", SyncClient::picture_path(&upload.name));
+        self.get_json_with(token, &path, &upload.query(), "upload state")
     }
 
-    /// Sends `chunk`, the bytes of picture `name` (of `length` in all) from `offset`.
+    /// Sends `chunk`, the bytes of `upload`'s picture (of `length` in all) from `offset`.
     pub(crate) fn append_picture(
         &self,
         token: &str,
-        name: &str,
-        prospect: ProspectId,
+        upload: &Upload,
         (offset, length): (u64, u64),
         chunk: &[u8],
     ) -> Result<UploadState, SyncError> {
         let request = self
             .http
-            .patch(self.url(&SyncClient::picture_path(name)))
+            .patch(self.url(&SyncClient::picture_path(&upload.name)))
             .bearer_auth(token)
-            .query(&[("prospect", prospect.to_string())])
+            .query(&upload.query())
             .header("upload-offset", offset)
             .header("upload-length", length)
             .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
             .body(chunk.to_vec());
         let response = self.send(request)?;
         response.json().map_err(|e| SyncError::Server(format!("an unreadable upload reply: {e}")))
+    }
+
+    /// The thumbnails the server has for pictures of `scope`'s prospects, after picture `after`.
+    pub(crate) fn thumbnails(
+        &self,
+        token: &str,
+        scope: census_core::TerritoryId,
+        after: &str,
+    ) -> Result<Vec<ThumbnailEntry>, SyncError> {
+        let query = [("scope", scope.to_string()), ("after", after.to_owned())];
+        self.get_json_with(token, "thumbnails", &query, "list of thumbnails")
     }
 
     /// The picture `name`, as the server has it (at most `census_core::pictures::MAX_PICTURE_BYTES`).
@@ -148,17 +166,33 @@ impl Replica {
         token: &str,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<PictureReport, SyncError> {
-        let queued: Vec<(String, Vec<u8>)> = self
+        let mut report = PictureReport::default();
+        self.upload_pictures_into(client, token, &mut report, progress)?;
+        Ok(report)
+    }
+
+    /// [`Replica::upload_pictures`], counting into `report` as it goes (so that what a failed
+    /// run sent is still counted).
+    pub(crate) fn upload_pictures_into(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        report: &mut PictureReport,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), SyncError> {
+        // Thumbnails first: other devices show them as soon as they are there.
+        let queued: Vec<(String, Vec<u8>, Option<String>)> = self
             .conn
-            .prepare("SELECT sha256, prospect_id FROM picture_uploads ORDER BY sha256")
+            .prepare(
+                "SELECT sha256, prospect_id, thumbnail_of FROM picture_uploads ORDER BY thumbnail_of IS NULL, sha256",
+            )
             .map_err(ReplicaError::from)?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(ReplicaError::from)?
             .collect::<Result<_, _>>()
             .map_err(ReplicaError::from)?;
-        let mut report = PictureReport::default();
         let total = queued.len() as u64;
-        for (done, (name, prospect)) in queued.into_iter().enumerate() {
+        for (done, (name, prospect, thumbnail_of)) in queued.into_iter().enumerate() {
             self.keep_going()?;
             progress(done as u64, total);
             let Ok(prospect) = <[u8; 16]>::try_from(prospect).map(ProspectId::from_bytes) else {
@@ -169,7 +203,8 @@ impl Replica {
                 self.unqueue(&name, Some(prospect))?;
                 continue;
             };
-            match self.upload_one(client, token, &name, prospect, &photo.bytes, &mut report) {
+            let upload = Upload { name: name.clone(), prospect, thumbnail_of };
+            match self.upload_one(client, token, &upload, &photo.bytes, report) {
                 Ok(()) => report.uploaded += 1,
                 Err(SyncError::Refused { .. }) => report.refused += 1,
                 Err(e) => return Err(e),
@@ -177,32 +212,30 @@ impl Replica {
             self.unqueue(&name, Some(prospect))?;
         }
         progress(total, total);
-        Ok(report)
+        Ok(())
     }
 
     fn upload_one(
         &self,
         client: &SyncClient,
         token: &str,
-        name: &str,
-        prospect: ProspectId,
+        upload: &Upload,
         bytes: &[u8],
         report: &mut PictureReport,
     ) -> Result<(), SyncError> {
         let length = bytes.len() as u64;
-        let mut state = client.picture_upload_state(token, name, prospect)?;
+        let mut state = client.picture_upload_state(token, upload)?;
         while !state.complete {
             self.keep_going()?;
             let start = usize::try_from(state.offset).unwrap_or(usize::MAX).min(bytes.len());
             let chunk = &bytes[start..(start + PICTURE_CHUNK_BYTES).min(bytes.len())];
-            state = match client.append_picture(token, name, prospect, (state.offset, length), chunk) {
-                Ok(state) => {
-                    report.bytes_sent += chunk.len() as u64;
-                    state
-                }
+            // Counted as sent before it goes: a chunk cut off on the way was sent all the same.
+            report.bytes_sent += chunk.len() as u64;
+            state = match client.append_picture(token, upload, (state.offset, length), chunk) {
+                Ok(state) => state,
                 // Another try of this device got there first: go on from where the server is.
                 Err(SyncError::Refused { code, .. }) if code == "wrong_offset" => {
-                    client.picture_upload_state(token, name, prospect)?
+                    client.picture_upload_state(token, upload)?
                 }
                 Err(e) => return Err(e),
             };
@@ -221,6 +254,40 @@ impl Replica {
         Ok(())
     }
 
+    /// Fetches the thumbnails the server has for pictures of `scopes` that this device lacks
+    /// (after a pull: lists and cards show them offline); answers with how many came.
+    pub fn fetch_thumbnails(
+        &mut self,
+        client: &SyncClient,
+        token: &str,
+        scopes: &[census_core::TerritoryId],
+        now: census_core::Timestamp,
+    ) -> Result<u64, SyncError> {
+        let mut fetched = 0;
+        for scope in scopes {
+            let mut after = String::new();
+            loop {
+                let page = client.thumbnails(token, *scope, &after)?;
+                let Some(last) = page.last() else { break };
+                after = last.picture.clone();
+                for entry in &page {
+                    self.keep_going()?;
+                    if !census_core::pictures::is_picture_name(&entry.picture)
+                        || self.thumbnail(&entry.picture)?.is_some()
+                    {
+                        continue;
+                    }
+                    let (_, bytes) = client.download_picture(token, &entry.thumbnail)?;
+                    if crate::photos::hex_sha256(&bytes) == entry.thumbnail {
+                        self.keep_thumbnail(&entry.picture, &bytes, now)?;
+                        fetched += 1;
+                    }
+                }
+            }
+        }
+        Ok(fetched)
+    }
+
     /// Fetches picture `name` from the server and keeps it here (for a prospect this device
     /// reads); answers with its bytes. Bytes that do not hash to the name are not kept.
     pub fn fetch_picture(
@@ -234,7 +301,7 @@ impl Replica {
         }
         let token = self.token()?.ok_or(SyncError::SignedOut)?;
         let (mime, bytes) = client.download_picture(&token, name)?;
-        if hex_sha256(&bytes) != name {
+        if crate::photos::hex_sha256(&bytes) != name {
             return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
         }
         self.store_photo(&bytes, &mime, now)?;
@@ -242,7 +309,21 @@ impl Replica {
     }
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+/// One picture to upload: its name, the prospect it is for, and the picture it is the
+/// thumbnail of, if it is one.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    name: String,
+    prospect: ProspectId,
+    thumbnail_of: Option<String>,
+}
+
+impl Upload {
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = vec![("prospect", self.prospect.to_string())];
+        if let Some(of) = &self.thumbnail_of {
+            query.push(("thumbnail_of", of.clone()));
+        }
+        query
+    }
 }

@@ -164,7 +164,7 @@ impl Replica {
         crate::drafts::discard(&tx, visit.id)?;
         for answer in visit.answers.values() {
             if let census_core::Answer::Photo(photo) = answer {
-                crate::picture_uploads::queue(&tx, &photo.sha256, id)?;
+                crate::picture_uploads::queue_with_thumbnail(&tx, &photo.sha256, id)?;
             }
         }
         tx.commit()?;

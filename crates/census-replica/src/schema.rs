@@ -202,6 +202,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sha256, prospect_id)
     ) WITHOUT ROWID;
     "#,
+    // 13: thumbnails (thumbnails.rs) are pictures too, each knowing the picture it shows small;
+    // an upload of one says so, for the server to let it go where the picture goes.
+    r#"
+    ALTER TABLE photos ADD COLUMN thumbnail_of TEXT;
+    CREATE INDEX photos_thumbnails ON photos (thumbnail_of) WHERE thumbnail_of IS NOT NULL;
+    ALTER TABLE picture_uploads ADD COLUMN thumbnail_of TEXT;
+    "#,
 ];
 
 /// The migration that adds the name's sort key, which SQL cannot compute.

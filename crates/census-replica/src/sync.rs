@@ -78,6 +78,9 @@ pub struct SyncReport {
     /// Pictures still to upload (a connection failed while they went: the next sync goes on).
     #[serde(default)]
     pub pictures_pending: u64,
+    /// Thumbnails of the territories' pictures received.
+    #[serde(default)]
+    pub thumbnails_fetched: u64,
 }
 
 /// A change the server refused, kept aside.
@@ -256,15 +259,20 @@ impl Replica {
         // Pictures last: the changes that name them are on the server now, and a picture cut
         // off half way by the network does not undo the sync (the next one goes on with it).
         let mut told = |done, total| progress(SyncProgress::Pictures { done, total });
-        match self.upload_pictures(client, &token, &mut told) {
-            Ok(pictures) => {
-                report.pictures_uploaded = pictures.uploaded;
-                report.picture_bytes_sent = pictures.bytes_sent;
-            }
+        let mut pictures = crate::PictureReport::default();
+        let uploaded = self.upload_pictures_into(client, &token, &mut pictures, &mut told);
+        report.pictures_uploaded = pictures.uploaded;
+        report.picture_bytes_sent = pictures.bytes_sent;
+        if let Err(SyncError::Replica(ReplicaError::Stopped)) = uploaded {
+            return Err(ReplicaError::Stopped.into());
+        }
+        report.pictures_pending = self.pictures_pending()?.0;
+        let scopes: Vec<_> = scopes.into_iter().collect();
+        match self.fetch_thumbnails(client, &token, &scopes, now) {
+            Ok(fetched) => report.thumbnails_fetched = fetched,
             Err(SyncError::Replica(ReplicaError::Stopped)) => return Err(ReplicaError::Stopped.into()),
             Err(_) => {}
         }
-        report.pictures_pending = self.pictures_pending()?.0;
         Ok(report)
     }
 

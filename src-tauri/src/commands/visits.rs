@@ -125,12 +125,16 @@ pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Re
     state.run(move |replica| Ok(replica.store_photo(&bytes, &mime, now())?)).await
 }
 
-/// A picture's bytes, for showing it: from this device, or else fetched from the server (and
-/// kept here) when someone is signed in and the server can be reached.
+/// A picture's bytes, for showing it: its thumbnail when `thumbnail` and this device has one
+/// (lists and cards), else the picture itself, from this device or fetched from the server
+/// (and kept here) when someone is signed in and the server can be reached.
 #[tauri::command]
-pub async fn photo(state: State<'_, AppState>, sha256: String) -> Result<Response, AppError> {
+pub async fn photo(state: State<'_, AppState>, sha256: String, thumbnail: bool) -> Result<Response, AppError> {
     let bytes = state
         .run(move |replica| {
+            if thumbnail && let Some(small) = replica.thumbnail(&sha256)? {
+                return Ok(small.bytes);
+            }
             if let Some(photo) = replica.photo(&sha256)? {
                 return Ok(photo.bytes);
             }

@@ -109,7 +109,7 @@ export const api = {
   recordVisit: (prospect: string, form: VisitForm) => invoke<VisitOutcome>('record_visit', { prospect, form }),
   storePhoto: (bytes: Uint8Array, mime: string) =>
     invoke<PhotoAnswer>('store_photo', bytes, { headers: { 'census-photo-type': mime } }),
-  photo: (sha256: string) => invoke<ArrayBuffer>('photo', { sha256 }),
+  photo: (sha256: string, thumbnail: boolean) => invoke<ArrayBuffer>('photo', { sha256, thumbnail }),
   loadImport: (bytes: Uint8Array, name: string) =>
     invoke<ImportFile>('load_import', bytes, { headers: { 'census-file-name': encodeURIComponent(name) } }),
   previewImport: (options: ImportOptions) => invoke<ImportPreview>('preview_import', { options }),

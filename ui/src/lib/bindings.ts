@@ -327,7 +327,11 @@ pictures_uploaded: number, picture_bytes_sent: number,
 /**
  * Pictures still to upload (a connection failed while they went: the next sync goes on).
  */
-pictures_pending: number, };
+pictures_pending: number, 
+/**
+ * Thumbnails of the territories' pictures received.
+ */
+thumbnails_fetched: number, };
 
 export type RefusedChange = { prospect: ProspectId, territory: TerritoryId, code: string, message: string, 
 /**
