@@ -50,7 +50,7 @@ impl Replica {
             "INSERT INTO photos (sha256, mime, bytes, stored_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             params![sha256, mime, bytes, at.unix_millis()],
         )?;
-        if self.thumbnail(&sha256)?.is_none()
+        if !self.has_thumbnail(&sha256)?
             && let Some(thumbnail) = crate::thumbnails::thumbnail_of(bytes)
         {
             self.keep_thumbnail(&sha256, &thumbnail, at)?;
@@ -72,6 +72,14 @@ impl Replica {
             params![name, thumbnail, at.unix_millis(), of],
         )?;
         Ok(name)
+    }
+
+    /// Whether this device has a thumbnail of picture `of`.
+    pub(crate) fn has_thumbnail(&self, of: &str) -> Result<bool, ReplicaError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM photos WHERE thumbnail_of = ?1)")?
+            .query_row([of], |r| r.get(0))?)
     }
 
     /// The thumbnail of picture `of`, if this device has one.

@@ -272,9 +272,7 @@ impl Replica {
                 after = last.picture.clone();
                 for entry in &page {
                     self.keep_going()?;
-                    if !census_core::pictures::is_picture_name(&entry.picture)
-                        || self.thumbnail(&entry.picture)?.is_some()
-                    {
+                    if !census_core::pictures::is_picture_name(&entry.picture) || self.has_thumbnail(&entry.picture)? {
                         continue;
                     }
                     let (_, bytes) = client.download_picture(token, &entry.thumbnail)?;

@@ -3,7 +3,8 @@
 //! the sync that follows. Figures:
 //!
 //! - `thumbnail_ms`: making a photo's thumbnail on the device (median over the photos);
-//! - `upload_mb_per_s`: the photos' bytes over the time their syncs spent uploading them;
+//! - `upload_mb_per_s`: the photos' bytes (with their thumbnails) over the time of the syncs
+//!   that sent them, one after every ten photos;
 //! - `resume_overhead_bytes`: bytes sent again for a photo whose upload the server's death cut
 //!   (killed mid-upload, started again, the device resuming): what the device sent in all
 //!   minus the photo's size;
@@ -19,6 +20,9 @@ use census_replica::thumbnail_of;
 use census_tests::{Device, Server, admin, now};
 use image::RgbImage;
 
+/// Photos taken between two syncs.
+const PHOTOS_PER_SYNC: u32 = 10;
+
 /// A 4000 × 3000 photo whose detail makes a JPEG of about 2 MB, different for each `n`.
 fn camera_photo(n: u32) -> Vec<u8> {
     let seed = n.wrapping_mul(2_654_435_761);
@@ -27,7 +31,7 @@ fn camera_photo(n: u32) -> Vec<u8> {
         image::Rgb([((x / 16 + n) % 256) as u8 ^ noise as u8, ((y / 16) % 256) as u8, ((x + y) / 32 % 256) as u8])
     });
     let mut out = Vec::new();
-    let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70).encode_image(&picture);
+    let encoded = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88).encode_image(&picture);
     encoded.map(|()| out).unwrap_or_default()
 }
 
@@ -62,6 +66,10 @@ fn main() -> Result<(), String> {
         thumbnails.push(started.elapsed().as_secs_f64() * 1e3);
         let photo = anna.replica.store_photo(&bytes, "image/jpeg", now()).map_err(|e| e.to_string())?;
         anna.record_photo_visit(shops[n as usize % shops.len()], &photo);
+        // An agent syncs after a few visits.
+        if (n + 1) % PHOTOS_PER_SYNC != 0 && n + 1 != photos {
+            continue;
+        }
         let started = Instant::now();
         let report = anna.sync().map_err(|e| e.to_string())?;
         uploading += started.elapsed();
@@ -69,7 +77,7 @@ fn main() -> Result<(), String> {
         if report.pictures_pending > 0 {
             return Err(format!("photo {n} was not uploaded: {report:?}"));
         }
-        if (n + 1) % 50 == 0 {
+        if (n + 1) % 100 == 0 {
             println!("  {} photos uploaded, {:.0} MB", n + 1, uploaded_bytes as f64 / 1e6);
         }
     }
