@@ -83,7 +83,8 @@ mod tests {
         conn.execute_batch(
             "DROP TABLE document_objects; DROP TABLE audit; DROP TABLE access_losses; DROP TABLE late_arrivals; \
              ALTER TABLE devices DROP COLUMN told_at; ALTER TABLE devices DROP COLUMN revoked_for; \
-             DROP TABLE server_identity; \
+             DROP TABLE server_identity; DROP TABLE pictures; DROP TABLE picture_refs; \
+             DROP TABLE picture_thumbnails; \
              PRAGMA user_version = 5;",
         )
         .unwrap();
