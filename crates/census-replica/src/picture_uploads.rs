@@ -192,6 +192,10 @@ impl Replica {
             .collect::<Result<_, _>>()
             .map_err(ReplicaError::from)?;
         let total = queued.len() as u64;
+        // No picture waiting, no picture phase in the sync's progress.
+        if total == 0 {
+            return Ok(());
+        }
         for (done, (name, prospect, thumbnail_of)) in queued.into_iter().enumerate() {
             self.keep_going()?;
             progress(done as u64, total);
