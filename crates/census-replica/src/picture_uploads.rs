@@ -159,21 +159,9 @@ impl Replica {
     /// Uploads every queued picture, each from where the server's copy ends. Run after a push,
     /// so that the server has the changes that name the pictures. A picture the server refuses
     /// for its prospect leaves the queue (counted in `refused`); a failed connection ends the
-    /// run with the rest still queued.
-    pub fn upload_pictures(
-        &mut self,
-        client: &SyncClient,
-        token: &str,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<PictureReport, SyncError> {
-        let mut report = PictureReport::default();
-        self.upload_pictures_into(client, token, &mut report, progress)?;
-        Ok(report)
-    }
-
-    /// [`Replica::upload_pictures`], counting into `report` as it goes (so that what a failed
-    /// run sent is still counted).
-    pub(crate) fn upload_pictures_into(
+    /// run with the rest still queued. Counts into `report` as it goes, so that what a failed
+    /// run sent is still counted.
+    pub(crate) fn upload_pictures(
         &mut self,
         client: &SyncClient,
         token: &str,

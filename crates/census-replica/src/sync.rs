@@ -260,7 +260,7 @@ impl Replica {
         // off half way by the network does not undo the sync (the next one goes on with it).
         let mut told = |done, total| progress(SyncProgress::Pictures { done, total });
         let mut pictures = crate::PictureReport::default();
-        let uploaded = self.upload_pictures_into(client, &token, &mut pictures, &mut told);
+        let uploaded = self.upload_pictures(client, &token, &mut pictures, &mut told);
         report.pictures_uploaded = pictures.uploaded;
         report.picture_bytes_sent = pictures.bytes_sent;
         if let Err(SyncError::Replica(ReplicaError::Stopped)) = uploaded {
