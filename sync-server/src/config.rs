@@ -10,6 +10,7 @@
 //! tls_cert = "/etc/census/fullchain.pem"
 //! tls_key = "/etc/census/privkey.pem"
 //! metrics_from = ["127.0.0.1", "10.0.0.0/8"]
+//! picture_grace_secs = 2592000
 //! ```
 
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ pub struct ConfigFile {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub metrics_from: Option<Vec<String>>,
+    pub picture_grace_secs: Option<u64>,
 }
 
 impl ConfigFile {
@@ -60,6 +62,7 @@ pub struct Given {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub metrics_from: Vec<Network>,
+    pub picture_grace_secs: Option<u64>,
 }
 
 /// The settings the server runs with.
@@ -73,6 +76,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// The networks that may read `/metrics`.
     pub metrics_from: Vec<Network>,
+    /// How long a picture no prospect refers to stays before it is removed.
+    pub picture_grace: Duration,
 }
 
 /// Loopback alone may read `/metrics` unless told otherwise.
@@ -134,6 +139,10 @@ impl Settings {
             trusted_proxies: proxies,
             tls,
             metrics_from,
+            picture_grace: given
+                .picture_grace_secs
+                .or(file.picture_grace_secs)
+                .map_or(crate::picture_sweep::DEFAULT_GRACE, Duration::from_secs),
         })
     }
 
@@ -141,12 +150,14 @@ impl Settings {
     pub fn describe(&self) -> String {
         let quoted = |networks: &[Network]| networks.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(", ");
         let mut described = format!(
-            "db = \"{}\"\nlisten = \"{}\"\ntoken_lifetime_secs = {}\ntrusted_proxies = [{}]\nmetrics_from = [{}]\n",
+            "db = \"{}\"\nlisten = \"{}\"\ntoken_lifetime_secs = {}\ntrusted_proxies = [{}]\nmetrics_from = [{}]\n\
+             picture_grace_secs = {}\n",
             self.db.display(),
             self.listen,
             self.token_lifetime.as_secs(),
             quoted(&self.trusted_proxies),
             quoted(&self.metrics_from),
+            self.picture_grace.as_secs(),
         );
         match &self.tls {
             Some(tls) => described.push_str(&format!(
@@ -185,6 +196,9 @@ mod tests {
         );
         let defaults = Settings::settle(Given::default(), ConfigFile::default()).unwrap();
         assert_eq!((defaults.db, defaults.listen.to_string()), (PathBuf::from(DEFAULT_DB), "127.0.0.1:8737".into()));
+        assert_eq!(defaults.picture_grace, crate::picture_sweep::DEFAULT_GRACE);
+        let shorter = Settings::settle(Given::default(), file("picture_grace_secs = 60")).unwrap();
+        assert_eq!(shorter.picture_grace, Duration::from_secs(60));
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod metrics;
 pub mod news;
 pub mod picture_api;
 mod picture_records;
+pub mod picture_sweep;
 pub mod pictures;
 pub mod request_log;
 pub mod security_log;

@@ -60,6 +60,10 @@ enum Command {
         /// them in $CENSUS_METRICS_FROM).
         #[arg(long = "metrics-from", env = "CENSUS_METRICS_FROM", value_delimiter = ',')]
         metrics_from: Vec<Network>,
+        /// How long a picture no prospect refers to any more is kept before it is removed, in
+        /// seconds (30 days by default).
+        #[arg(long, env = "CENSUS_PICTURE_GRACE_SECS")]
+        picture_grace_secs: Option<u64>,
     },
     /// Check the configuration (file, environment, command line) and show what it adds up to.
     Config {
@@ -240,10 +244,19 @@ fn run(cli: Cli) -> Result<(), String> {
         None => ConfigFile::default(),
     };
     let mut given = Given { db: cli.db.clone(), ..Given::default() };
-    if let Command::Serve { port, listen, token_lifetime_secs, trusted_proxies, tls_cert, tls_key, metrics_from } =
-        &cli.command
+    if let Command::Serve {
+        port,
+        listen,
+        token_lifetime_secs,
+        trusted_proxies,
+        tls_cert,
+        tls_key,
+        metrics_from,
+        picture_grace_secs,
+    } = &cli.command
     {
         given.metrics_from = metrics_from.clone();
+        given.picture_grace_secs = *picture_grace_secs;
         (given.port, given.listen, given.token_lifetime_secs) = (*port, *listen, *token_lifetime_secs);
         given.trusted_proxies = trusted_proxies.clone();
         (given.tls_cert, given.tls_key) = (tls_cert.clone(), tls_key.clone());
@@ -475,7 +488,7 @@ fn pictures_beside(db: &std::path::Path) -> std::path::PathBuf {
 fn serve(store: SqliteStore, pictures: &std::path::Path, settings: Settings) -> Result<(), String> {
     let pictures = census_server::pictures::DiskPictures::open(pictures)
         .map_err(|e| format!("cannot keep pictures in {}: {e}", pictures.display()))?;
-    let Settings { listen: address, token_lifetime, trusted_proxies, tls, metrics_from, .. } = settings;
+    let Settings { listen: address, token_lifetime, trusted_proxies, tls, metrics_from, picture_grace, .. } = settings;
     let proxies = TrustedProxies(trusted_proxies);
     let tls = tls.map(|files| Tls::load(&files.cert, &files.key).map(Arc::new)).transpose()?;
     // The log goes to standard error (CENSUS_LOG sets what it holds, "info" by default);
@@ -498,6 +511,7 @@ fn serve(store: SqliteStore, pictures: &std::path::Path, settings: Settings) -> 
             metrics_from,
             ..AppState::new(store, Arc::new(pictures)).map_err(|e| e.to_string())?
         });
+        let _sweep = census_server::picture_sweep::PictureSweep::start(state.clone(), picture_grace);
         let listener =
             tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics`: requests by route and status and their latencies, pushes,
-//! pulls and bootstraps, changes stored, failed sign-ins, and, read from the database when
-//! scraped, the compaction lag, active devices and the database's size.
+//! pulls and bootstraps, changes stored, failed sign-ins, picture bytes received and pictures
+//! stored and removed, and, read from the database when scraped, the compaction lag, active
+//! devices and the database's size.
 //!
 //! Counts say how much, never who: no login, device or address is a label. Only the networks
 //! in `metrics_from` (loopback by default) may read them; another address gets `404`, as if
@@ -45,6 +46,9 @@ pub struct Metrics {
     pub bootstraps: AtomicU64,
     pub changes_stored: AtomicU64,
     pub sign_ins_failed: AtomicU64,
+    pub picture_bytes_received: AtomicU64,
+    pub pictures_stored: AtomicU64,
+    pub pictures_removed: AtomicU64,
 }
 
 impl Metrics {
@@ -110,6 +114,21 @@ impl Metrics {
             ("census_bootstraps_total", "Bootstrap pages served.", &self.bootstraps),
             ("census_changes_stored_total", "Pushed changes stored (not repeats or refusals).", &self.changes_stored),
             ("census_sign_ins_failed_total", "Sign-ins refused for a wrong login or password.", &self.sign_ins_failed),
+            (
+                "census_picture_bytes_received_total",
+                "Bytes of pictures received in uploads (each chunk as it arrives).",
+                &self.picture_bytes_received,
+            ),
+            (
+                "census_pictures_stored_total",
+                "Pictures stored whole after their hash was checked.",
+                &self.pictures_stored,
+            ),
+            (
+                "census_pictures_removed_total",
+                "Pictures removed after no prospect referred to them for the grace period.",
+                &self.pictures_removed,
+            ),
         ];
         for (name, help, counter) in counters {
             let _ = writeln!(

@@ -33,6 +33,7 @@ use serde::Deserialize;
 use crate::access::Caller;
 use crate::api::{AppState, authenticate, blocking, now, read_body};
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 use crate::pictures::Appended;
 
 /// The most one upload request carries: a lost connection costs at most this much again.
@@ -178,6 +179,7 @@ async fn upload(
         )));
     }
     let chunk = read_body(body, MAX_CHUNK_BYTES).await?;
+    Metrics::count(&state.metrics.picture_bytes_received, chunk.len() as u64);
     if offset.checked_add(chunk.len() as u64).is_none_or(|end| end > length) {
         return Err(ApiError::BadRequest("the chunk goes past the picture's Upload-Length".into()));
     }
@@ -203,6 +205,7 @@ async fn upload(
         let first = state.pictures.read(&name, 0, SNIFFED_BYTES).map_err(io_failed)?;
         let mime = ImageKind::of(&first).map_or("application/octet-stream", ImageKind::mime);
         state.store.picture_stored(&name, mime, grown, now())?;
+        Metrics::count(&state.metrics.pictures_stored, 1);
         Ok(progress(UploadState { offset: grown, complete: true }))
     })
     .await

@@ -11,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use census_core::pictures::is_picture_name;
 use sha2::{Digest, Sha256};
@@ -39,6 +40,8 @@ pub trait PictureStore: Send + Sync {
     fn read(&self, name: &str, offset: u64, len: usize) -> std::io::Result<Vec<u8>>;
     /// Removes a picture and any upload of it.
     fn remove(&self, name: &str) -> std::io::Result<()>;
+    /// The uploads not grown since `before`: abandoned, unless their device comes back.
+    fn uploads_untouched_since(&self, before: SystemTime) -> std::io::Result<Vec<String>>;
 }
 
 /// Pictures as files: `complete/ab/abcd…` once whole, `partial/abcd…` while uploading.
@@ -146,6 +149,18 @@ impl PictureStore for DiskPictures {
             }
         }
         Ok(())
+    }
+
+    fn uploads_untouched_since(&self, before: SystemTime) -> std::io::Result<Vec<String>> {
+        let mut untouched = Vec::new();
+        for entry in std::fs::read_dir(self.root.join("partial"))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_picture_name(&name) && entry.metadata()?.modified()? < before {
+                untouched.push(name);
+            }
+        }
+        Ok(untouched)
     }
 }
 

@@ -206,6 +206,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (picture, thumbnail)
     ) WITHOUT ROWID;
 "#,
+    r#"
+    -- The picture sweep (picture_sweep.rs): when a picture lost its last reference, the
+    -- references of each document, and how far along the feed the references were checked.
+    ALTER TABLE pictures ADD COLUMN unreferenced_since INTEGER;
+    CREATE INDEX picture_refs_by_doc ON picture_refs (doc);
+    CREATE TABLE picture_sweep (checked_through INTEGER NOT NULL);
+    INSERT INTO picture_sweep VALUES (0);
+"#,
 ];
 
 /// The migration that made `document_objects`, which learns from the changes stored before it.
@@ -958,6 +966,20 @@ impl Store for SqliteStore {
 
     fn picture_territories(&self, name: &str) -> Result<Vec<TerritoryId>, StoreError> {
         picture_records::territories(&self.reader(), name)
+    }
+
+    fn sweep_picture_refs(&self, max_changes: u32, now: Timestamp) -> Result<(u64, bool), StoreError> {
+        let found = picture_records::stale_refs(&self.reader(), i64::from(max_changes))?;
+        let dropped = picture_records::drop_stale_refs(&mut self.writer(), &found, now)?;
+        Ok((dropped, found.at_end))
+    }
+
+    fn unreferenced_pictures(&self, before: Timestamp, limit: u32) -> Result<Vec<String>, StoreError> {
+        picture_records::unreferenced(&self.reader(), before, limit)
+    }
+
+    fn forget_picture(&self, name: &str, before: Timestamp) -> Result<bool, StoreError> {
+        picture_records::forget(&mut self.writer(), name, before)
     }
 
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError> {

@@ -132,6 +132,16 @@ pub trait Store: Send + Sync + 'static {
     fn picture(&self, name: &str) -> Result<Option<(String, u64)>, StoreError>;
     /// The territories whose readers may read a picture.
     fn picture_territories(&self, name: &str) -> Result<Vec<TerritoryId>, StoreError>;
+    /// Reads again the documents changed over at most `max_changes` more of the feed, drops the
+    /// picture references they no longer make and marks the pictures left with none as
+    /// unreferenced since `now`; answers how many references went and whether the sweep has
+    /// reached the feed's end.
+    fn sweep_picture_refs(&self, max_changes: u32, now: Timestamp) -> Result<(u64, bool), StoreError>;
+    /// Pictures unreferenced since before `before`, at most `limit`.
+    fn unreferenced_pictures(&self, before: Timestamp, limit: u32) -> Result<Vec<String>, StoreError>;
+    /// Forgets a picture still unreferenced since before `before`; whether it was (and its bytes
+    /// may go).
+    fn forget_picture(&self, name: &str, before: Timestamp) -> Result<bool, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;

@@ -151,6 +151,14 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// A counter or gauge of the server's `/metrics` (0 when it has not been counted yet).
+    pub fn metric(&self, name: &str) -> u64 {
+        let text = reqwest::blocking::get(format!("{}/metrics", self.url)).unwrap().text().unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+    }
+
     /// Kills the server and starts it again over the same database (on a new port).
     pub fn restart(&mut self) {
         self.kill();

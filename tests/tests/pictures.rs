@@ -99,6 +99,8 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     let report = anna.sync().unwrap();
     assert_eq!(report.pictures_uploaded, 1);
     assert_eq!(report.picture_bytes_sent, (second.len() - cut_at) as u64, "not one byte sent twice");
+    let received = server.metric("census_picture_bytes_received_total");
+    assert_eq!(received, (second.len() - cut_at) as u64, "and the server counted no more arriving");
 
     // The office fetches the pictures on demand; the same picture from its device is not sent again.
     let mut office = Device::sign_in(dir.path(), "office", &server, "manager");
@@ -173,4 +175,45 @@ fn census(replica: &std::path::Path, args: &[&str]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_picture_no_prospect_shows_any_more_is_removed_after_the_grace_period_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "20"]);
+    let server = Server::start_with(&db, &["--picture-grace-secs", "2"]);
+    let mut anna = Device::sign_in(dir.path(), "anna", &server, "anna");
+    anna.sync().unwrap();
+    let shops: Vec<ProspectId> = anna.replica.search("ромашка", 5).unwrap().into_iter().map(|r| r.id).collect();
+    let (mistaken, kept) = (jpeg(300_000), jpeg(200_000));
+    let mistaken_photo = anna.replica.store_photo(&mistaken, "image/jpeg", now()).unwrap();
+    let kept_photo = anna.replica.store_photo(&kept, "image/jpeg", now()).unwrap();
+    anna.record_photo_visit(shops[0], &mistaken_photo);
+    anna.record_photo_visit(shops[1], &kept_photo);
+    assert_eq!(anna.sync().unwrap().pictures_uploaded, 2);
+    assert_eq!(server.metric("census_picture_bytes_received_total"), (mistaken.len() + kept.len()) as u64);
+
+    // The agent takes the mistaken photo out of its prospect; after the grace period the
+    // server has it no more, file and all, and keeps the other.
+    let ctx = anna.ctx();
+    anna.replica.edit_prospect(shops[0], &ctx, |p| p.remove_photo(&mistaken_photo.sha256).map(drop)).unwrap();
+    anna.sync().unwrap();
+    let removed_at = std::time::Instant::now();
+    let file = |name: &str| db.with_extension("pictures").join("complete").join(&name[..2]).join(name);
+    assert!(file(&mistaken_photo.sha256).exists(), "kept through the grace period");
+    let office = RawApi::sign_in(&server, "manager");
+    let read = |name: &str| {
+        let url = format!("{}/api/v1/pictures/{name}", office.url);
+        office.http.get(url).bearer_auth(&office.token).send().unwrap().status().as_u16()
+    };
+    while file(&mistaken_photo.sha256).exists() {
+        assert!(removed_at.elapsed().as_secs() < 30, "the unreferenced picture is still kept");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(removed_at.elapsed().as_secs_f64() >= 1.9, "not before the grace period");
+    assert_eq!(read(&mistaken_photo.sha256), 404);
+    assert_eq!(server.metric("census_pictures_removed_total"), 1);
+    assert_eq!(read(&kept_photo.sha256), 200, "a picture still shown stays");
+    assert!(file(&kept_photo.sha256).exists());
 }

@@ -887,6 +887,37 @@ impl ProspectEditor<'_> {
         Ok(())
     }
 
+    /// Takes a photo out of the prospect: from its photos, and from the answers of the visits
+    /// that show it (the visits stay). Answers whether the prospect showed it. Once no prospect
+    /// shows a picture, the server removes it after a grace period.
+    pub fn remove_photo(&mut self, sha256: &str) -> Result<bool, DocumentError> {
+        let mut removed = false;
+        let photos = self.container("photos", ObjType::Map)?;
+        if self.doc.get(&photos, sha256)?.is_some() {
+            self.doc.delete(&photos, sha256)?;
+            removed = true;
+        }
+        let visits = self.container("visits", ObjType::Map)?;
+        let visit_ids: Vec<String> = self.doc.keys(&visits).collect();
+        for visit in visit_ids {
+            let Some(visit) = read_obj(self.doc, &visits, &visit, ObjType::Map) else { continue };
+            let Some(answers) = read_obj(self.doc, &visit, "answers", ObjType::Map) else { continue };
+            let questions: Vec<String> = self.doc.keys(&answers).collect();
+            for question in questions {
+                let shows_it = read_obj(self.doc, &answers, &question, ObjType::Map)
+                    .and_then(|answer| read_answer(self.doc, &answer))
+                    .is_some_and(
+                        |answer| matches!(answer, crate::questionnaire::Answer::Photo(photo) if photo.sha256 == sha256),
+                    );
+                if shows_it {
+                    self.doc.delete(&answers, question.as_str())?;
+                    removed = true;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     /// Sets the manager's review. Approving records the current heads, so the review queue can
     /// later show exactly what changed since the approval.
     pub fn set_review(&mut self, state: ReviewState, comment: &str) -> Result<(), DocumentError> {

@@ -421,3 +421,55 @@ fn a_change_tells_what_it_is_without_a_document_and_damage_is_refused() {
     let mut other = replica_of(&first, device(2));
     assert!(matches!(other.apply_changes(&[&damaged]), Err(DocumentError::BadChange { .. })));
 }
+
+#[test]
+fn a_photo_taken_out_leaves_its_prospect_and_every_visit_answer_but_the_visits_stay() {
+    let (mut doc, _) = created();
+    let (kept, mistaken) = ("ab".repeat(32), "cd".repeat(32));
+    let photo = |sha256: &str| Answer::Photo(PhotoAnswer { sha256: sha256.into(), mime: "image/jpeg".into() });
+    let visit = Visit {
+        id: VisitId::from_bytes([4; 16]),
+        at: Timestamp::from_unix_millis(T0 + 5),
+        agent: user(1),
+        questionnaire: QuestionnaireRef { id: QuestionnaireId::from_bytes([5; 16]), version: 1 },
+        answers: [
+            (QuestionId::new("front").unwrap(), photo(&kept)),
+            (QuestionId::new("shelf").unwrap(), photo(&mistaken)),
+            (QuestionId::new("staff").unwrap(), Answer::Integer(3)),
+        ]
+        .into(),
+        location: None,
+        outcome: "met the owner".into(),
+    };
+    doc.edit(&ctx(1, 10), |p| {
+        p.add_visit(&visit)?;
+        p.add_photo(&Photo {
+            sha256: mistaken.clone(),
+            mime: "image/jpeg".into(),
+            bytes: 10,
+            taken_at: Timestamp::from_unix_millis(T0),
+            caption: String::new(),
+        })
+    })
+    .unwrap();
+    assert!(census_core::pictures::pictures_of(&doc.read()).contains(&mistaken));
+
+    let mut removed = false;
+    doc.edit(&ctx(1, 20), |p| {
+        removed = p.remove_photo(&mistaken)?;
+        Ok(())
+    })
+    .unwrap();
+    assert!(removed);
+    let read = doc.read();
+    assert_eq!(census_core::pictures::pictures_of(&read), [kept.clone()].into(), "only the photo kept is shown");
+    let answers = &read.visits[&visit.id].answers;
+    assert_eq!(answers.len(), 2, "the visit and its other answers stay: {answers:?}");
+    let mut again = true;
+    doc.edit(&ctx(1, 30), |p| {
+        again = p.remove_photo(&mistaken)?;
+        Ok(())
+    })
+    .unwrap();
+    assert!(!again, "a photo the prospect does not show is not removed twice");
+}
