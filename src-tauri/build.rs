@@ -54,6 +54,10 @@ fn main() {
         "record_visit",
         "store_photo",
         "photo",
+        "remove_photo",
+        "picture_cache",
+        "set_picture_cache_limit",
+        "download_pictures",
         "stop_job",
     ];
     tauri_build::try_build(

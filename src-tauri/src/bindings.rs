@@ -6,8 +6,8 @@
 use census_core::*;
 use census_replica::{
     AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ImportOptions,
-    ImportPreview, ListFilter, ProspectDetail, RefusedChange, RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport,
-    Tally, TerritoryProgress, VisitDraft, VisitOutcome,
+    ImportPreview, ListFilter, PictureCache, PictureDownload, ProspectDetail, RefusedChange, RowOutcome, RowPreview,
+    SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
 };
 use ts_rs::TS;
 
@@ -107,6 +107,8 @@ fn generated() -> String {
         RowOutcome,
         RowPreview,
         ImportPreview,
+        PictureCache,
+        PictureDownload,
         // the app
         Session,
         SyncStatus,

@@ -1,5 +1,5 @@
 //! Long jobs the person starts and may stop: an import's preview and its applying, an export,
-//! the duplicate search, a sync. Each holds a connection of its own for as long as it lasts,
+//! the duplicate search, a sync, downloading the photos of the territories. Each holds a connection of its own for as long as it lasts,
 //! tells the window how far it got (`job-progress`), and ends early when the person stops it
 //! (`stop_job`) with a [`ErrorKind::Stopped`] error. Starting a job of a kind already running
 //! stops the older one first: its answer would only be overwritten.
@@ -24,6 +24,7 @@ pub enum Job {
     Export,
     DuplicateSearch,
     Sync,
+    PictureDownload,
 }
 
 /// How far a job has got (the `job-progress` event): `done` of `total` rows or prospects.

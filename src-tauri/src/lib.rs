@@ -150,6 +150,10 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::record_visit,
         commands::store_photo,
         commands::photo,
+        commands::remove_photo,
+        commands::picture_cache,
+        commands::set_picture_cache_limit,
+        commands::download_pictures,
         jobs::stop_job,
     ])
 }

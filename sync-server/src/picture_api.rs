@@ -12,6 +12,8 @@
 //! - `GET /api/v1/pictures/{name}`: the picture, read from disk a piece at a time.
 //! - `GET /api/v1/thumbnails?scope=T&after=NAME`: the thumbnails of the territory's pictures (a
 //!   thumbnail is uploaded like any picture, with `thumbnail_of` naming the picture it shows).
+//! - `GET /api/v1/pictures?scope=T&after=NAME`: the territory's pictures and their lengths, for
+//!   a device to download them all.
 //!
 //! Uploading needs a device that may write the prospect, whose document names the picture; the
 //! first bytes must show a picture Census takes (`census_core::pictures::ImageKind`), and the
@@ -46,16 +48,32 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/pictures/{name}", get(download).patch(upload))
         .route("/api/v1/pictures/{name}/upload", get(upload_status))
         .route("/api/v1/thumbnails", get(thumbnails))
+        .route("/api/v1/pictures", get(territory_pictures))
 }
 
-/// Thumbnails listed a page at a time.
-const THUMBNAILS_PAGE: u32 = 1_000;
+/// Thumbnails and pictures listed a page at a time.
+const LIST_PAGE: u32 = 1_000;
 
 #[derive(Debug, Deserialize)]
-struct ThumbnailsQuery {
+struct ScopeQuery {
     scope: String,
     #[serde(default)]
     after: String,
+}
+
+/// The territory a list is asked for, when the caller may read it, and the name to list after.
+fn readable_scope(
+    caller: &Caller,
+    query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<(TerritoryId, String), ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::BadRequest(format!("a list of pictures needs a scope: {}", e.body_text())))?;
+    let scope: TerritoryId =
+        query.scope.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
+    if !caller.may_read(scope) {
+        return Err(ApiError::Forbidden(format!("territory {scope} is not one of yours")));
+    }
+    Ok((scope, query.after.chars().take(64).collect()))
 }
 
 /// The thumbnails of the pictures of a territory's prospects (`[{"picture", "thumbnail"}]`, by
@@ -63,22 +81,31 @@ struct ThumbnailsQuery {
 async fn thumbnails(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    query: Result<Query<ThumbnailsQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = authenticate(&state, &headers).await?;
-    let Query(query) =
-        query.map_err(|e| ApiError::BadRequest(format!("a list of thumbnails needs a scope: {}", e.body_text())))?;
-    let scope: TerritoryId =
-        query.scope.parse().map_err(|e: census_core::ids::InvalidId| ApiError::BadRequest(e.to_string()))?;
-    if !caller.may_read(scope) {
-        return Err(ApiError::Forbidden(format!("territory {scope} is not one of yours")));
-    }
-    let after = query.after.chars().take(64).collect::<String>();
-    let found = blocking(move || Ok(state.store.thumbnails(scope, &after, THUMBNAILS_PAGE)?)).await?;
+    let (scope, after) = readable_scope(&caller, query)?;
+    let found = blocking(move || Ok(state.store.thumbnails(scope, &after, LIST_PAGE)?)).await?;
     let entries: Vec<serde_json::Value> = found
         .into_iter()
         .map(|(picture, thumbnail)| serde_json::json!({ "picture": picture, "thumbnail": thumbnail }))
         .collect();
+    Ok(Json(serde_json::Value::Array(entries)))
+}
+
+/// The pictures of a territory's prospects stored whole, not thumbnails (`[{"name", "bytes"}]`,
+/// by name after `after`), for a device to download them all before going where there is no
+/// network.
+async fn territory_pictures(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = authenticate(&state, &headers).await?;
+    let (scope, after) = readable_scope(&caller, query)?;
+    let found = blocking(move || Ok(state.store.territory_pictures(scope, &after, LIST_PAGE)?)).await?;
+    let entries: Vec<serde_json::Value> =
+        found.into_iter().map(|(name, bytes)| serde_json::json!({ "name": name, "bytes": bytes })).collect();
     Ok(Json(serde_json::Value::Array(entries)))
 }
 

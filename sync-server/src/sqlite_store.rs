@@ -956,6 +956,15 @@ impl Store for SqliteStore {
         picture_records::thumbnails(&self.reader(), scope, after, limit)
     }
 
+    fn territory_pictures(
+        &self,
+        scope: TerritoryId,
+        after: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        picture_records::territory_pictures(&self.reader(), scope, after, limit)
+    }
+
     fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError> {
         picture_records::stored(&self.writer(), name, mime, bytes, at)
     }

@@ -126,6 +126,10 @@ pub trait Store: Send + Sync + 'static {
     fn record_thumbnail(&self, picture: &str, thumbnail: &str, doc: ProspectId) -> Result<(), StoreError>;
     /// The thumbnails of pictures of `scope`'s prospects, by picture after `after`, whole ones only.
     fn thumbnails(&self, scope: TerritoryId, after: &str, limit: u32) -> Result<Vec<(String, String)>, StoreError>;
+    /// The pictures (not thumbnails) of `scope`'s prospects stored whole, with their lengths, by
+    /// name after `after`.
+    fn territory_pictures(&self, scope: TerritoryId, after: &str, limit: u32)
+    -> Result<Vec<(String, u64)>, StoreError>;
     /// Records a picture stored whole, with its type and length.
     fn picture_stored(&self, name: &str, mime: &str, bytes: u64, at: Timestamp) -> Result<(), StoreError>;
     /// A stored picture's type and length.

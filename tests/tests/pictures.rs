@@ -156,6 +156,14 @@ fn pictures_upload_after_their_visit_resume_where_the_server_stopped_and_reach_o
     let again = office.sync().unwrap();
     assert_eq!(again.thumbnails_fetched, 0, "a thumbnail comes once");
 
+    // Before going offline the office downloads the originals of its territories, but for
+    // those it has; a second time, nothing is left to fetch.
+    let download = office.replica.download_pictures(&office.client, None, now()).unwrap();
+    assert_eq!((download.fetched, download.already_here, download.left_out), (2, 2, 0), "{download:?}");
+    assert_eq!(office.replica.photo(&fourth.sha256).unwrap().map(|p| p.bytes), Some(png.clone()));
+    let again = office.replica.download_pictures(&office.client, None, now()).unwrap();
+    assert_eq!((again.fetched, again.already_here), (0, 4));
+
     // From the command line: the pictures on a device, and one fetched from the server.
     let listed = census(&anna.path, &["photos"]);
     assert!(listed.starts_with("0 picture(s) waiting to be uploaded (0 bytes); 5 in all"), "{listed}");

@@ -29,6 +29,7 @@ mod merge_rings;
 mod outbox;
 mod parallel;
 mod photos;
+mod picture_cache;
 mod picture_uploads;
 mod projection;
 mod queries;
@@ -57,6 +58,7 @@ pub use import::{
 };
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
+pub use picture_cache::{DEFAULT_PICTURE_CACHE_BYTES, MIN_PICTURE_CACHE_BYTES, PictureCache, PictureDownload};
 pub use picture_uploads::{PICTURE_CHUNK_BYTES, PictureOnDevice, PictureReport, UploadState};
 pub use queries::{ListFilter, SortBy, TerritoryProgress};
 pub use replica::{ProspectDetail, Replica, VisitOutcome};

@@ -50,6 +50,7 @@ impl Replica {
             "INSERT INTO photos (sha256, mime, bytes, stored_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
             params![sha256, mime, bytes, at.unix_millis()],
         )?;
+        self.touch_picture(&sha256)?;
         if !self.has_thumbnail(&sha256)?
             && let Some(thumbnail) = crate::thumbnails::thumbnail_of(bytes)
         {
@@ -92,14 +93,19 @@ impl Replica {
             .optional()?)
     }
 
-    /// A picture kept on this device, if it is here.
+    /// A picture kept on this device, if it is here; looked at now, so the cache keeps it
+    /// longest (picture_cache.rs).
     pub fn photo(&self, sha256: &str) -> Result<Option<StoredPhoto>, ReplicaError> {
-        Ok(self
+        let photo = self
             .conn
             .query_row("SELECT mime, bytes FROM photos WHERE sha256 = ?1", [sha256], |r| {
                 Ok(StoredPhoto { mime: r.get(0)?, bytes: r.get(1)? })
             })
-            .optional()?)
+            .optional()?;
+        if photo.is_some() {
+            self.touch_picture(sha256)?;
+        }
+        Ok(photo)
     }
 }
 

@@ -197,7 +197,10 @@ impl Replica {
             };
             let upload = Upload { name: name.clone(), prospect, thumbnail_of };
             match self.upload_one(client, token, &upload, &photo.bytes, report) {
-                Ok(()) => report.uploaded += 1,
+                Ok(()) => {
+                    self.mark_on_server(&name)?;
+                    report.uploaded += 1;
+                }
                 Err(SyncError::Refused { .. }) => report.refused += 1,
                 Err(e) => return Err(e),
             }
@@ -279,7 +282,8 @@ impl Replica {
     }
 
     /// Fetches picture `name` from the server and keeps it here (for a prospect this device
-    /// reads); answers with its bytes. Bytes that do not hash to the name are not kept.
+    /// reads, in the cache of originals); answers with its bytes. Bytes that do not hash to the
+    /// name are not kept.
     pub fn fetch_picture(
         &mut self,
         client: &SyncClient,
@@ -294,7 +298,7 @@ impl Replica {
         if crate::photos::hex_sha256(&bytes) != name {
             return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
         }
-        self.store_photo(&bytes, &mime, now)?;
+        self.keep_fetched(&bytes, &mime, now)?;
         Ok(bytes)
     }
 }

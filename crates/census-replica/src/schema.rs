@@ -209,6 +209,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX photos_thumbnails ON photos (thumbnail_of) WHERE thumbnail_of IS NOT NULL;
     ALTER TABLE picture_uploads ADD COLUMN thumbnail_of TEXT;
     "#,
+    // 14: originals are a cache (picture_cache.rs): when each was last looked at, and whether
+    // the server has it (only then may it go to make room).
+    r#"
+    ALTER TABLE photos ADD COLUMN used INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE photos ADD COLUMN on_server INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX photos_by_use ON photos (used);
+    "#,
 ];
 
 /// The migration that adds the name's sort key, which SQL cannot compute.

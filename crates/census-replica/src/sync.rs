@@ -267,6 +267,8 @@ impl Replica {
             return Err(ReplicaError::Stopped.into());
         }
         report.pictures_pending = self.pictures_pending()?.0;
+        // Pictures the server has now may make room for others.
+        self.trim_picture_cache()?;
         let scopes: Vec<_> = scopes.into_iter().collect();
         match self.fetch_thumbnails(client, &token, &scopes, now) {
             Ok(fetched) => report.thumbnails_fetched = fetched,

@@ -93,7 +93,7 @@ pub async fn resolve_conflict(
 }
 
 /// Makes one edit of a prospect as the signed-in person, now.
-async fn edit(
+pub(super) async fn edit(
     state: &AppState,
     id: ProspectId,
     change: impl FnOnce(&mut ProspectEditor<'_>) -> Result<(), DocumentError> + Send + 'static,

@@ -6,14 +6,15 @@
 //! This file holds signing in and reading; `sync.rs` syncing (by hand and in the background),
 //! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates,
 //! `administration.rs` a manager's changes to people, devices, territories and questionnaires,
-//! `import.rs` importing spreadsheets, `visits.rs` census visits and their photos, `export.rs`
-//! spreadsheets and map files.
+//! `import.rs` importing spreadsheets, `visits.rs` census visits, `pictures.rs` photos and the
+//! cache of originals, `export.rs` spreadsheets and map files.
 
 mod administration;
 mod duplicates;
 mod edits;
 mod export;
 mod import;
+mod pictures;
 mod sync;
 mod visits;
 
@@ -22,6 +23,7 @@ pub use duplicates::*;
 pub use edits::*;
 pub use export::*;
 pub use import::*;
+pub use pictures::*;
 pub use sync::*;
 pub use visits::*;
 

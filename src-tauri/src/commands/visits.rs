@@ -1,19 +1,18 @@
-//! Census visits: the questionnaire, drafts kept while it is filled in, recording the visit
-//! (checked against the questionnaire), and the photos its answers name.
+//! Census visits: the questionnaire, drafts kept while it is filled in, and recording the visit
+//! (checked against the questionnaire). The photos its answers name are in `pictures.rs`.
 
 use std::collections::BTreeMap;
 
 use census_core::{
-    Answer, EditContext, Location, PhotoAnswer, ProspectId, QuestionId, Questionnaire, QuestionnaireId,
-    QuestionnaireRef, Visit, VisitId,
+    Answer, EditContext, Location, ProspectId, QuestionId, Questionnaire, QuestionnaireId, QuestionnaireRef, Visit,
+    VisitId,
 };
 use census_replica::{VisitDraft, VisitOutcome};
 use serde::Deserialize;
 use tauri::State;
-use tauri::ipc::{InvokeBody, Request, Response};
 
 use super::edits::edit_context;
-use crate::{AppError, AppState, ErrorKind, now};
+use crate::{AppError, AppState, now};
 
 /// A visit as the form holds it: the id is missing until the first draft is saved.
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -105,49 +104,4 @@ pub async fn record_visit(
         state.edits.edited();
     }
     Ok(outcome)
-}
-
-/// The request header naming a picture's type (the IPC keeps `content-type` for itself).
-const PHOTO_TYPE_HEADER: &str = "census-photo-type";
-
-/// Keeps a picture sent as the raw request body, its type in the [`PHOTO_TYPE_HEADER`] header.
-#[tauri::command]
-pub async fn store_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<PhotoAnswer, AppError> {
-    let InvokeBody::Raw(bytes) = request.body() else {
-        return Err(AppError::new(
-            ErrorKind::Invalid,
-            "the picture did not arrive as bytes",
-            "фото не дошло; добавьте его ещё раз",
-        ));
-    };
-    let mime = request.headers().get(PHOTO_TYPE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    let bytes = bytes.clone();
-    state.run(move |replica| Ok(replica.store_photo(&bytes, &mime, now())?)).await
-}
-
-/// A picture's bytes, for showing it: its thumbnail when `thumbnail` and this device has one
-/// (lists and cards), else the picture itself, from this device or fetched from the server
-/// (and kept here) when someone is signed in and the server can be reached.
-#[tauri::command]
-pub async fn photo(state: State<'_, AppState>, sha256: String, thumbnail: bool) -> Result<Response, AppError> {
-    let bytes = state
-        .run(move |replica| {
-            if thumbnail && let Some(small) = replica.thumbnail(&sha256)? {
-                return Ok(small.bytes);
-            }
-            if let Some(photo) = replica.photo(&sha256)? {
-                return Ok(photo.bytes);
-            }
-            if replica.server()?.is_none() {
-                return Err(AppError::new(
-                    ErrorKind::Invalid,
-                    "this picture is not on this device",
-                    "этого фото нет на этом устройстве",
-                ));
-            }
-            let client = replica.client()?;
-            Ok(replica.fetch_picture(&client, &sha256, now())?)
-        })
-        .await?;
-    Ok(Response::new(bytes))
 }

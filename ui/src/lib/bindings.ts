@@ -436,6 +436,30 @@ export type RowPreview = { line: number, name: string, } & ({ "outcome": "new" }
 
 export type ImportPreview = { new: number, updated: number, unchanged: number, likely_duplicates: number, invalid: number, rows: Array<RowPreview>, };
 
+export type PictureCache = { limit_bytes: number, 
+/**
+ * Originals kept here, and their bytes.
+ */
+kept: number, kept_bytes: number, 
+/**
+ * Of those, the bytes that may not go: the server does not have them yet.
+ */
+pinned_bytes: number, };
+
+export type PictureDownload = { 
+/**
+ * Downloaded now, and their bytes.
+ */
+fetched: number, bytes: number, 
+/**
+ * On this device already.
+ */
+already_here: number, 
+/**
+ * Left on the server: the cap has no room for them.
+ */
+left_out: number, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
@@ -474,6 +498,6 @@ guessed: ColumnMapping,
  */
 questionnaire: QuestionnaireRef | null, };
 
-export type Job = "import_preview" | "import_apply" | "export" | "duplicate_search" | "sync";
+export type Job = "import_preview" | "import_apply" | "export" | "duplicate_search" | "sync" | "picture_download";
 
 export type JobProgress = { job: Job, done: number, total: number, };
