@@ -130,7 +130,8 @@ pub(crate) fn thumbnails(
     Ok(rows)
 }
 
-/// The pictures (not thumbnails) stored whole of prospects now in `scope`, with their lengths,
+/// The pictures stored whole of prospects now in `scope` (not thumbnails, unless a thumbnail is
+/// a photo too, with a thumbnail of its own), with their lengths,
 /// by name after `after`, at most `limit`: what a device downloads to have a territory's photos
 /// offline.
 pub(crate) fn territory_pictures(
@@ -144,7 +145,8 @@ pub(crate) fn territory_pictures(
             "SELECT DISTINCT p.name, p.bytes FROM pictures p \
              JOIN picture_refs r ON r.name = p.name JOIN documents d ON d.doc = r.doc \
              WHERE d.territory = ?1 AND p.name > ?2 \
-             AND NOT EXISTS (SELECT 1 FROM picture_thumbnails t WHERE t.thumbnail = p.name) \
+             AND (NOT EXISTS (SELECT 1 FROM picture_thumbnails t WHERE t.thumbnail = p.name) \
+                  OR EXISTS (SELECT 1 FROM picture_thumbnails t WHERE t.picture = p.name)) \
              ORDER BY p.name LIMIT ?3",
         )?
         .query_map(params![scope.as_bytes(), after, limit], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.unsigned_abs())))?

@@ -893,7 +893,12 @@ async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
         let (mut anna, shop) = anna_and_romashka(dir.path(), &server);
         let photo = anna.replica.store_photo(&picture, "image/png", census_tests::now()).unwrap();
         anna.record_photo_visit(shop.id, &photo);
-        assert_eq!(anna.sync().unwrap().pictures_uploaded, 2, "the photo and its thumbnail");
+        // A second photo, another visit: the first one's thumbnail, which is a JPEG of its own.
+        let small = anna.replica.thumbnail(&photo.sha256).unwrap().unwrap();
+        let second = anna.replica.store_photo(&small.bytes, "image/jpeg", census_tests::now()).unwrap();
+        anna.record_photo_visit(shop.id, &second);
+        // Three pictures: the second photo is the first one's thumbnail, sent once.
+        assert_eq!(anna.sync().unwrap().pictures_uploaded, 3, "the photos and their thumbnails");
         shop
     });
 
@@ -902,13 +907,25 @@ async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
     sign_in(&client, &server, "manager").await;
     click(&client, "sync").await;
     wait_for_rows(&client, 40).await;
+    // Before going offline, the photos of the territories come down to the device.
+    click(&client, "offline-photos-open").await;
+    click(&client, "download-photos").await;
+    // The second photo came with the sync already: it is the first one's thumbnail.
+    let said = |t: &str| t.starts_with("Скачано: 1 фото") && t.ends_with("уже были на устройстве: 1");
+    wait_for_text(&client, "photos-downloaded", said).await;
+
     open_prospect(&client, &shop.name).await;
     let shown = format!("{} {}", testid("visit"), testid("photo"));
     wait_for_picture(&client, &shown).await;
+    wait_for_picture(&client, &format!("{} {}", testid("gallery"), testid("photo"))).await;
     photograph_for_docs(&driver, &client, "photo-card-ru").await;
     click(&client, "photo-open").await;
     wait_for_picture(&client, &format!("{} img", testid("photo-full"))).await;
+    wait_for_text(&client, "photo-count", |t| t == "1 / 2").await;
     photograph_for_docs(&driver, &client, "photo-full-ru").await;
+    click(&client, "photo-next").await;
+    wait_for_text(&client, "photo-count", |t| t == "2 / 2").await;
+    wait_for_picture(&client, &format!("{} img", testid("photo-full"))).await;
     click(&client, "photo-close").await;
     wait_until_gone(&client, &testid("photo-full")).await;
 
@@ -916,6 +933,20 @@ async fn a_photo_from_the_field_shows_in_the_managers_card_and_review_queue() {
     open_prospect(&client, &shop.name).await;
     wait_for_picture(&client, &shown).await;
     photograph_for_docs(&driver, &client, "photo-review-ru").await;
+
+    // A photo taken by mistake is taken out of the prospect; the other stays.
+    click(&client, "photo-open").await;
+    click(&client, "photo-remove").await;
+    wait_for_text(&client, "photo-remove", |t| t == "Точно убрать это фото?").await;
+    click(&client, "photo-remove").await;
+    wait_until_gone(&client, &testid("photo-full")).await;
+    let gallery_size =
+        format!("return document.querySelectorAll(\"{} [data-testid='photo']\").length", testid("gallery"));
+    let started = std::time::Instant::now();
+    while client.execute(&gallery_size, vec![]).await.unwrap() != serde_json::json!(1) {
+        assert!(started.elapsed() < WAIT, "the photo stayed in the gallery:\n{}", window_text(&client).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     client.close().await.unwrap();
     drop(driver);

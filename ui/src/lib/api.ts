@@ -27,6 +27,8 @@ import type {
   NewProspect,
   Person,
   PhotoAnswer,
+  PictureCache,
+  PictureDownload,
   Prospect,
   ProspectDetail,
   ProspectRow,
@@ -110,6 +112,10 @@ export const api = {
   storePhoto: (bytes: Uint8Array, mime: string) =>
     invoke<PhotoAnswer>('store_photo', bytes, { headers: { 'census-photo-type': mime } }),
   photo: (sha256: string, thumbnail: boolean) => invoke<ArrayBuffer>('photo', { sha256, thumbnail }),
+  removePhoto: (id: string, sha256: string) => invoke<Prospect>('remove_photo', { id, sha256 }),
+  pictureCache: () => invoke<PictureCache>('picture_cache'),
+  setPictureCacheLimit: (bytes: number) => invoke<PictureCache>('set_picture_cache_limit', { bytes }),
+  downloadPictures: (territory: string | null) => invoke<PictureDownload>('download_pictures', { territory }),
   loadImport: (bytes: Uint8Array, name: string) =>
     invoke<ImportFile>('load_import', bytes, { headers: { 'census-file-name': encodeURIComponent(name) } }),
   previewImport: (options: ImportOptions) => invoke<ImportPreview>('preview_import', { options }),
