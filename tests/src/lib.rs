@@ -10,6 +10,7 @@
 pub mod app;
 pub mod certificates;
 pub mod hostile;
+pub mod slow_link;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

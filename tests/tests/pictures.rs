@@ -225,3 +225,59 @@ fn a_picture_no_prospect_shows_any_more_is_removed_after_the_grace_period_and_no
     assert_eq!(read(&kept_photo.sha256), 200, "a picture still shown stays");
     assert!(file(&kept_photo.sha256).exists());
 }
+
+#[test]
+fn an_upload_cut_by_killing_the_devices_process_goes_on_from_the_last_byte_the_server_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    admin(&db, &["demo", "--prospects", "20"]);
+    let server = Server::start(&db);
+    // The device's uploads cross a slow link: 2 MB a second, so a picture takes seconds.
+    let link = census_tests::slow_link::SlowLink::to(&server.url, 2 << 20);
+    let trust = census_replica::Trust::default();
+    let mut anna = Device::sign_in_trusting(dir.path(), "anna", &link.url, &trust, "anna");
+    anna.sync().unwrap();
+    let shop = anna.replica.search("ромашка", 1).unwrap()[0].id;
+    let picture = jpeg(8 * PICTURE_CHUNK_BYTES + 4321);
+    let photo = anna.replica.store_photo(&picture, "image/jpeg", now()).unwrap();
+    anna.record_photo_visit(shop, &photo);
+    let replica = anna.path.clone();
+    drop(anna);
+
+    // `census sync` is killed once the server has stored some of the picture, not all.
+    let mut syncing = std::process::Command::new(census_tests::cli_binary())
+        .arg("-r")
+        .arg(&replica)
+        .arg("sync")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let office = RawApi::sign_in(&server, "anna");
+    // Until the visit is pushed the server refuses to say: the prospect does not show it yet.
+    let stored = || -> u64 {
+        let state: serde_json::Value = upload_state(&office, &photo.sha256, shop).json().unwrap();
+        state["offset"].as_u64().unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    while stored() < 2 * PICTURE_CHUNK_BYTES as u64 {
+        assert!(started.elapsed().as_secs() < 60, "the upload never got going");
+        assert!(syncing.try_wait().unwrap().is_none(), "the sync ended before it was killed");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    syncing.kill().unwrap();
+    syncing.wait().unwrap();
+    let kept = stored();
+    assert!(kept < picture.len() as u64, "killed half way: {kept} of {} bytes stored", picture.len());
+    let received_before = server.metric("census_picture_bytes_received_total");
+
+    // The next run sends the rest and nothing the server had.
+    let out = census(&replica, &["sync"]);
+    let rest = picture.len() as u64 - kept;
+    assert!(out.contains(&format!("Pictures: 1 uploaded ({rest} bytes sent)")), "{out}");
+    let received = server.metric("census_picture_bytes_received_total") - received_before;
+    assert_eq!(received, rest, "only what the server lacked crossed again");
+    let state: serde_json::Value = upload_state(&office, &photo.sha256, shop).json().unwrap();
+    assert_eq!(state, serde_json::json!({ "offset": picture.len(), "complete": true }), "whole, its hash checked");
+    drop(link);
+}
