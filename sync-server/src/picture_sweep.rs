@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 /// How long a picture stays after the last prospect stopped referring to it.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Changes of the feed read again per step.
-const STEP_CHANGES: u32 = 2_000;
+const STEP_CHANGES: u32 = 500;
 /// Pictures removed per step.
 const STEP_PICTURES: u32 = 500;
 const TICK: Duration = Duration::from_millis(250);

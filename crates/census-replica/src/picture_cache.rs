@@ -66,9 +66,10 @@ impl Replica {
     /// The originals kept here, against the cap.
     pub fn picture_cache(&self) -> Result<PictureCache, ReplicaError> {
         let (kept, kept_bytes, pinned_bytes) = self.conn.query_row(
-            "SELECT count(*), coalesce(sum(length(bytes)), 0), \
-             coalesce(sum(CASE WHEN on_server = 0 OR EXISTS (SELECT 1 FROM picture_uploads u WHERE u.sha256 = photos.sha256) \
-             THEN length(bytes) ELSE 0 END), 0) FROM photos WHERE thumbnail_of IS NULL",
+            "SELECT count(*), coalesce(sum(length(p.bytes)), 0), \
+             coalesce(sum(CASE WHEN coalesce(u.on_server, 0) = 0 \
+             OR EXISTS (SELECT 1 FROM picture_uploads q WHERE q.sha256 = p.sha256) THEN length(p.bytes) ELSE 0 END), 0) \
+             FROM photos p LEFT JOIN picture_use u ON u.sha256 = p.sha256 WHERE p.thumbnail_of IS NULL",
             [],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
         )?;
@@ -103,7 +104,8 @@ impl Replica {
     pub(crate) fn touch_picture(&self, name: &str) -> Result<(), ReplicaError> {
         self.conn
             .prepare_cached(
-                "UPDATE photos SET used = (SELECT coalesce(max(used), 0) + 1 FROM photos) WHERE sha256 = ?1",
+                "INSERT INTO picture_use (sha256, used) VALUES (?1, (SELECT coalesce(max(used), 0) + 1 FROM picture_use)) \
+                 ON CONFLICT (sha256) DO UPDATE SET used = excluded.used",
             )?
             .execute([name])?;
         Ok(())
@@ -111,7 +113,11 @@ impl Replica {
 
     /// Notes that the server has picture `name` whole: this device's copy may go for room.
     pub(crate) fn mark_on_server(&self, name: &str) -> Result<(), ReplicaError> {
-        self.conn.prepare_cached("UPDATE photos SET on_server = 1 WHERE sha256 = ?1")?.execute([name])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO picture_use (sha256, on_server) VALUES (?1, 1) ON CONFLICT (sha256) DO UPDATE SET on_server = 1",
+            )?
+            .execute([name])?;
         Ok(())
     }
 
@@ -126,8 +132,9 @@ impl Replica {
         let candidates: Vec<(String, u64)> = self
             .conn
             .prepare(
-                "SELECT sha256, length(bytes) FROM photos p WHERE thumbnail_of IS NULL AND on_server = 1 \
-                 AND NOT EXISTS (SELECT 1 FROM picture_uploads u WHERE u.sha256 = p.sha256) ORDER BY used",
+                "SELECT p.sha256, length(p.bytes) FROM photos p JOIN picture_use u ON u.sha256 = p.sha256 \
+                 WHERE p.thumbnail_of IS NULL AND u.on_server = 1 \
+                 AND NOT EXISTS (SELECT 1 FROM picture_uploads q WHERE q.sha256 = p.sha256) ORDER BY u.used",
             )?
             .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.unsigned_abs())))?
             .collect::<Result<_, _>>()?;
@@ -137,6 +144,7 @@ impl Replica {
                 break;
             }
             self.conn.prepare_cached("DELETE FROM photos WHERE sha256 = ?1")?.execute([&name])?;
+            self.conn.prepare_cached("DELETE FROM picture_use WHERE sha256 = ?1")?.execute([&name])?;
             kept = kept.saturating_sub(bytes);
             gone += 1;
         }

@@ -210,11 +210,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE picture_uploads ADD COLUMN thumbnail_of TEXT;
     "#,
     // 14: originals are a cache (picture_cache.rs): when each was last looked at, and whether
-    // the server has it (only then may it go to make room).
+    // the server has it (only then may it go to make room). Apart from `photos`, whose rows
+    // are megabytes long: an update rewrites the whole row.
     r#"
-    ALTER TABLE photos ADD COLUMN used INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE photos ADD COLUMN on_server INTEGER NOT NULL DEFAULT 0;
-    CREATE INDEX photos_by_use ON photos (used);
+    CREATE TABLE picture_use (
+        sha256 TEXT PRIMARY KEY,
+        used INTEGER NOT NULL DEFAULT 0,
+        on_server INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX picture_use_by_use ON picture_use (used);
     "#,
 ];
 

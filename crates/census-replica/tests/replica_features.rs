@@ -648,7 +648,7 @@ fn lists_sort_names_as_people_do_also_in_a_replica_made_before_the_sort_key() {
          CREATE INDEX prospects_in_conflict ON prospects (name COLLATE NOCASE) WHERE has_conflicts = 1; \
          CREATE INDEX prospects_awaiting_review ON prospects (name COLLATE NOCASE) WHERE awaiting_review = 1; \
          DROP TABLE picture_uploads; DROP INDEX photos_thumbnails; ALTER TABLE photos DROP COLUMN thumbnail_of; \
-         DROP INDEX photos_by_use; ALTER TABLE photos DROP COLUMN used; ALTER TABLE photos DROP COLUMN on_server; \
+         DROP TABLE picture_use; \
          PRAGMA user_version = 10;",
     )
     .unwrap();
