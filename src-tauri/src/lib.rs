@@ -12,6 +12,9 @@
 //! the server has them (`live_sync.rs`), and everything every two minutes (`CENSUS_SYNC_EVERY_S`
 //! changes the pause; 0 turns all of it off). Errors reach the window as `{kind, message, russian}`
 //! ([`AppError`]): one clause in English and in Russian.
+//!
+//! The map reads its streets from map packs kept on the device, through the app's own URI
+//! scheme (`map_protocol.rs`), so that no request of the map leaves the device.
 
 #[cfg(test)]
 mod bindings;
@@ -22,6 +25,7 @@ pub mod jobs;
 #[cfg(any(target_os = "linux", target_os = "macos", target_os = "windows"))]
 mod keychain;
 mod live_sync;
+pub mod map_protocol;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -49,6 +53,8 @@ pub struct AppState {
     pub import: commands::LoadedImport,
     /// Raised by every edit, for live sync to send it.
     pub edits: live_sync::EditSignal,
+    /// The map packs on this device, which the map reads through its own URI scheme.
+    pub maps: map_protocol::MapPacks,
 }
 
 impl AppState {
@@ -66,6 +72,7 @@ impl AppState {
             jobs: Jobs::default(),
             import: commands::LoadedImport::default(),
             edits: live_sync::EditSignal::default(),
+            maps: map_protocol::MapPacks::in_folder(folder.join("maps")),
         })
     }
 
@@ -97,6 +104,15 @@ pub fn now() -> Timestamp {
 
 /// The app's commands on any Tauri builder (the real one, or the mock runtime in tests).
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    // Tiles are read off the window's thread, a request at a time.
+    let builder =
+        builder.register_asynchronous_uri_scheme_protocol(map_protocol::SCHEME, |context, request, responder| {
+            let app = context.app_handle().clone();
+            tauri::async_runtime::spawn_blocking(move || match app.try_state::<AppState>() {
+                Some(state) => responder.respond(state.maps.answer(&request)),
+                None => responder.respond(map_protocol::not_ready()),
+            });
+        });
     builder.invoke_handler(tauri::generate_handler![
         commands::session,
         commands::sign_in,

@@ -1306,3 +1306,50 @@ async fn edits_travel_between_online_devices_without_anyone_pressing_sync() {
     client.close().await.unwrap();
     drop(driver);
 }
+
+/// The map reads its tiles from the map packs on the device through the app's own URI scheme,
+/// in the real webview: what the packs cover, a tile inflated from the pack, and nothing where
+/// no pack has a tile.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_map_reads_tiles_from_the_packs_on_the_device_through_its_own_scheme() {
+    let _window = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("app").join("maps");
+    std::fs::create_dir_all(&maps).unwrap();
+    let tile = b"\x1a\x0bvector tile".to_vec();
+    let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gzipped, &tile).unwrap();
+    let pack = rusqlite::Connection::open(maps.join("city.mbtiles")).unwrap();
+    pack.execute_batch(
+        "CREATE TABLE metadata (name TEXT, value TEXT); \
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB); \
+         INSERT INTO metadata VALUES ('name', 'Helsinki'), ('format', 'pbf'), \
+           ('bounds', '24.93,60.16,24.96,60.18'), ('maxzoom', '14'), \
+           ('json', '{\"vector_layers\": [{\"id\": \"building\", \"fields\": {}}]}');",
+    )
+    .unwrap();
+    // Row 11641 counted from the south is row 4742 counted from the north, as maps ask.
+    pack.execute("INSERT INTO tiles VALUES (14, 9330, 11641, ?1)", [gzipped.finish().unwrap()]).unwrap();
+    drop(pack);
+
+    let driver = Driver::start(&dir.path().join("app"));
+    let client = connect(&driver).await;
+    let read = "const done = arguments[arguments.length - 1]; \
+        Promise.all([ \
+          fetch('census-map://localhost/packs.json').then((r) => r.json()), \
+          fetch('census-map://localhost/tiles/14/9330/4742.pbf').then((r) => r.arrayBuffer()), \
+          fetch('census-map://localhost/tiles/14/1/1.pbf').then((r) => r.status), \
+        ]).then(([packs, tile, none]) => done({ packs, tile: Array.from(new Uint8Array(tile)), none })) \
+          .catch((e) => done({ error: String(e) }));";
+    // As the map does: once the window is up.
+    client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
+    let answer = client.execute_async(read, vec![]).await.unwrap();
+    assert_eq!(answer["error"], serde_json::Value::Null, "{answer}");
+    assert_eq!(answer["packs"][0]["name"], "Helsinki", "{answer}");
+    assert_eq!(answer["packs"][0]["bounds"]["west"], 24.93, "{answer}");
+    assert_eq!(answer["tile"], serde_json::json!(tile), "the tile, inflated");
+    assert_eq!(answer["none"], 204, "no pack has a tile there");
+
+    client.close().await.unwrap();
+    drop(driver);
+}
