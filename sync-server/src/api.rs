@@ -66,6 +66,8 @@ pub struct AppState {
     /// What `/metrics` reports, and the networks that may read it.
     pub metrics: Metrics,
     pub metrics_from: Vec<Network>,
+    /// Where map packs are kept (`map_packs.rs`); none for a server that hands out no maps.
+    pub map_packs: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             news: FeedNews::default(),
             metrics: Metrics::default(),
             metrics_from: crate::config::default_metrics_from(),
+            map_packs: None,
         })
     }
 }
@@ -105,6 +108,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/news", get(crate::news::news))
         .merge(crate::manage::routes())
         .merge(crate::picture_api::routes())
+        .merge(crate::map_api::routes())
         .route("/metrics", get(crate::metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::count_requests))
         .fallback(|| async { ApiError::NotFound("there is no such address in the Census API".into()) })

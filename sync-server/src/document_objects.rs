@@ -84,7 +84,7 @@ mod tests {
             "DROP TABLE document_objects; DROP TABLE audit; DROP TABLE access_losses; DROP TABLE late_arrivals; \
              ALTER TABLE devices DROP COLUMN told_at; ALTER TABLE devices DROP COLUMN revoked_for; \
              DROP TABLE server_identity; DROP TABLE pictures; DROP TABLE picture_refs; \
-             DROP TABLE picture_thumbnails; DROP TABLE picture_sweep; \
+             DROP TABLE picture_thumbnails; DROP TABLE picture_sweep; DROP TABLE map_packs; \
              PRAGMA user_version = 5;",
         )
         .unwrap();

@@ -37,6 +37,8 @@ pub mod error;
 pub mod late_work;
 pub mod listener;
 pub mod manage;
+pub mod map_api;
+pub mod map_packs;
 pub mod metrics;
 pub mod news;
 pub mod picture_api;
@@ -49,6 +51,7 @@ pub mod sign_in;
 pub mod snapshots;
 pub mod sqlite_store;
 pub mod store;
+pub mod streamed_body;
 pub mod tls;
 pub mod write_timeout;
 

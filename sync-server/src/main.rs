@@ -85,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         action: TerritoryAction,
     },
+    /// Add a map pack (an MBTiles file of vector tiles) for devices, or list them.
+    Map {
+        #[command(subcommand)]
+        action: MapAction,
+    },
     /// Assign a territory to an agent (or take it away with --remove).
     Assign {
         territory: TerritoryId,
@@ -189,6 +194,18 @@ enum TerritoryAction {
         /// The territory's id (a new one when omitted).
         #[arg(long)]
         id: Option<TerritoryId>,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum MapAction {
+    /// Add FILE as the pack NAME, in place of any pack of that name: census-server map add
+    /// helsinki.mbtiles --name Helsinki
+    Add {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
     },
     List,
 }
@@ -365,6 +382,26 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Map { action } => {
+            let store = open(&db)?;
+            let folder = census_server::map_packs::folder_beside(&db);
+            match action {
+                MapAction::Add { file, name } => {
+                    let added = census_server::map_packs::add(&store, &folder, &file, &name, now())?;
+                    println!("Added the map pack «{}» ({} bytes, {})", added.name, added.bytes, added.sha256);
+                }
+                MapAction::List => {
+                    for pack in store.map_packs().map_err(fail)? {
+                        let b = pack.bounds;
+                        println!(
+                            "{}  {} bytes  {}  {},{},{},{}",
+                            pack.name, pack.bytes, pack.sha256, b.west, b.south, b.east, b.north
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Territory { action } => {
             let store = open(&db)?;
             match action {
@@ -488,6 +525,7 @@ fn pictures_beside(db: &std::path::Path) -> std::path::PathBuf {
 fn serve(store: SqliteStore, pictures: &std::path::Path, settings: Settings) -> Result<(), String> {
     let pictures = census_server::pictures::DiskPictures::open(pictures)
         .map_err(|e| format!("cannot keep pictures in {}: {e}", pictures.display()))?;
+    let map_packs = census_server::map_packs::folder_beside(&settings.db);
     let Settings { listen: address, token_lifetime, trusted_proxies, tls, metrics_from, picture_grace, .. } = settings;
     let proxies = TrustedProxies(trusted_proxies);
     let tls = tls.map(|files| Tls::load(&files.cert, &files.key).map(Arc::new)).transpose()?;
@@ -509,6 +547,7 @@ fn serve(store: SqliteStore, pictures: &std::path::Path, settings: Settings) -> 
         let state = Arc::new(AppState {
             token_lifetime,
             metrics_from,
+            map_packs: Some(map_packs),
             ..AppState::new(store, Arc::new(pictures)).map_err(|e| e.to_string())?
         });
         let _sweep = census_server::picture_sweep::PictureSweep::start(state.clone(), picture_grace);

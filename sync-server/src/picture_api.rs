@@ -40,8 +40,6 @@ use crate::pictures::Appended;
 
 /// The most one upload request carries: a lost connection costs at most this much again.
 pub const MAX_CHUNK_BYTES: usize = 4 * 1024 * 1024;
-/// How much of a picture a download reads from disk at a time.
-const READ_BYTES: usize = 256 * 1024;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -281,25 +279,8 @@ async fn download(
         return Err(ApiError::NotFound("there is no such picture among the prospects you may read".into()));
     };
     let pictures = state.pictures.clone();
-    let pieces = futures_util::stream::unfold(0u64, move |offset| {
-        let (pictures, name) = (pictures.clone(), name.clone());
-        async move {
-            if offset >= length {
-                return None;
-            }
-            let read = tokio::task::spawn_blocking(move || pictures.read(&name, offset, READ_BYTES)).await;
-            match read {
-                Ok(Ok(piece)) if !piece.is_empty() => {
-                    let next = offset + piece.len() as u64;
-                    Some((Ok::<_, std::io::Error>(piece), next))
-                }
-                Ok(Ok(_)) => Some((Err(std::io::Error::other("the picture ended early")), length)),
-                Ok(Err(e)) => Some((Err(e), length)),
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), length)),
-            }
-        }
-    });
-    let mut response = Body::from_stream(pieces).into_response();
+    let body = crate::streamed_body::streamed(0, length, move |offset, len| pictures.read(&name, offset, len));
+    let mut response = body.into_response();
     let headers = response.headers_mut();
     headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_str(&mime).unwrap_or(HeaderValue::from_static("image/jpeg")));

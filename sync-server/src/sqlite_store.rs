@@ -214,6 +214,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE picture_sweep (checked_through INTEGER NOT NULL);
     INSERT INTO picture_sweep VALUES (0);
 "#,
+    r#"
+    -- Map packs for devices (map_packs.rs): each file kept beside the database by its SHA-256,
+    -- under the name an administrator gave it, with the region it covers.
+    CREATE TABLE map_packs (
+        name TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        west REAL NOT NULL,
+        south REAL NOT NULL,
+        east REAL NOT NULL,
+        north REAL NOT NULL,
+        added_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The migration that made `document_objects`, which learns from the changes stored before it.
@@ -975,6 +989,14 @@ impl Store for SqliteStore {
 
     fn picture_territories(&self, name: &str) -> Result<Vec<TerritoryId>, StoreError> {
         picture_records::territories(&self.reader(), name)
+    }
+
+    fn record_map_pack(&self, record: &crate::map_packs::MapPackRecord) -> Result<Option<String>, StoreError> {
+        crate::map_packs::record_pack(&mut self.writer(), record)
+    }
+
+    fn map_packs(&self) -> Result<Vec<crate::map_packs::MapPackRecord>, StoreError> {
+        crate::map_packs::list(&self.reader())
     }
 
     fn sweep_picture_refs(&self, max_changes: u32, now: Timestamp) -> Result<(u64, bool), StoreError> {

@@ -146,6 +146,11 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets a picture still unreferenced since before `before`; whether it was (and its bytes
     /// may go).
     fn forget_picture(&self, name: &str, before: Timestamp) -> Result<bool, StoreError>;
+    /// Records a map pack under its name (map_packs.rs); answers the hash of the pack it
+    /// replaced, when no other name keeps that one.
+    fn record_map_pack(&self, record: &crate::map_packs::MapPackRecord) -> Result<Option<String>, StoreError>;
+    /// Every map pack, by name.
+    fn map_packs(&self) -> Result<Vec<crate::map_packs::MapPackRecord>, StoreError>;
     /// Brings snapshots up to date over at most `max_changes` more changes of the feed; says how
     /// many documents were rebuilt, or `None` when snapshots already cover the whole feed.
     fn compact_step(&self, max_changes: u32) -> Result<Option<usize>, StoreError>;

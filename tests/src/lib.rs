@@ -274,3 +274,20 @@ pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
     Timestamp::from_unix_millis(i64::try_from(millis).unwrap())
 }
+
+/// Writes a map pack (MBTiles) named `name` covering `bounds` ("west,south,east,north"), with
+/// `tiles` as `(zoom, column, row counted from the south, data)`.
+pub fn write_map_pack(path: &Path, name: &str, bounds: &str, tiles: &[(u8, u32, u32, Vec<u8>)]) {
+    let pack = rusqlite::Connection::open(path).unwrap();
+    pack.execute_batch(
+        "CREATE TABLE metadata (name TEXT, value TEXT); \
+         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB); \
+         INSERT INTO metadata VALUES ('format', 'pbf'), ('maxzoom', '14'), \
+           ('json', '{\"vector_layers\": [{\"id\": \"building\", \"fields\": {}}]}');",
+    )
+    .unwrap();
+    pack.execute("INSERT INTO metadata VALUES ('name', ?1), ('bounds', ?2)", [name, bounds]).unwrap();
+    for (zoom, column, row, data) in tiles {
+        pack.execute("INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)", rusqlite::params![zoom, column, row, data]).unwrap();
+    }
+}

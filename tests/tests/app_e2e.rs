@@ -1319,18 +1319,9 @@ async fn the_map_reads_tiles_from_the_packs_on_the_device_through_its_own_scheme
     let tile = b"\x1a\x0bvector tile".to_vec();
     let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gzipped, &tile).unwrap();
-    let pack = rusqlite::Connection::open(maps.join("city.mbtiles")).unwrap();
-    pack.execute_batch(
-        "CREATE TABLE metadata (name TEXT, value TEXT); \
-         CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB); \
-         INSERT INTO metadata VALUES ('name', 'Helsinki'), ('format', 'pbf'), \
-           ('bounds', '24.93,60.16,24.96,60.18'), ('maxzoom', '14'), \
-           ('json', '{\"vector_layers\": [{\"id\": \"building\", \"fields\": {}}]}');",
-    )
-    .unwrap();
     // Row 11641 counted from the south is row 4742 counted from the north, as maps ask.
-    pack.execute("INSERT INTO tiles VALUES (14, 9330, 11641, ?1)", [gzipped.finish().unwrap()]).unwrap();
-    drop(pack);
+    let tiles = [(14, 9330, 11641, gzipped.finish().unwrap())];
+    census_tests::write_map_pack(&maps.join("city.mbtiles"), "Helsinki", "24.93,60.16,24.96,60.18", &tiles);
 
     let driver = Driver::start(&dir.path().join("app"));
     let client = connect(&driver).await;
