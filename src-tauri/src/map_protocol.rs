@@ -9,14 +9,14 @@
 //! Windows and Android name the same addresses `http://census-map.localhost/…`.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use census_map_packs::MapPack;
 use tauri::http::{Request, Response, StatusCode, header};
 
 pub const SCHEME: &str = "census-map";
 
-/// The packs in the device's map folder, opened on the first request after a change.
+/// The packs in the device's map folder, opened on the first request.
 #[derive(Debug)]
 pub struct MapPacks {
     folder: PathBuf,
@@ -35,23 +35,8 @@ impl MapPacks {
         MapPacks { folder, open: Mutex::new(None) }
     }
 
-    /// Where packs are kept.
-    pub fn folder(&self) -> &std::path::Path {
-        &self.folder
-    }
-
-    /// Closes the packs: the next request opens the folder's packs again (one was added,
-    /// replaced or removed).
-    pub fn reload(&self) {
-        *self.lock() = None;
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Vec<MapPack>>> {
-        self.open.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn with_packs<T>(&self, read: impl FnOnce(&[MapPack]) -> T) -> T {
-        let mut open = self.lock();
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let packs = open.get_or_insert_with(|| {
             let Ok(entries) = std::fs::read_dir(&self.folder) else { return Vec::new() };
             let mut paths: Vec<PathBuf> = entries

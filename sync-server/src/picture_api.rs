@@ -59,11 +59,14 @@ struct ScopeQuery {
     after: String,
 }
 
-/// The territory a list is asked for, when the caller may read it, and the name to list after.
-fn readable_scope(
-    caller: &Caller,
+/// The territory a list is asked for, once the caller is found to read it, and the name to list
+/// after.
+async fn readable_scope(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
     query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(TerritoryId, String), ApiError> {
+    let caller = authenticate(state, headers).await?;
     let Query(query) =
         query.map_err(|e| ApiError::BadRequest(format!("a list of pictures needs a scope: {}", e.body_text())))?;
     let scope: TerritoryId =
@@ -81,14 +84,11 @@ async fn thumbnails(
     headers: HeaderMap,
     query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = authenticate(&state, &headers).await?;
-    let (scope, after) = readable_scope(&caller, query)?;
+    let (scope, after) = readable_scope(&state, &headers, query).await?;
     let found = blocking(move || Ok(state.store.thumbnails(scope, &after, LIST_PAGE)?)).await?;
-    let entries: Vec<serde_json::Value> = found
-        .into_iter()
-        .map(|(picture, thumbnail)| serde_json::json!({ "picture": picture, "thumbnail": thumbnail }))
-        .collect();
-    Ok(Json(serde_json::Value::Array(entries)))
+    let entries =
+        found.into_iter().map(|(picture, thumbnail)| serde_json::json!({ "picture": picture, "thumbnail": thumbnail }));
+    Ok(Json(entries.collect()))
 }
 
 /// The pictures of a territory's prospects stored whole, not thumbnails (`[{"name", "bytes"}]`,
@@ -99,12 +99,10 @@ async fn territory_pictures(
     headers: HeaderMap,
     query: Result<Query<ScopeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let caller = authenticate(&state, &headers).await?;
-    let (scope, after) = readable_scope(&caller, query)?;
+    let (scope, after) = readable_scope(&state, &headers, query).await?;
     let found = blocking(move || Ok(state.store.territory_pictures(scope, &after, LIST_PAGE)?)).await?;
-    let entries: Vec<serde_json::Value> =
-        found.into_iter().map(|(name, bytes)| serde_json::json!({ "name": name, "bytes": bytes })).collect();
-    Ok(Json(serde_json::Value::Array(entries)))
+    let entries = found.into_iter().map(|(name, bytes)| serde_json::json!({ "name": name, "bytes": bytes }));
+    Ok(Json(entries.collect()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -203,14 +203,10 @@ impl Replica {
                 download.left_out += 1;
                 continue;
             }
-            let (mime, bytes) = client.download_picture(&token, &picture.name)?;
-            if crate::photos::hex_sha256(&bytes) != picture.name {
-                return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
-            }
-            self.keep_fetched(&bytes, &mime, now)?;
-            room = room.saturating_sub(bytes.len() as u64);
+            let fetched = self.fetch_checked(client, &token, &picture.name, now)?.len() as u64;
+            room = room.saturating_sub(fetched);
             download.fetched += 1;
-            download.bytes += bytes.len() as u64;
+            download.bytes += fetched;
         }
         self.step(total, total)?;
         Ok(download)
@@ -229,17 +225,23 @@ impl Replica {
             .collect())
     }
 
-    /// Keeps a picture fetched from the server: looked at now, and free to go for room later.
-    pub(crate) fn keep_fetched(
+    /// Fetches picture `name` from the server and keeps it: looked at now, and free to go for
+    /// room later. Bytes that do not hash to the name are not kept.
+    pub(crate) fn fetch_checked(
         &mut self,
-        bytes: &[u8],
-        mime: &str,
+        client: &SyncClient,
+        token: &str,
+        name: &str,
         now: census_core::Timestamp,
-    ) -> Result<(), ReplicaError> {
-        let answer = self.store_photo(bytes, mime, now)?;
-        self.mark_on_server(&answer.sha256)?;
+    ) -> Result<Vec<u8>, SyncError> {
+        let (mime, bytes) = client.download_picture(token, name)?;
+        if crate::photos::hex_sha256(&bytes) != name {
+            return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
+        }
+        self.store_photo(&bytes, &mime, now)?;
+        self.mark_on_server(name)?;
         self.trim_picture_cache()?;
-        Ok(())
+        Ok(bytes)
     }
 }
 

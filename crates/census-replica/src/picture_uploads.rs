@@ -294,12 +294,7 @@ impl Replica {
             return Ok(photo.bytes);
         }
         let token = self.token()?.ok_or(SyncError::SignedOut)?;
-        let (mime, bytes) = client.download_picture(&token, name)?;
-        if crate::photos::hex_sha256(&bytes) != name {
-            return Err(SyncError::Server("the server sent other bytes than the picture asked for".into()));
-        }
-        self.keep_fetched(&bytes, &mime, now)?;
-        Ok(bytes)
+        self.fetch_checked(client, &token, name, now)
     }
 }
 
