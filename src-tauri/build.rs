@@ -58,6 +58,7 @@ fn main() {
         "picture_cache",
         "set_picture_cache_limit",
         "download_pictures",
+        "download_map_packs",
         "stop_job",
     ];
     tauri_build::try_build(

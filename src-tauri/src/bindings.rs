@@ -6,12 +6,14 @@
 use census_core::*;
 use census_replica::{
     AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ImportOptions,
-    ImportPreview, ListFilter, PictureCache, PictureDownload, ProspectDetail, RefusedChange, RowOutcome, RowPreview,
-    SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
+    ImportPreview, ListFilter, MapPackDownload, PictureCache, PictureDownload, ProspectDetail, RefusedChange,
+    RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
 };
 use ts_rs::TS;
 
-use crate::commands::{ExportFormat, Exported, ImportFile, Session, SyncFinished, SyncStatus, VisitForm};
+use crate::commands::{
+    ExportFormat, Exported, ImportFile, MapPacksFinished, Session, SyncFinished, SyncStatus, VisitForm,
+};
 use crate::jobs::{Job, JobProgress};
 use crate::{AppError, ErrorKind};
 
@@ -109,10 +111,12 @@ fn generated() -> String {
         ImportPreview,
         PictureCache,
         PictureDownload,
+        MapPackDownload,
         // the app
         Session,
         SyncStatus,
         SyncFinished,
+        MapPacksFinished,
         AppError,
         ErrorKind,
         VisitForm,

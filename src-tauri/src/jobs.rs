@@ -1,8 +1,9 @@
 //! Long jobs the person starts and may stop: an import's preview and its applying, an export,
-//! the duplicate search, a sync, downloading the photos of the territories. Each holds a connection of its own for as long as it lasts,
-//! tells the window how far it got (`job-progress`), and ends early when the person stops it
-//! (`stop_job`) with a [`ErrorKind::Stopped`] error. Starting a job of a kind already running
-//! stops the older one first: its answer would only be overwritten.
+//! the duplicate search, a sync, downloading the photos of the territories or the map packs.
+//! Each holds a connection of its own for as long as it lasts, tells the window how far it got
+//! (`job-progress`), and ends early when the person stops it (`stop_job`) with a
+//! [`ErrorKind::Stopped`] error. Starting a job of a kind already running stops the older one
+//! first: its answer would only be overwritten.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +26,8 @@ pub enum Job {
     DuplicateSearch,
     Sync,
     PictureDownload,
+    /// Downloading the map packs for this device's territories; progress in bytes.
+    MapPackDownload,
 }
 
 /// How far a job has got (the `job-progress` event): `done` of `total` rows or prospects.
@@ -80,20 +83,27 @@ pub async fn run_job<R: Runtime, T: Send + 'static>(
     work: impl FnOnce(&mut Replica) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     let app = app.clone();
-    off_the_window(move || {
-        let state = app.state::<AppState>();
-        let mut replica = state.connections.take()?;
-        let window = app.clone();
-        replica.watch(Some(Box::new(move |done, total| {
-            let _ = window.emit("job-progress", JobProgress { job, done, total });
-        })));
-        let number = state.jobs.begin(job, replica.stopper());
-        let done = work(&mut replica);
-        state.jobs.end(job, number);
-        state.connections.give_back(replica);
-        done
-    })
-    .await
+    off_the_window(move || run_job_here(&app, job, work)).await
+}
+
+/// Runs `work` as `job` on this thread (one already off the window's), over a connection of
+/// its own, telling the window how far it got.
+pub fn run_job_here<R: Runtime, T>(
+    app: &AppHandle<R>,
+    job: Job,
+    work: impl FnOnce(&mut Replica) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let state = app.state::<AppState>();
+    let mut replica = state.connections.take()?;
+    let window = app.clone();
+    replica.watch(Some(Box::new(move |done, total| {
+        let _ = window.emit("job-progress", JobProgress { job, done, total });
+    })));
+    let number = state.jobs.begin(job, replica.stopper());
+    let done = work(&mut replica);
+    state.jobs.end(job, number);
+    state.connections.give_back(replica);
+    done
 }
 
 /// Runs `work` as `job` on `replica`, here: a sync, whose connection and progress are its own.

@@ -55,6 +55,8 @@ pub struct AppState {
     pub edits: live_sync::EditSignal,
     /// The map packs on this device, which the map reads through its own URI scheme.
     pub maps: map_protocol::MapPacks,
+    /// Serialises map-pack downloads.
+    pub map_downloads: Mutex<()>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             import: commands::LoadedImport::default(),
             edits: live_sync::EditSignal::default(),
             maps: map_protocol::MapPacks::in_folder(folder.join("maps")),
+            map_downloads: Mutex::new(()),
         })
     }
 
@@ -170,6 +173,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::picture_cache,
         commands::set_picture_cache_limit,
         commands::download_pictures,
+        commands::download_map_packs,
         jobs::stop_job,
     ])
 }

@@ -35,6 +35,15 @@ impl MapPacks {
         MapPacks { folder, open: Mutex::new(None) }
     }
 
+    pub fn folder(&self) -> &std::path::Path {
+        &self.folder
+    }
+
+    /// Forgets the packs opened, so that the next request opens those in the folder now.
+    pub fn reopen(&self) {
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     fn with_packs<T>(&self, read: impl FnOnce(&[MapPack]) -> T) -> T {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let packs = open.get_or_insert_with(|| {

@@ -53,6 +53,8 @@ pub enum ReplicaError {
     /// In both languages: the person importing is often a Russian-speaking manager.
     #[error("the file cannot be imported: {}", .0.en)]
     Import(Localized),
+    #[error("the map folder cannot be written: {0}")]
+    MapFolder(String),
     #[error("replica storage error: {0}")]
     Storage(String),
     /// The person stopped the work; only whole transactions were committed.

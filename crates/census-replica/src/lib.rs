@@ -25,6 +25,7 @@ mod error;
 mod export;
 mod import;
 mod import_mappings;
+mod map_pack_downloads;
 mod merge_rings;
 mod outbox;
 mod parallel;
@@ -56,6 +57,7 @@ pub use import::{
     BadCell, ImportOptions, ImportPlan, ImportPreview, MAX_IMPORT_ROWS, ROWS_PER_TRANSACTION, RowOutcome, RowPreview,
     Table,
 };
+pub use map_pack_downloads::{MAX_MAP_PACK_BYTES, MapPackDownload, OfferedMapPack};
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use picture_cache::{DEFAULT_PICTURE_CACHE_BYTES, MIN_PICTURE_CACHE_BYTES, PictureCache, PictureDownload};

@@ -56,6 +56,7 @@ impl ReplicaError {
                 "файл выгрузки не записан; проверьте, что на диске есть место и есть права на запись в папку".into()
             }
             ReplicaError::Import(problem) => format!("файл не импортируется: {}", problem.ru),
+            ReplicaError::MapFolder(detail) => format!("в папку карт нельзя записать: {detail}"),
             ReplicaError::Storage(_) => {
                 "ошибка хранения данных на устройстве; попробуйте ещё раз, а если ошибка повторится, обратитесь к администратору"
                     .into()

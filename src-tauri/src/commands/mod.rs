@@ -7,13 +7,14 @@
 //! `edits.rs` changing a prospect, `duplicates.rs` finding, merging and setting apart duplicates,
 //! `administration.rs` a manager's changes to people, devices, territories and questionnaires,
 //! `import.rs` importing spreadsheets, `visits.rs` census visits, `pictures.rs` photos and the
-//! cache of originals, `export.rs` spreadsheets and map files.
+//! cache of originals, `maps.rs` the map packs, `export.rs` spreadsheets and map files.
 
 mod administration;
 mod duplicates;
 mod edits;
 mod export;
 mod import;
+mod maps;
 mod pictures;
 mod sync;
 mod visits;
@@ -23,6 +24,7 @@ pub use duplicates::*;
 pub use edits::*;
 pub use export::*;
 pub use import::*;
+pub use maps::*;
 pub use pictures::*;
 pub use sync::*;
 pub use visits::*;

@@ -66,6 +66,9 @@ pub(crate) fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, background: bool) ->
     let state = app.state::<AppState>();
     let _one_at_a_time = state.syncing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let result = sync_once(app, &state);
+    if result.is_ok() {
+        super::maps::download_in_background(app);
+    }
     let finished = match &result {
         Ok(report) => SyncFinished::Synced { report: report.clone(), background },
         Err(error) => SyncFinished::Failed { error: error.clone(), background },

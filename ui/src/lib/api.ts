@@ -23,6 +23,7 @@ import type {
   ImportPreview,
   ListFilter,
   Location,
+  MapPackDownload,
   MergeSummary,
   NewProspect,
   Person,
@@ -116,6 +117,7 @@ export const api = {
   pictureCache: () => invoke<PictureCache>('picture_cache'),
   setPictureCacheLimit: (bytes: number) => invoke<PictureCache>('set_picture_cache_limit', { bytes }),
   downloadPictures: (territory: string | null) => invoke<PictureDownload>('download_pictures', { territory }),
+  downloadMapPacks: () => invoke<MapPackDownload>('download_map_packs'),
   loadImport: (bytes: Uint8Array, name: string) =>
     invoke<ImportFile>('load_import', bytes, { headers: { 'census-file-name': encodeURIComponent(name) } }),
   previewImport: (options: ImportOptions) => invoke<ImportPreview>('preview_import', { options }),

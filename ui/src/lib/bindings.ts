@@ -460,6 +460,24 @@ already_here: number,
  */
 left_out: number, };
 
+export type MapPackDownload = { 
+/**
+ * Packs downloaded (wholly or the rest of one cut off before).
+ */
+fetched: number, 
+/**
+ * Bytes received this time.
+ */
+bytes: number, 
+/**
+ * Packs already here whole.
+ */
+up_to_date: number, 
+/**
+ * Packs removed: replaced on the server, or no longer covering this device's territories.
+ */
+removed: number, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 
@@ -473,6 +491,8 @@ pending: number, last_sync: Timestamp | null,
 pictures_pending: number, picture_bytes_pending: number, };
 
 export type SyncFinished = { "outcome": "synced", report: SyncReport, background: boolean, } | { "outcome": "failed", error: AppError, background: boolean, };
+
+export type MapPacksFinished = { "outcome": "downloaded", download: MapPackDownload, } | { "outcome": "failed", error: AppError, };
 
 export type AppError = { kind: ErrorKind, message: string, 
 /**
@@ -498,6 +518,6 @@ guessed: ColumnMapping,
  */
 questionnaire: QuestionnaireRef | null, };
 
-export type Job = "import_preview" | "import_apply" | "export" | "duplicate_search" | "sync" | "picture_download";
+export type Job = "import_preview" | "import_apply" | "export" | "duplicate_search" | "sync" | "picture_download" | "map_pack_download";
 
 export type JobProgress = { job: Job, done: number, total: number, };
