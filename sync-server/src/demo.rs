@@ -1,6 +1,10 @@
 //! The demo base: people of each role, two territories, a questionnaire, and a few hundred
 //! prospects, so that Census can be tried and shown without real data. The prospects are
 //! Automerge documents pushed through the same path as any device's changes.
+//!
+//! The prospects are either made up (shops of Tver, [`made_up_base`]), or the real named
+//! businesses of an OpenStreetMap extract, on the streets they are really on
+//! (`demo_places.rs`), so that the demo's map shows them where its tiles draw those streets.
 
 use census_core::{
     Address, Condition, DeviceId, EditContext, Localized, Location, Match, NewProspect, Person, ProspectDoc,
@@ -129,39 +133,23 @@ pub fn demo_questionnaire() -> Questionnaire {
     }
 }
 
-/// Seeds the demo base into an empty store; `prospects` are spread over the two territories.
-/// Returns how many prospects were stored.
-pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, StoreError> {
-    let hash = hash_password(DEMO_PASSWORD)?;
-    for (n, (login, name, role)) in PEOPLE.iter().enumerate() {
-        let person = Person {
-            id: UserId::from_bytes(uuid_like(1, n as u64)),
-            name: (*name).into(),
-            login: (*login).into(),
-            role: *role,
-            retired: false,
-        };
-        store.add_person(&person, &hash)?;
-    }
-    let territories = demo_territories();
-    for territory in &territories {
-        store.add_territory(territory)?;
-    }
-    store.publish_questionnaire(&demo_questionnaire())?;
+/// The demo's territories and their prospects.
+#[derive(Debug, Clone)]
+pub struct DemoBase {
+    /// Centre (Anna's) and the other (Boris's), with the ids of [`demo_territories`].
+    pub territories: [Territory; 2],
+    pub prospects: Vec<NewProspect>,
+}
 
-    // The base as it was before Census: entered by the manager from the old spreadsheet.
-    let manager = UserId::from_bytes(uuid_like(1, 1));
-    let device = demo_device();
-    let caller =
-        Caller { user: manager, role: Role::Manager, device, scopes: territories.iter().map(|t| t.id).collect() };
-    let mut items = Vec::new();
-    for n in 0..prospects {
-        let territory = &territories[(n % 2) as usize];
-        let new = NewProspect {
-            territory: territory.id,
+/// `prospects` made-up shops of Tver, spread over its two territories.
+pub fn made_up_base(prospects: u64, now: Timestamp) -> DemoBase {
+    let territories = demo_territories();
+    let prospects = (0..prospects)
+        .map(|n| NewProspect {
+            territory: territories[(n % 2) as usize].id,
             name: format!("{} {}", NAMES[(n % 8) as usize], n / 8 + 1),
             category: CATEGORIES[(n % 4) as usize].into(),
-            status: [Status::New, Status::Visited, Status::Interested, Status::Client][(n % 7 % 4) as usize],
+            status: demo_status(n),
             address: Address {
                 line: format!("{}, д. {}", STREETS[(n % 6) as usize], n % 90 + 1),
                 city: "Тверь".into(),
@@ -173,12 +161,55 @@ pub fn seed(store: &dyn Store, prospects: u64, now: Timestamp) -> Result<u64, St
                 accuracy_m: Some(10.0),
                 at: now,
             }),
+        })
+        .collect();
+    DemoBase { territories, prospects }
+}
+
+/// The `n`th demo prospect's status: most not yet worked, some under way, a few won.
+pub(crate) fn demo_status(n: u64) -> Status {
+    [Status::New, Status::Visited, Status::Interested, Status::Client][(n % 7 % 4) as usize]
+}
+
+/// The demo's two territories with other names and outlines (the same ids and agents).
+pub(crate) fn territories_named(names: [&str; 2], outlines: [Vec<[f64; 2]>; 2]) -> [Territory; 2] {
+    let [mut centre, mut other] = demo_territories();
+    let [centre_outline, other_outline] = outlines;
+    (centre.name, centre.boundary) = (names[0].into(), centre_outline);
+    (other.name, other.boundary) = (names[1].into(), other_outline);
+    [centre, other]
+}
+
+/// Seeds the demo base into an empty store: the people, `base`'s territories, the
+/// questionnaire and `base`'s prospects. Returns how many prospects were stored.
+pub fn seed(store: &dyn Store, base: &DemoBase, now: Timestamp) -> Result<u64, StoreError> {
+    let hash = hash_password(DEMO_PASSWORD)?;
+    for (n, (login, name, role)) in PEOPLE.iter().enumerate() {
+        let person = Person {
+            id: UserId::from_bytes(uuid_like(1, n as u64)),
+            name: (*name).into(),
+            login: (*login).into(),
+            role: *role,
+            retired: false,
         };
+        store.add_person(&person, &hash)?;
+    }
+    for territory in &base.territories {
+        store.add_territory(territory)?;
+    }
+    store.publish_questionnaire(&demo_questionnaire())?;
+
+    // The base as it was before Census: entered by the manager from the old spreadsheet.
+    let manager = UserId::from_bytes(uuid_like(1, 1));
+    let device = demo_device();
+    let caller =
+        Caller { user: manager, role: Role::Manager, device, scopes: base.territories.iter().map(|t| t.id).collect() };
+    let mut items = Vec::new();
+    for (n, new) in base.prospects.iter().enumerate() {
         let ctx = EditContext::new(manager, now).with_source("demo base").with_role(Role::Manager);
-        let id = ProspectId::from_bytes(uuid_like(5, n));
-        let (_, change) =
-            ProspectDoc::create(id, device, &ctx, &new).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let item = PushItem { doc: id, kind: DocKind::Prospect, territory: territory.id, change: change.bytes };
+        let id = ProspectId::from_bytes(uuid_like(5, n as u64));
+        let (_, change) = ProspectDoc::create(id, device, &ctx, new).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let item = PushItem { doc: id, kind: DocKind::Prospect, territory: new.territory, change: change.bytes };
         items.push(PushedChange::inspect(item));
     }
     let outcomes = store.push(&caller, &items, now)?;

@@ -71,7 +71,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("server.db");
         let store = SqliteStore::open(&db).unwrap();
-        crate::demo::seed(&store, 12, Timestamp::from_unix_millis(1_795_800_000_000)).unwrap();
+        let at = Timestamp::from_unix_millis(1_795_800_000_000);
+        crate::demo::seed(&store, &crate::demo::made_up_base(12, at), at).unwrap();
         drop(store);
         let kept_as_pushed = objects(&db);
         // Each prospect's visits map, created map and distinct_from map at least.

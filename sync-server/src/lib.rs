@@ -32,6 +32,7 @@ pub mod client_address;
 pub mod compactor;
 pub mod config;
 pub mod demo;
+pub mod demo_places;
 pub mod document_objects;
 pub mod error;
 pub mod late_work;

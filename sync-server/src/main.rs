@@ -15,7 +15,7 @@ use census_server::auth::hash_password;
 use census_server::client_address::{Network, TrustedProxies};
 use census_server::config::{ConfigFile, Given, Settings};
 use census_server::tls::Tls;
-use census_server::{SqliteStore, Store, StoreError, demo};
+use census_server::{SqliteStore, Store, StoreError, demo, demo_places};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -133,6 +133,10 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = 300)]
         prospects: u64,
+        /// The named businesses of a real city (scripts/map-data's helsinki-businesses.json) to
+        /// make the prospects of, instead of made-up shops.
+        #[arg(long)]
+        places: Option<PathBuf>,
     },
 }
 
@@ -478,17 +482,37 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Demo { prospects } => {
+        Command::Demo { prospects, places } => {
+            let base = match places {
+                Some(path) => {
+                    let json = read_bounded(&path, demo_places::MAX_PLACES_BYTES)?;
+                    demo_places::base_from_places(&json, prospects, now())
+                        .map_err(|e| format!("{}: {e}", path.display()))?
+                }
+                None => demo::made_up_base(prospects, now()),
+            };
             let store = open(&db)?;
             if !store.directory().map_err(fail)?.people.is_empty() {
                 return Err(format!("{} already has people in it; seed the demo into a new file", db.display()));
             }
-            let stored = demo::seed(&store, prospects, now()).map_err(fail)?;
+            let stored = demo::seed(&store, &base, now()).map_err(fail)?;
             println!("Seeded the demo base into {}: {stored} prospects.", db.display());
             println!("Sign in as admin, manager, anna or boris with the password \"{}\".", demo::DEMO_PASSWORD);
             Ok(())
         }
     }
+}
+
+/// The bytes of `path`, refused when larger than `limit` (read no further than that).
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{} is larger than {} MB: it is not a list of places", path.display(), limit >> 20));
+    }
+    Ok(bytes)
 }
 
 /// Shows the settings and whether their certificate and database are there and readable,
