@@ -33,7 +33,7 @@ fn main() {
         "dashboard",
         "export_prospects",
         "search_prospects",
-        "prospects_within",
+        "map_points",
         "prospect",
         "territories",
         "territory_progress",

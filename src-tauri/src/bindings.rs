@@ -6,8 +6,9 @@
 use census_core::*;
 use census_replica::{
     AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ImportOptions,
-    ImportPreview, ListFilter, MapPackDownload, PictureCache, PictureDownload, ProspectDetail, RefusedChange,
-    RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft, VisitOutcome,
+    ImportPreview, ListFilter, MapPackDownload, MapPoints, PictureCache, PictureDownload, ProspectDetail,
+    RefusedChange, RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft,
+    VisitOutcome,
 };
 use ts_rs::TS;
 
@@ -112,6 +113,7 @@ fn generated() -> String {
         PictureCache,
         PictureDownload,
         MapPackDownload,
+        MapPoints,
         // the app
         Session,
         SyncStatus,

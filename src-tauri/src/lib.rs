@@ -148,7 +148,7 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::dashboard,
         commands::export_prospects,
         commands::search_prospects,
-        commands::prospects_within,
+        commands::map_points,
         commands::prospect,
         commands::territories,
         commands::territory_progress,

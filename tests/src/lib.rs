@@ -10,7 +10,9 @@
 pub mod app;
 pub mod certificates;
 pub mod hostile;
+pub mod offline;
 pub mod slow_link;
+pub mod window;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

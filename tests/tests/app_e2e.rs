@@ -17,86 +17,14 @@ use std::time::Duration;
 
 use census_replica::MAX_IMPORT_ROWS;
 use census_tests::app::Driver;
+use census_tests::window::*;
 use census_tests::{Device, Server, admin};
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-fn testid(id: &str) -> String {
-    format!("[data-testid='{id}']")
-}
-
-/// The text of the element marked `id`, once it appears.
-async fn text_of(client: &Client, id: &str) -> String {
-    let selector = testid(id);
-    let started = std::time::Instant::now();
-    loop {
-        if let Ok(element) = client.find(Locator::Css(&selector)).await {
-            return element.text().await.unwrap();
-        }
-        if started.elapsed() > WAIT {
-            panic!("{selector} never appeared; the window said:\n{}", window_text(client).await);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Everything the window shows, for a failure to say what went wrong instead.
-async fn window_text(client: &Client) -> String {
-    let text = client.execute("return document.body.innerText", vec![]).await;
-    text.ok().and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-/// Waits until the element marked `id` says something `expected` accepts; returns it.
-async fn wait_for_text(client: &Client, id: &str, expected: impl Fn(&str) -> bool) -> String {
-    let started = std::time::Instant::now();
-    loop {
-        let text = text_of(client, id).await;
-        if expected(&text) {
-            return text;
-        }
-        if started.elapsed() > WAIT {
-            panic!("{id} says \"{text}\"; the window said:\n{}", window_text(client).await);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
+use fantoccini::{Client, Locator};
 
 /// Waits until the list says it holds `count` prospects.
 async fn wait_for_rows(client: &Client, count: usize) {
     wait_for_text(client, "list-count", |t| t.ends_with(&format!(": {count}"))).await;
-}
-
-async fn click(client: &Client, id: &str) {
-    let selector = testid(id);
-    let started = std::time::Instant::now();
-    loop {
-        if let Ok(element) = client.find(Locator::Css(&selector)).await {
-            if click_element(client, element).await {
-                return;
-            }
-        }
-        assert!(started.elapsed() < WAIT, "{selector} could not be clicked");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Clicks in the middle of the window (at its edge a scroll bar may take the click); says
-/// whether the click was made.
-async fn click_element(client: &Client, element: fantoccini::elements::Element) -> bool {
-    let centre = "arguments[0].scrollIntoView({ block: 'center', inline: 'center' })";
-    let _ = client.execute(centre, vec![serde_json::to_value(&element).unwrap()]).await;
-    element.click().await.is_ok()
-}
-
-/// Waits until nothing on the page matches `selector`.
-async fn wait_until_gone(client: &Client, selector: &str) {
-    let started = std::time::Instant::now();
-    while !client.find_all(Locator::Css(selector)).await.unwrap().is_empty() {
-        assert!(started.elapsed() < WAIT, "{selector} is still there");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Opens the first prospect whose name starts with `name`.
@@ -109,40 +37,10 @@ async fn open_prospect(client: &Client, name: &str) {
     wait_for_text(client, "card-name", |t| t.starts_with(name)).await;
 }
 
-async fn connect(driver: &Driver) -> Client {
-    ClientBuilder::rustls().unwrap().capabilities(Driver::capabilities()).connect(&driver.url).await.unwrap()
-}
-
-/// One window at a time: the tests share the driver's ports.
-static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn fill(client: &Client, name: &str, value: &str) {
-    let field = client.find(Locator::Css(&format!("input[name='{name}']"))).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
 async fn fill_text(client: &Client, name: &str, value: &str) {
     let field = client.find(Locator::Css(&format!("textarea[name='{name}']"))).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
-}
-
-async fn screenshot(driver: &Driver, client: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    // Let the last change paint first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    driver.screenshot(client.get_window_rect().await.unwrap(), &dir.join(format!("{name}.png")));
-}
-
-async fn sign_in(client: &Client, server: &Server, login: &str) {
-    client.wait().at_most(WAIT).for_element(Locator::Css(&testid("sign-in"))).await.unwrap();
-    fill(client, "server", &server.url).await;
-    fill(client, "login", login).await;
-    fill(client, "password", "census-demo").await;
-    client.find(Locator::Css("button[type='submit']")).await.unwrap().click().await.unwrap();
-    wait_for_text(client, "who", |t| !t.is_empty()).await;
 }
 
 /// Another of Anna's devices, which renames "Ромашка 1" to "Ромашка у вокзала" and syncs.
@@ -211,8 +109,8 @@ async fn an_agent_works_offline_quits_and_syncs_when_the_server_is_back() {
     map_status.select_by_value("").await.unwrap();
     wait_for_text(&client, "map-count", |t| t == "На карте: 20").await;
     let tap = "const c = arguments[0], r = c.getBoundingClientRect(); \
-               for (const type of ['pointerdown', 'pointerup']) \
-                 c.dispatchEvent(new PointerEvent(type, { clientX: r.left + 40, clientY: r.top + 40, pointerId: 7, bubbles: true }));";
+               for (const type of ['mousedown', 'mouseup', 'click']) \
+                 c.dispatchEvent(new MouseEvent(type, { clientX: r.left + 40, clientY: r.top + 40, button: 0, bubbles: true }));";
     let canvas = client.find(Locator::Css(&testid("map-canvas"))).await.unwrap();
     client.execute(tap, vec![serde_json::to_value(&canvas).unwrap()]).await.unwrap();
     click(&client, "add-here").await;
@@ -699,8 +597,8 @@ async fn a_manager_hires_an_agent_retires_another_hands_the_territory_over_and_o
     for (x, y) in [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)] {
         let tap = format!(
             "const c = arguments[0], r = c.getBoundingClientRect(); \
-             for (const type of ['pointerdown', 'pointerup']) \
-               c.dispatchEvent(new PointerEvent(type, {{ clientX: r.left + r.width * {x}, clientY: r.top + r.height * {y}, pointerId: 7, bubbles: true }}));"
+             for (const type of ['mousedown', 'mouseup', 'click']) \
+               c.dispatchEvent(new MouseEvent(type, {{ clientX: r.left + r.width * {x}, clientY: r.top + r.height * {y}, button: 0, bubbles: true }}));"
         );
         client.execute(&tap, vec![serde_json::to_value(&canvas).unwrap()]).await.unwrap();
     }
@@ -986,11 +884,6 @@ async fn export_from_app(client: &Client, folder: &std::path::Path, format: &str
     wait_for_text(client, "exported", |t| t.contains(&extension)).await;
     let written = std::fs::read_dir(folder).unwrap().map(|e| e.unwrap().path());
     written.filter(|p| p.to_string_lossy().ends_with(&extension)).max().expect("the export file")
-}
-
-/// Picks `value` in the select marked `id`.
-async fn choose(client: &Client, id: &str, value: &str) {
-    client.find(Locator::Css(&testid(id))).await.unwrap().select_by_value(value).await.unwrap();
 }
 
 /// Opens the import screen and picks `file` (three rows).

@@ -237,7 +237,7 @@ fn filtered_rows(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 /// The `WHERE` condition of a filter (numbered parameters), and its arguments.
-fn filter_condition(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
+pub(crate) fn filter_condition(filter: &ListFilter) -> (String, Vec<rusqlite::types::Value>) {
     let mut sql = String::from("1 = 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut add = |clause: &str, value: rusqlite::types::Value| {

@@ -31,7 +31,8 @@ pub use visits::*;
 
 use census_core::{Person, ProspectId, Role, Territory, Timestamp};
 use census_replica::{
-    Dashboard, DashboardFilter, ListFilter, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress, Trust,
+    Dashboard, DashboardFilter, ListFilter, MapPoints, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
+    Trust,
 };
 use serde::Serialize;
 use tauri::State;
@@ -122,18 +123,10 @@ pub async fn search_prospects(
     state.run(move |replica| Ok(replica.search(&query, limit)?)).await
 }
 
-/// The prospects the filter shows with a position inside a box, for the map (at most `limit`).
+/// Every prospect with a position that the filter shows, as the map's markers.
 #[tauri::command]
-pub async fn prospects_within(
-    state: State<'_, AppState>,
-    south: f64,
-    north: f64,
-    west: f64,
-    east: f64,
-    filter: ListFilter,
-    limit: u32,
-) -> Result<Vec<ProspectRow>, AppError> {
-    state.run(move |replica| Ok(replica.within((south, north), (west, east), &filter, limit)?)).await
+pub async fn map_points(state: State<'_, AppState>, filter: ListFilter) -> Result<MapPoints, AppError> {
+    state.run(move |replica| Ok(replica.map_points(&filter)?)).await
 }
 
 #[tauri::command]

@@ -24,6 +24,7 @@ import type {
   ListFilter,
   Location,
   MapPackDownload,
+  MapPoints,
   MergeSummary,
   NewProspect,
   Person,
@@ -72,8 +73,7 @@ export const api = {
   countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
-  prospectsWithin: (south: number, north: number, west: number, east: number, filter: ListFilter, limit: number) =>
-    invoke<ProspectRow[]>('prospects_within', { south, north, west, east, filter, limit }),
+  mapPoints: (filter: ListFilter) => invoke<MapPoints>('map_points', { filter }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
   devices: () => invoke<DeviceRecord[]>('devices'),

@@ -478,6 +478,12 @@ up_to_date: number,
  */
 removed: number, };
 
+export type MapPoints = { ids: Array<ProspectId>, lat: Array<number>, lon: Array<number>, status: Array<Status>, name: Array<string>, 
+/**
+ * Whether a visit was recorded.
+ */
+visited: Array<boolean>, };
+
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 
 export type SyncStatus = { 

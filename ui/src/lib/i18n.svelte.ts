@@ -217,6 +217,13 @@ const messages = {
     zoom_out: 'Отдалить',
     show_all: 'Все',
     add_here: 'Добавить точку здесь',
+    add_at_centre: 'Точка в центре',
+    my_position: 'Где я',
+    position_unknown: 'Местоположение устройства неизвестно',
+    nearest: 'Ближайшие',
+    nearest_from_you: 'Ещё не посещённые, ближе всего к вам:',
+    nearest_from_centre: 'Местоположение неизвестно; ещё не посещённые, ближе всего к центру карты:',
+    nearest_none: 'Все точки посещены.',
     on_map: 'На карте: {n}',
     territories: 'Территории',
     all_territories: 'Все территории',
@@ -499,6 +506,13 @@ const messages = {
     zoom_out: 'Zoom out',
     show_all: 'All',
     add_here: 'Add a prospect here',
+    add_at_centre: 'Prospect at centre',
+    my_position: 'Where am I',
+    position_unknown: 'The device’s position is not known',
+    nearest: 'Nearest',
+    nearest_from_you: 'Not yet visited, nearest to you:',
+    nearest_from_centre: 'Position unknown; not yet visited, nearest to the map’s centre:',
+    nearest_none: 'Every prospect has been visited.',
     on_map: 'On the map: {n}',
     territories: 'Territories',
     all_territories: 'All territories',
@@ -601,6 +615,13 @@ export function compareNames(a: string, b: string): number {
 }
 
 /** Bytes as megabytes, one decimal, as the language writes them ("1,5", "1.5"). */
+/** A distance on the ground: metres up to a kilometre, then kilometres. */
+export function formatDistance(metres: number): string {
+  if (metres < 1000) return `${Math.round(metres)} ${i18n.language === 'ru' ? 'м' : 'm'}`;
+  const km = new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(metres / 1000);
+  return `${km} ${i18n.language === 'ru' ? 'км' : 'km'}`;
+}
+
 export function formatMegabytes(bytes: number): string {
   return new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(bytes / 1_048_576);
 }

@@ -1,64 +1,69 @@
 import { describe, expect, it } from 'vitest';
-import { bounds, fitted, markerAt, panned, toPosition, toScreen, zoomed, type View } from './map';
+import { boxAround, circle, distanceM, mapPackBase, markersOf, nearestUnvisited, outlineLabelsOf, outlinesOf } from './map';
+import type { MapPoints, Territory } from './types';
 
-const tver: View = { lat: 56.86, lon: 35.9, zoom: 14, width: 800, height: 600 };
+const points: MapPoints = {
+  ids: ['a', 'b', 'c', 'd'],
+  lat: [60.1699, 60.1710, 60.1650, 60.1700],
+  lon: [24.9384, 24.9410, 24.9400, 24.9385],
+  status: ['new', 'client', 'new', 'visited'],
+  name: ['Stockmann', 'Ekberg', 'Fazer', 'Kiosk'],
+  visited: [false, false, false, true],
+};
 
 describe('the map', () => {
-  it('puts the centre in the middle and finds the position under any pixel', () => {
-    expect(toScreen(tver, 56.86, 35.9)).toEqual({ x: 400, y: 300 });
-    const p = toPosition(tver, { x: 123, y: 456 });
-    const back = toScreen(tver, p.lat, p.lon);
-    expect(back.x).toBeCloseTo(123, 6);
-    expect(back.y).toBeCloseTo(456, 6);
+  it('measures distances along the ground', () => {
+    // One degree of latitude is about 111.2 km; a degree of longitude shrinks with the latitude.
+    expect(distanceM({ lat: 60, lon: 25 }, { lat: 61, lon: 25 })).toBeCloseTo(111_195, -2);
+    expect(distanceM({ lat: 60, lon: 25 }, { lat: 60, lon: 26 })).toBeCloseTo(55_597, -3);
+    expect(distanceM({ lat: 60.17, lon: 24.94 }, { lat: 60.17, lon: 24.94 })).toBe(0);
   });
 
-  it('shows north up and east to the right', () => {
-    const { south, north, west, east } = bounds(tver);
-    expect(north).toBeGreaterThan(56.86);
-    expect(south).toBeLessThan(56.86);
-    expect(east).toBeGreaterThan(35.9);
-    expect(west).toBeLessThan(35.9);
-    expect(toScreen(tver, north, west).x).toBeCloseTo(0, 6);
+  it('lists the nearest prospects not yet visited, nearest first', () => {
+    const here = { lat: 60.1700, lon: 24.9385 };
+    const nearest = nearestUnvisited(points, here, 2);
+    expect(nearest.map((n) => n.name)).toEqual(['Stockmann', 'Ekberg']);
+    expect(nearest[0].distanceM).toBeLessThan(20);
+    expect(nearestUnvisited(points, here, 10).map((n) => n.id)).toEqual(['a', 'b', 'c']);
   });
 
-  it('moves with a drag and keeps the point under the cursor still when zooming', () => {
-    const moved = panned(tver, 100, 0);
-    expect(toScreen(moved, 56.86, 35.9).x).toBeCloseTo(500, 6);
-    const cursor = { x: 600, y: 200 };
-    const under = toPosition(tver, cursor);
-    const closer = zoomed(tver, 1, cursor);
-    expect(closer.zoom).toBe(15);
-    const after = toScreen(closer, under.lat, under.lon);
-    expect(after.x).toBeCloseTo(600, 4);
-    expect(after.y).toBeCloseTo(200, 4);
-    expect(zoomed(tver, 40, cursor).zoom).toBe(19);
+  it('makes markers of the points, east before north as GeoJSON wants', () => {
+    const markers = markersOf(points);
+    expect(markers.features).toHaveLength(4);
+    expect(markers.features[1].geometry.coordinates).toEqual([24.941, 60.171]);
+    expect(markers.features[1].properties).toEqual({ id: 'b', status: 'client', name: 'Ekberg' });
   });
 
-  it('fits every prospect in view, or falls back to a place when there are none', () => {
-    const points = [
-      { lat: 56.8, lon: 35.8 },
-      { lat: 56.9, lon: 36.0 },
-    ];
-    const view = fitted(points, 800, 600, { lat: 0, lon: 0 });
-    for (const p of points) {
-      const s = toScreen(view, p.lat, p.lon);
-      expect(s.x).toBeGreaterThan(0);
-      expect(s.x).toBeLessThan(800);
-      expect(s.y).toBeGreaterThan(0);
-      expect(s.y).toBeLessThan(600);
-    }
-    expect(fitted([], 800, 600, { lat: 56.86, lon: 35.9 })).toEqual({ lat: 56.86, lon: 35.9, zoom: 12, width: 800, height: 600 });
+  it('draws the accuracy circle at its radius all round', () => {
+    const centre = { lat: 60.17, lon: 24.94 };
+    const ring = circle(centre, 50).geometry.coordinates[0];
+    expect(ring[0]).toEqual(ring[ring.length - 1]);
+    for (const [lon, lat] of ring) expect(distanceM(centre, { lat, lon })).toBeCloseTo(50, 0);
   });
 
-  it('finds the marker under a tap, the nearest first, and none on empty ground', () => {
-    const markers = [
-      { id: 'a', lat: 56.86, lon: 35.9 },
-      { id: 'b', lat: 56.8601, lon: 35.9001 },
-      { id: 'c', lat: null, lon: null },
-    ];
-    expect(markerAt(tver, markers, { x: 401, y: 300 })?.id).toBe('a');
-    const b = toScreen(tver, 56.8601, 35.9001);
-    expect(markerAt(tver, markers, b)?.id).toBe('b');
-    expect(markerAt(tver, markers, { x: 10, y: 10 })).toBeNull();
+  it('closes territory outlines and names each at its northernmost corner', () => {
+    const territory = {
+      id: 't',
+      name: 'Хельсинки — Юг',
+      planned_prospects: null,
+      agents: [],
+      boundary: [[60.16, 24.93], [60.16, 24.95], [60.17, 24.95], [60.17, 24.93]],
+    } as unknown as Territory;
+    const unfinished = { ...territory, id: 'u', boundary: [[60, 24]] } as unknown as Territory;
+    const outline = outlinesOf([territory, unfinished]);
+    expect(outline.features).toHaveLength(1);
+    const ring = outline.features[0].geometry.coordinates[0];
+    expect(ring).toHaveLength(5);
+    expect(ring[0]).toEqual([24.93, 60.16]);
+    expect(ring[4]).toEqual(ring[0]);
+    expect(outlineLabelsOf([territory]).features[0].geometry.coordinates[1]).toBe(60.17);
+  });
+
+  it('frames positions, and serves packs where each platform can reach them', () => {
+    expect(boxAround([])).toBeNull();
+    expect(boxAround([{ lat: 60.17, lon: 24.94 }, { lat: 60.16, lon: 24.95 }])).toEqual([24.94, 60.16, 24.95, 60.17]);
+    expect(mapPackBase('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit')).toBe('census-map://localhost');
+    expect(mapPackBase('Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/120')).toBe('http://census-map.localhost');
+    expect(mapPackBase('Mozilla/5.0 (Linux; Android 14) AppleWebKit')).toBe('http://census-map.localhost');
   });
 });

@@ -19,3 +19,18 @@ export function currentPosition(timeoutMs = 15000): Promise<Location> {
     );
   });
 }
+
+/**
+ * Follows the device's position for the map (where the agent stands, and how sure the platform
+ * is of it); answers with a function that stops following. Without geolocation it never calls.
+ */
+export function watchPosition(onfix: (fix: Location) => void): () => void {
+  const geolocation = globalThis.navigator?.geolocation;
+  if (!geolocation) return () => {};
+  const watch = geolocation.watchPosition(
+    (p) => onfix({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: p.coords.accuracy ?? null, at: p.timestamp }),
+    () => undefined,
+    { enableHighAccuracy: true, maximumAge: 10000 },
+  );
+  return () => geolocation.clearWatch(watch);
+}
