@@ -283,6 +283,16 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     let at = arrived.location.expect("the placed prospect has its position");
     assert!((at.lat - placed_lat).abs() < 1e-9 && (at.lon - placed_lon).abs() < 1e-9, "{at:?}");
 
+    // Anna stands by the kiosk she placed: the platform says so (this window has no GPS, so its
+    // geolocation is given that fix, 25 m sure), and the map shows her there.
+    let stand_here = format!(
+        "const fix = {{ coords: {{ latitude: {placed_lat}, longitude: {placed_lon}, accuracy: 25 }}, timestamp: Date.now() }}; \
+         Object.defineProperty(navigator, 'geolocation', {{ configurable: true, value: {{ \
+           watchPosition: (ok) => {{ setTimeout(() => ok(fix), 10); return 1; }}, clearWatch: () => {{}}, \
+           getCurrentPosition: (ok) => setTimeout(() => ok(fix), 10) }} }});"
+    );
+    client.execute(&stand_here, vec![]).await.unwrap();
+
     // English, and at phone width.
     click(&client, "language").await;
     wait_for_text(&client, "language", |t| t == "Русский").await;
@@ -296,7 +306,18 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     click(&client, "language").await;
     wait_for_text(&client, "language", |t| t == "English").await;
     click(&client, "nearest-toggle").await;
-    wait_for_text(&client, "nearest", |t| t.contains("ближе всего")).await;
+    wait_for_text(&client, "nearest", |t| t.contains("ближе всего к вам")).await;
+    // Nearest first: the kiosk where she stands, then those no one has visited, by distance.
+    let unvisited: Vec<&census_core::ProspectRow> =
+        prospects.iter().filter(|p| p.visits == 0 && p.lat.is_some()).collect();
+    let metres = |p: &census_core::ProspectRow| {
+        let (dlat, dlon) = (p.lat.unwrap() - placed_lat, (p.lon.unwrap() - placed_lon) * placed_lat.to_radians().cos());
+        dlat.hypot(dlon) * 111_195.0
+    };
+    let nearest_known = unvisited.iter().min_by(|a, b| metres(a).total_cmp(&metres(b))).unwrap();
+    let listed = client.find_all(Locator::Css(&testid("nearest-item"))).await.unwrap();
+    assert_eq!(listed[0].text().await.unwrap(), "Kioski Kartalta");
+    assert_eq!(listed[1].text().await.unwrap(), nearest_known.name);
     map_at_rest(&client, |drawn| drawn_count(drawn, "streets") > 0).await;
     photograph(&driver, &client, "map-streets-ru-phone").await;
     client.close().await.unwrap();
