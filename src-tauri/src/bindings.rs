@@ -6,7 +6,7 @@
 use census_core::*;
 use census_replica::{
     AgentDay, Coverage, Dashboard, DashboardFilter, DuplicateCandidate, DuplicatePair, DuplicatePairs, ImportOptions,
-    ImportPreview, ListFilter, MapPackDownload, MapPoints, PictureCache, PictureDownload, ProspectDetail,
+    ImportPreview, ListFilter, MapPackDownload, MapSummary, Nearby, PictureCache, PictureDownload, ProspectDetail,
     RefusedChange, RowOutcome, RowPreview, SortBy, SyncProgress, SyncReport, Tally, TerritoryProgress, VisitDraft,
     VisitOutcome,
 };
@@ -113,7 +113,8 @@ fn generated() -> String {
         PictureCache,
         PictureDownload,
         MapPackDownload,
-        MapPoints,
+        MapSummary,
+        Nearby,
         // the app
         Session,
         SyncStatus,

@@ -107,12 +107,12 @@ pub fn now() -> Timestamp {
 
 /// The app's commands on any Tauri builder (the real one, or the mock runtime in tests).
 pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    // Tiles are read off the window's thread, a request at a time.
+    // Tiles (the packs' and the markers') are read off the window's thread.
     let builder =
         builder.register_asynchronous_uri_scheme_protocol(map_protocol::SCHEME, |context, request, responder| {
             let app = context.app_handle().clone();
             tauri::async_runtime::spawn_blocking(move || match app.try_state::<AppState>() {
-                Some(state) => responder.respond(state.maps.answer(&request)),
+                Some(state) => responder.respond(map_protocol::answer(&state, &request)),
                 None => responder.respond(map_protocol::not_ready()),
             });
         });
@@ -148,7 +148,8 @@ pub fn builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<
         commands::dashboard,
         commands::export_prospects,
         commands::search_prospects,
-        commands::map_points,
+        commands::map_summary,
+        commands::nearest_unvisited,
         commands::prospect,
         commands::territories,
         commands::territory_progress,

@@ -5,9 +5,11 @@
 
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const INSIDE: &str = "CENSUS_TEST_IN_OFFLINE_NAMESPACE";
+/// The longest a test may take in there.
+const LONGEST: Duration = Duration::from_secs(10 * 60);
 
 /// In the test process: runs the test `name` again inside a loopback-only namespace and fails
 /// if it fails there, answering `false` (the caller returns). Inside: checks that the internet
@@ -24,14 +26,26 @@ pub fn inside_offline_namespace(name: &str) -> bool {
     let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.starts_with(b"0"));
     let namespace: &[&str] = if root { &["--net"] } else { &["--user", "--map-root-user", "--net"] };
     let test = std::env::current_exe().unwrap();
-    let status = Command::new("unshare")
+    let mut inside = Command::new("unshare")
         .args(namespace)
         .args(["--", "sh", "-c", "ip link set lo up && exec \"$0\" \"$@\""])
         .arg(test)
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(INSIDE, "1")
-        .status()
+        .spawn()
         .expect("unshare (util-linux) runs");
+    // A test that hangs fails here rather than holding up everything after it.
+    let deadline = Instant::now() + LONGEST;
+    let status = loop {
+        if let Some(status) = inside.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = inside.kill();
+            panic!("{name} did not end within {} minutes inside its network namespace", LONGEST.as_secs() / 60);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert!(status.success(), "{name} failed inside a network namespace with only loopback");
     false
 }

@@ -26,7 +26,7 @@ mod export;
 mod import;
 mod import_mappings;
 mod map_pack_downloads;
-mod map_points;
+mod marker_tiles;
 mod merge_rings;
 mod outbox;
 mod parallel;
@@ -59,7 +59,7 @@ pub use import::{
     Table,
 };
 pub use map_pack_downloads::{MAX_MAP_PACK_BYTES, MapPackDownload, OfferedMapPack};
-pub use map_points::MapPoints;
+pub use marker_tiles::{CLUSTER_BELOW_ZOOM, MARKER_LAYER, MAX_MARKER_ZOOM, MapSummary, Nearby};
 pub use outbox::OutboxEntry;
 pub use photos::{MAX_PHOTO_BYTES, StoredPhoto};
 pub use picture_cache::{DEFAULT_PICTURE_CACHE_BYTES, MIN_PICTURE_CACHE_BYTES, PictureCache, PictureDownload};

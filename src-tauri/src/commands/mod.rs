@@ -31,8 +31,8 @@ pub use visits::*;
 
 use census_core::{Person, ProspectId, Role, Territory, Timestamp};
 use census_replica::{
-    Dashboard, DashboardFilter, ListFilter, MapPoints, ProspectDetail, ProspectRow, SyncClient, TerritoryProgress,
-    Trust,
+    Dashboard, DashboardFilter, ListFilter, MapSummary, Nearby, ProspectDetail, ProspectRow, SyncClient,
+    TerritoryProgress, Trust,
 };
 use serde::Serialize;
 use tauri::State;
@@ -123,10 +123,24 @@ pub async fn search_prospects(
     state.run(move |replica| Ok(replica.search(&query, limit)?)).await
 }
 
-/// Every prospect with a position that the filter shows, as the map's markers.
+/// How many prospects with a position the filter shows, and the box around them (the markers
+/// themselves come as tiles through the map's scheme).
 #[tauri::command]
-pub async fn map_points(state: State<'_, AppState>, filter: ListFilter) -> Result<MapPoints, AppError> {
-    state.run(move |replica| Ok(replica.map_points(&filter)?)).await
+pub async fn map_summary(state: State<'_, AppState>, filter: ListFilter) -> Result<MapSummary, AppError> {
+    state.run(move |replica| Ok(replica.map_summary(&filter)?)).await
+}
+
+/// The `limit` prospects the filter shows, not yet visited, nearest to `lat, lon`.
+#[tauri::command]
+pub async fn nearest_unvisited(
+    state: State<'_, AppState>,
+    lat: f64,
+    lon: f64,
+    limit: u32,
+    filter: ListFilter,
+) -> Result<Vec<Nearby>, AppError> {
+    let limit = limit.min(100) as usize;
+    state.run(move |replica| Ok(replica.nearest_unvisited((lat, lon), limit, &filter)?)).await
 }
 
 #[tauri::command]

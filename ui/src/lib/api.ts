@@ -24,8 +24,9 @@ import type {
   ListFilter,
   Location,
   MapPackDownload,
-  MapPoints,
+  MapSummary,
   MergeSummary,
+  Nearby,
   NewProspect,
   Person,
   PhotoAnswer,
@@ -73,7 +74,9 @@ export const api = {
   countProspects: (filter: ListFilter) => invoke<number>('count_prospects', { filter }),
   searchProspects: (query: string, limit: number) =>
     invoke<ProspectRow[]>('search_prospects', { query, limit }),
-  mapPoints: (filter: ListFilter) => invoke<MapPoints>('map_points', { filter }),
+  mapSummary: (filter: ListFilter) => invoke<MapSummary>('map_summary', { filter }),
+  nearestUnvisited: (lat: number, lon: number, limit: number, filter: ListFilter) =>
+    invoke<Nearby[]>('nearest_unvisited', { lat, lon, limit, filter }),
   prospect: (id: string) => invoke<ProspectDetail>('prospect', { id }),
   territories: () => invoke<Territory[]>('territories'),
   devices: () => invoke<DeviceRecord[]>('devices'),

@@ -478,11 +478,9 @@ up_to_date: number,
  */
 removed: number, };
 
-export type MapPoints = { ids: Array<ProspectId>, lat: Array<number>, lon: Array<number>, status: Array<Status>, name: Array<string>, 
-/**
- * Whether a visit was recorded.
- */
-visited: Array<boolean>, };
+export type MapSummary = { count: number, extent: [number, number, number, number] | null, };
+
+export type Nearby = { id: ProspectId, name: string, status: Status, distance_m: number, };
 
 export type Session = { device: string, server: string | null, user: Person | null, role: Role | null, };
 

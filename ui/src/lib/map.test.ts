@@ -1,37 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { boxAround, circle, distanceM, mapPackBase, markersOf, nearestUnvisited, outlineLabelsOf, outlinesOf } from './map';
-import type { MapPoints, Territory } from './types';
+import { circle, mapPackBase, markerTiles, outlineLabelsOf, outlinesOf } from './map';
+import type { ListFilter, Territory } from './types';
 
-const points: MapPoints = {
-  ids: ['a', 'b', 'c', 'd'],
-  lat: [60.1699, 60.1710, 60.1650, 60.1700],
-  lon: [24.9384, 24.9410, 24.9400, 24.9385],
-  status: ['new', 'client', 'new', 'visited'],
-  name: ['Stockmann', 'Ekberg', 'Fazer', 'Kiosk'],
-  visited: [false, false, false, true],
-};
+/** Metres between two positions along the ground (haversine). */
+function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const rad = Math.PI / 180;
+  const h =
+    Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 +
+    Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.sqrt(h));
+}
 
 describe('the map', () => {
-  it('measures distances along the ground', () => {
-    // One degree of latitude is about 111.2 km; a degree of longitude shrinks with the latitude.
-    expect(distanceM({ lat: 60, lon: 25 }, { lat: 61, lon: 25 })).toBeCloseTo(111_195, -2);
-    expect(distanceM({ lat: 60, lon: 25 }, { lat: 60, lon: 26 })).toBeCloseTo(55_597, -3);
-    expect(distanceM({ lat: 60.17, lon: 24.94 }, { lat: 60.17, lon: 24.94 })).toBe(0);
-  });
-
-  it('lists the nearest prospects not yet visited, nearest first', () => {
-    const here = { lat: 60.1700, lon: 24.9385 };
-    const nearest = nearestUnvisited(points, here, 2);
-    expect(nearest.map((n) => n.name)).toEqual(['Stockmann', 'Ekberg']);
-    expect(nearest[0].distanceM).toBeLessThan(20);
-    expect(nearestUnvisited(points, here, 10).map((n) => n.id)).toEqual(['a', 'b', 'c']);
-  });
-
-  it('makes markers of the points, east before north as GeoJSON wants', () => {
-    const markers = markersOf(points);
-    expect(markers.features).toHaveLength(4);
-    expect(markers.features[1].geometry.coordinates).toEqual([24.941, 60.171]);
-    expect(markers.features[1].properties).toEqual({ id: 'b', status: 'client', name: 'Ekberg' });
+  it('asks for the markers\' tiles with the list\'s filter, afresh each generation', () => {
+    const filter = { territory: null, status: 'client', category: 'Кафе & бар' } as unknown as ListFilter;
+    const url = markerTiles('census-map://localhost', filter, 3);
+    expect(url.startsWith('census-map://localhost/markers/{z}/{x}/{y}.pbf?filter=')).toBe(true);
+    const query = new URLSearchParams(url.split('?')[1]);
+    expect(JSON.parse(query.get('filter')!)).toEqual(filter);
+    expect(query.get('v')).toBe('3');
   });
 
   it('draws the accuracy circle at its radius all round', () => {
@@ -59,9 +46,7 @@ describe('the map', () => {
     expect(outlineLabelsOf([territory]).features[0].geometry.coordinates[1]).toBe(60.17);
   });
 
-  it('frames positions, and serves packs where each platform can reach them', () => {
-    expect(boxAround([])).toBeNull();
-    expect(boxAround([{ lat: 60.17, lon: 24.94 }, { lat: 60.16, lon: 24.95 }])).toEqual([24.94, 60.16, 24.95, 60.17]);
+  it('serves packs where each platform can reach them', () => {
     expect(mapPackBase('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit')).toBe('census-map://localhost');
     expect(mapPackBase('Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/120')).toBe('http://census-map.localhost');
     expect(mapPackBase('Mozilla/5.0 (Linux; Android 14) AppleWebKit')).toBe('http://census-map.localhost');

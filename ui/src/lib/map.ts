@@ -1,8 +1,7 @@
-// The map's arithmetic and data, apart from drawing: markers and outlines as GeoJSON, the
-// accuracy circle around the device's position, distances on the ground, the prospects nearest
-// to the agent that no one has visited yet, and where the device's own map packs are served.
+// The map's data, apart from drawing: where the device's own map packs and the markers' tiles
+// are served, territory outlines as GeoJSON, and the accuracy circle around the device's position.
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
-import type { MapPoints, Status, Territory } from './types';
+import type { ListFilter, Status, Territory } from './types';
 
 /** Each status's marker colour: cold for not yet worked, warm for under way, green for won. */
 export const STATUS_COLOURS: Record<Status, string> = {
@@ -41,26 +40,14 @@ export function mapPackBase(userAgent: string): string {
   return /Windows|Android/.test(userAgent) ? 'http://census-map.localhost' : 'census-map://localhost';
 }
 
-/** Metres between two positions along the ground (haversine). */
-export function distanceM(a: Position, b: Position): number {
-  const rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+/** The markers' tiles' one layer, and the zoom from which each prospect stands alone: as
+ * census-replica's marker_tiles.rs makes them. */
+export const MARKER_LAYER = 'prospects';
+export const CLUSTER_BELOW_ZOOM = 16;
 
-/** The markers as GeoJSON points, each with its prospect's id, status and name. */
-export function markersOf(points: MapPoints): FeatureCollection<Point> {
-  const features: Feature<Point>[] = new Array(points.ids.length);
-  for (let i = 0; i < points.ids.length; i++) {
-    features[i] = {
-      type: 'Feature',
-      geometry: { type: 'Point', coordinates: [points.lon[i], points.lat[i]] },
-      properties: { id: points.ids[i], status: points.status[i], name: points.name[i] },
-    };
-  }
-  return { type: 'FeatureCollection', features };
+/** The address of the markers' tiles for a filter; `generation` makes them afresh. */
+export function markerTiles(base: string, filter: ListFilter, generation: number): string {
+  return `${base}/markers/{z}/{x}/{y}.pbf?filter=${encodeURIComponent(JSON.stringify(filter))}&v=${generation}`;
 }
 
 /** A ring of `sides` corners `radiusM` metres around a position: the accuracy of a GPS fix. */
@@ -96,39 +83,4 @@ export function outlineLabelsOf(territories: Territory[]): FeatureCollection<Poi
       return { type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { name: t.name } };
     });
   return { type: 'FeatureCollection', features };
-}
-
-export interface Nearby {
-  id: string;
-  name: string;
-  status: Status;
-  distanceM: number;
-}
-
-/** The `count` prospects nearest to `from` that have no visit yet, nearest first. */
-export function nearestUnvisited(points: MapPoints, from: Position, count: number): Nearby[] {
-  const found: Nearby[] = [];
-  for (let i = 0; i < points.ids.length; i++) {
-    if (points.visited[i]) continue;
-    const d = distanceM(from, { lat: points.lat[i], lon: points.lon[i] });
-    if (found.length < count || d < found[found.length - 1].distanceM) {
-      found.push({ id: points.ids[i], name: points.name[i], status: points.status[i], distanceM: d });
-      found.sort((a, b) => a.distanceM - b.distanceM);
-      if (found.length > count) found.pop();
-    }
-  }
-  return found;
-}
-
-/** The box around positions `[west, south, east, north]`, or null when there are none. */
-export function boxAround(positions: Position[]): [number, number, number, number] | null {
-  if (positions.length === 0) return null;
-  let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const p of positions) {
-    west = Math.min(west, p.lon);
-    east = Math.max(east, p.lon);
-    south = Math.min(south, p.lat);
-    north = Math.max(north, p.lat);
-  }
-  return [west, south, east, north];
 }
