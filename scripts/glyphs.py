@@ -125,6 +125,16 @@ def sq_distance(x1, y1, x2, y2):
     return (x2 - x1) ** 2 + (y2 - y1) ** 2
 
 
+def sq_distance_to_chord(px, py, x1, y1, x_end, y_end, dx, dy, t):
+    """From (px, py) to the point at `t` along the chord from (x1, y1) by (dx, dy), held to the
+    chord's ends (x1, y1) and (x_end, y_end): AGG's test of a flat curve's control points."""
+    if t <= 0:
+        return sq_distance(px, py, x1, y1)
+    if t >= 1:
+        return sq_distance(px, py, x_end, y_end)
+    return sq_distance(px, py, x1 + t * dx, y1 + t * dy)
+
+
 def conic_points(out, x1, y1, x2, y2, x3, y3, level=0):
     """AGG's curve3_div::recursive_bezier, with no angle tolerance."""
     if level > RECURSION_LIMIT:
@@ -146,12 +156,7 @@ def conic_points(out, x1, y1, x2, y2, x3, y3, level=0):
             d = ((x2 - x1) * dx + (y2 - y1) * dy) / da
             if 0 < d < 1:
                 return
-            if d <= 0:
-                d = sq_distance(x2, y2, x1, y1)
-            elif d >= 1:
-                d = sq_distance(x2, y2, x3, y3)
-            else:
-                d = sq_distance(x2, y2, x1 + d * dx, y1 + d * dy)
+            d = sq_distance_to_chord(x2, y2, x1, y1, x3, y3, dx, dy, d)
         if d < DISTANCE_TOLERANCE_SQUARE:
             out.append((x2, y2))
             return
@@ -184,18 +189,8 @@ def cubic_points(out, x1, y1, x2, y2, x3, y3, x4, y4, level=0):
             d3 = k * ((x3 - x1) * dx + (y3 - y1) * dy)
             if 0 < d2 < 1 and 0 < d3 < 1:
                 return
-            if d2 <= 0:
-                d2 = sq_distance(x2, y2, x1, y1)
-            elif d2 >= 1:
-                d2 = sq_distance(x2, y2, x4, y4)
-            else:
-                d2 = sq_distance(x2, y2, x1 + d2 * dx, y1 + d2 * dy)
-            if d3 <= 0:
-                d3 = sq_distance(x3, y3, x1, y1)
-            elif d3 >= 1:
-                d3 = sq_distance(x3, y3, x4, y4)
-            else:
-                d3 = sq_distance(x3, y3, x1 + d3 * dx, y1 + d3 * dy)
+            d2 = sq_distance_to_chord(x2, y2, x1, y1, x4, y4, dx, dy, d2)
+            d3 = sq_distance_to_chord(x3, y3, x1, y1, x4, y4, dx, dy, d3)
         if d2 > d3:
             if d2 < DISTANCE_TOLERANCE_SQUARE:
                 out.append((x2, y2))

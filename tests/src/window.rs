@@ -122,3 +122,11 @@ pub async fn sign_in_at(client: &Client, url: &str, login: &str) {
 pub async fn choose(client: &Client, id: &str, value: &str) {
     client.find(Locator::Css(&testid(id))).await.unwrap().select_by_value(value).await.unwrap();
 }
+
+/// A screenshot kept with the documentation (`docs/screenshots/<name>.png`).
+pub async fn photograph_for_docs(driver: &Driver, client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver.screenshot(client.get_window_rect().await.unwrap(), &dir.join(format!("{name}.png")));
+}

@@ -869,14 +869,6 @@ async fn wait_for_picture(client: &Client, selector: &str) {
     }
 }
 
-/// A screenshot kept with the documentation (`docs/screenshots/<name>.png`).
-async fn photograph_for_docs(driver: &Driver, client: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    driver.screenshot(client.get_window_rect().await.unwrap(), &dir.join(format!("{name}.png")));
-}
-
 /// Exports the list as `format` from the app; answers with the file it wrote into `folder`.
 async fn export_from_app(client: &Client, folder: &std::path::Path, format: &str) -> PathBuf {
     let extension = format!(".{format}");

@@ -128,17 +128,6 @@ async fn zoom_to(client: &Client, zoom: f64) -> View {
     }
 }
 
-async fn photograph(driver: &Driver, client: &Client, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    screenshot(driver, client, name).await;
-    std::fs::copy(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../target/screenshots/{name}.png")),
-        dir.join(format!("{name}.png")),
-    )
-    .unwrap();
-}
-
 /// Waits until a piece of a map pack of at least `bytes` is on the device.
 fn wait_for_partial_pack(maps: &Path, bytes: u64) {
     let started = Instant::now();
@@ -204,7 +193,7 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     .await;
     let on_map = wait_for_text(&client, "map-count", |t| t.starts_with("На карте: ")).await;
     println!("the map drew {drawn}; {on_map}");
-    photograph(&driver, &client, "map-streets-ru").await;
+    photograph_for_docs(&driver, &client, "map-streets-ru").await;
 
     // Close enough for every prospect to stand alone: a tap on one opens its card.
     let anna = tokio::task::block_in_place(|| {
@@ -234,7 +223,7 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
         .clone();
     press(&client, view.pixel(lat, lon), 50).await;
     wait_for_text(&client, "card-name", |t| t.starts_with(name.as_str())).await;
-    photograph(&driver, &client, "map-card-ru").await;
+    photograph_for_docs(&driver, &client, "map-card-ru").await;
     click(&client, "close-card").await;
 
     // A long press where no prospect is places a new one there.
@@ -298,11 +287,11 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     wait_for_text(&client, "language", |t| t == "Русский").await;
     click(&client, "to-map").await;
     map_at_rest(&client, |drawn| drawn_count(drawn, "street_names") > 0).await;
-    photograph(&driver, &client, "map-streets-en").await;
+    photograph_for_docs(&driver, &client, "map-streets-en").await;
     client.set_window_size(390, 844).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     map_at_rest(&client, |drawn| drawn_count(drawn, "streets") > 0).await;
-    photograph(&driver, &client, "map-streets-en-phone").await;
+    photograph_for_docs(&driver, &client, "map-streets-en-phone").await;
     click(&client, "language").await;
     wait_for_text(&client, "language", |t| t == "English").await;
     click(&client, "nearest-toggle").await;
@@ -319,7 +308,7 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     assert_eq!(listed[0].text().await.unwrap(), "Kioski Kartalta");
     assert_eq!(listed[1].text().await.unwrap(), nearest_known.name);
     map_at_rest(&client, |drawn| drawn_count(drawn, "streets") > 0).await;
-    photograph(&driver, &client, "map-streets-ru-phone").await;
+    photograph_for_docs(&driver, &client, "map-streets-ru-phone").await;
     client.close().await.unwrap();
     drop(driver);
 
@@ -344,7 +333,7 @@ async fn an_agent_walks_real_streets_on_a_map_that_came_from_the_server_and_no_f
     click(&client, "save-outline").await;
     wait_for_text(&client, "map-message", |t| t == "Граница сохранена").await;
     map_at_rest(&client, |drawn| drawn_count(drawn, "streets") > 50).await;
-    photograph(&driver, &client, "map-outline-ru").await;
+    photograph_for_docs(&driver, &client, "map-outline-ru").await;
     let outline = tokio::task::block_in_place(|| {
         let mut office = Device::sign_in(dir.path(), "office-2", &server, "manager");
         office.sync().unwrap();

@@ -6,6 +6,7 @@
 //! Speed is measured here and never asserted in tests.
 
 pub mod base;
+pub mod manager_replica;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -230,7 +230,7 @@ fn hash_of(path: &Path) -> Result<String, SyncError> {
         }
         hasher.update(&piece[..read]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::projection::hex(&hasher.finalize()))
 }
 
 fn folder_trouble(path: &Path, e: &std::io::Error) -> SyncError {

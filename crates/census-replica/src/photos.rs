@@ -110,5 +110,5 @@ impl Replica {
 }
 
 pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::projection::hex(&Sha256::digest(bytes))
 }

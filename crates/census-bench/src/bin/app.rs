@@ -19,9 +19,9 @@
 
 use std::time::{Duration, Instant};
 
+use census_bench::manager_replica::seed_manager_replica;
 use census_bench::{option, percentile_ms, round2};
 use census_core::*;
-use census_replica::Replica;
 use census_tests::app::Driver;
 use census_tests::{Device, Server, admin};
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -129,36 +129,9 @@ async fn searches_during_import(client: &Client, file: &std::path::Path, names: 
 
 /// A replica like a manager's after a season: the base, the manager signed in, two territories.
 fn seed(path: &std::path::Path, prospects: usize) -> Result<(), String> {
-    let fail = |e: census_replica::ReplicaError| e.to_string();
-    let agent = Person {
-        id: UserId::from_bytes([2; 16]),
-        login: "maria".into(),
-        name: "Мария Управляющая".into(),
-        role: Role::Manager,
-        retired: false,
-    };
-    let territories: Vec<Territory> = (0..2u8)
-        .map(|n| Territory {
-            id: TerritoryId::from_bytes([10 + n; 16]),
-            name: ["Центр", "Заволжье"][n as usize].into(),
-            planned_prospects: None,
-            agents: vec![agent.id],
-            boundary: vec![],
-        })
-        .collect();
-    let mut replica = Replica::create(path, DeviceId::from_bytes([1; 16])).map_err(fail)?;
-    replica
-        .cache_directory(&Directory {
-            people: vec![agent.clone()],
-            territories: territories.clone(),
-            questionnaires: vec![],
-        })
-        .map_err(fail)?;
-    replica.set_signed_in_user(agent.id).map_err(fail)?;
-    let started = Instant::now();
-    for n in 0..prospects {
+    seed_manager_replica(path, ["Центр", "Заволжье"], prospects, |n, territories| {
         let (lat, lon) = position_of(n);
-        let new = NewProspect {
+        NewProspect {
             territory: territories[n % 2].id,
             name: name_of(n),
             category: ["grocery", "pharmacy", "kiosk", "cafe"][n % 4].into(),
@@ -170,16 +143,8 @@ fn seed(path: &std::path::Path, prospects: usize) -> Result<(), String> {
                 accuracy_m: Some(8.0),
                 at: Timestamp::from_unix_millis(1_795_800_000_000),
             }),
-        };
-        let ctx = EditContext::new(agent.id, Timestamp::from_unix_millis(1_795_800_000_000 + n as i64));
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(n as u64 + 1).to_be_bytes());
-        replica.create_prospect(ProspectId::from_bytes(id), &ctx, &new).map_err(fail)?;
-        if (n + 1) % 20_000 == 0 {
-            println!("  {} prospects written, {:.0} s", n + 1, started.elapsed().as_secs_f64());
         }
-    }
-    Ok(())
+    })
 }
 
 async fn wait_for(client: &Client, selector: &str, accept: impl Fn(&str) -> bool) -> Result<(), String> {

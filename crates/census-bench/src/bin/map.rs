@@ -19,9 +19,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use census_bench::manager_replica::seed_manager_replica;
 use census_bench::{option, percentile_ms, round2};
 use census_core::*;
-use census_replica::Replica;
 use census_tests::app::Driver;
 use census_tests::{Device, Server, admin, write_map_pack};
 use fantoccini::{Client, ClientBuilder};
@@ -88,57 +88,35 @@ step();
 
 /// A replica of `prospects` prospects around the city, as a manager's after a season.
 fn seed(path: &Path, prospects: usize) -> Result<(), String> {
-    let fail = |e: census_replica::ReplicaError| e.to_string();
-    let manager = Person {
-        id: UserId::from_bytes([2; 16]),
-        login: "maria".into(),
-        name: "Мария Управляющая".into(),
-        role: Role::Manager,
-        retired: false,
-    };
-    let territories: Vec<Territory> = (0..2u8)
-        .map(|n| Territory {
-            id: TerritoryId::from_bytes([10 + n; 16]),
-            name: ["Хельсинки — Юг", "Хельсинки — Север"][n as usize].into(),
-            planned_prospects: None,
-            agents: vec![manager.id],
-            boundary: vec![],
-        })
-        .collect();
-    let mut replica = Replica::create(path, DeviceId::from_bytes([1; 16])).map_err(fail)?;
-    let directory =
-        Directory { people: vec![manager.clone()], territories: territories.clone(), questionnaires: vec![] };
-    replica.cache_directory(&directory).map_err(fail)?;
-    replica.set_signed_in_user(manager.id).map_err(fail)?;
     let mut random = rand::rngs::StdRng::seed_from_u64(7);
-    let started = Instant::now();
-    for n in 0..prospects {
-        // Half in the centre the map pack covers, half around it up to about 10 km out.
-        let spread = if n % 2 == 0 { 0.008 } else { 0.09 };
-        let lat = CITY.0 + random.random_range(-spread..spread) / 2.0;
-        let lon = CITY.1 + random.random_range(-spread..spread);
-        let new = NewProspect {
-            territory: territories[usize::from(lat > CITY.0)].id,
-            name: format!("Prospect {n}"),
-            category: ["Кафе", "Продукты", "Офис", "Бар"][n % 4].into(),
-            status: [Status::New, Status::Visited, Status::Interested, Status::Client, Status::Refused][n % 5],
-            address: Address { line: format!("Katu {}", n % 300 + 1), city: "Helsinki".into(), ..Address::default() },
-            location: Some(Location {
-                lat,
-                lon,
-                accuracy_m: Some(8.0),
-                at: Timestamp::from_unix_millis(1_795_800_000_000),
-            }),
-        };
-        let ctx = EditContext::new(manager.id, Timestamp::from_unix_millis(1_795_800_000_000 + n as i64));
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(n as u64 + 1).to_be_bytes());
-        replica.create_prospect(ProspectId::from_bytes(id), &ctx, &new).map_err(fail)?;
-        if (n + 1) % 20_000 == 0 {
-            println!("  {} prospects written, {:.0} s", n + 1, started.elapsed().as_secs_f64());
-        }
-    }
-    Ok(())
+    seed_manager_replica(
+        path,
+        ["Хельсинки — Юг", "Хельсинки — Север"],
+        prospects,
+        |n, territories| {
+            // Half in the centre the map pack covers, half around it up to about 10 km out.
+            let spread = if n % 2 == 0 { 0.008 } else { 0.09 };
+            let lat = CITY.0 + random.random_range(-spread..spread) / 2.0;
+            let lon = CITY.1 + random.random_range(-spread..spread);
+            NewProspect {
+                territory: territories[usize::from(lat > CITY.0)].id,
+                name: format!("Prospect {n}"),
+                category: ["Кафе", "Продукты", "Офис", "Бар"][n % 4].into(),
+                status: [Status::New, Status::Visited, Status::Interested, Status::Client, Status::Refused][n % 5],
+                address: Address {
+                    line: format!("Katu {}", n % 300 + 1),
+                    city: "Helsinki".into(),
+                    ..Address::default()
+                },
+                location: Some(Location {
+                    lat,
+                    lon,
+                    accuracy_m: Some(8.0),
+                    at: Timestamp::from_unix_millis(1_795_800_000_000),
+                }),
+            }
+        },
+    )
 }
 
 /// The file `scripts/map-data` made.
